@@ -1,0 +1,216 @@
+"""Loading and validating a wave's configuration (``surveys/<wave>/*.yaml``).
+
+Every file is validated on load with pydantic; an error names the file, the key and what was
+expected, as one sentence (:class:`analysis.errors.PipelineError`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from analysis.errors import PipelineError
+from analysis.questionnaire import Questionnaire
+from analysis.yaml_config import load_yaml_model
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- wave.yaml
+class Fieldwork(_Strict):
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Fieldwork":
+        if self.end < self.start:
+            raise ValueError("fieldwork end lies before its start")
+        return self
+
+
+class LimeSurveySource(_Strict):
+    url: str | None = Field(None, description="RemoteControl 2 JSON-RPC endpoint")
+    survey_ids: list[int] = Field(min_length=1)
+
+
+class DemoSettings(_Strict):
+    """Settings of the synthetic demo wave (only in ``surveys/demo/wave.yaml``)."""
+
+    seed: int
+    snapshot: str = Field(pattern=r"^\d{8}T\d{6}Z$", description="fixed UTC snapshot name")
+    pseudonym_secret: str = Field(min_length=16, description="public, fixed: demo data only")
+
+
+class Estimation(_Strict):
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    fpc: bool = True
+    groups: list[str] = Field(default_factory=list)
+
+
+class Disclosure(_Strict):
+    min_n: int = Field(ge=1, description="unweighted base below which a cell is suppressed")
+
+
+class WaveConfig(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_-]+$")
+    title: str
+    year: int
+    base_language: str
+    languages: list[str] = Field(min_length=1)
+    fieldwork: Fieldwork
+    baseline_wave: str | None = None
+    limesurvey: LimeSurveySource
+    estimation: Estimation = Estimation()
+    disclosure: Disclosure
+    demo: DemoSettings | None = None
+
+    @model_validator(mode="after")
+    def _base_in_languages(self) -> "WaveConfig":
+        if self.base_language not in self.languages:
+            raise ValueError(f"base_language {self.base_language!r} is not in languages")
+        return self
+
+
+# --------------------------------------------------------------------------- population.yaml
+class Variable(_Strict):
+    label: str
+    categories: dict[str, str] = Field(min_length=2, description="code: Dutch label")
+
+
+class Raking(_Strict):
+    method: Literal["raking"] = "raking"
+    margins: list[str] = Field(min_length=1)
+    tolerance: float = Field(gt=0, lt=1, description="max relative margin deviation")
+    max_iterations: int = Field(ge=1)
+
+
+class PopulationConfig(_Strict):
+    reference_date: date
+    source: str
+    total: int = Field(gt=0)
+    variables: dict[str, Variable]
+    margins: dict[str, dict[str, int]]
+    weighting: Raking
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "PopulationConfig":
+        for name, counts in self.margins.items():
+            if name not in self.variables:
+                raise ValueError(f"margins.{name}: no variable {name!r} under 'variables'")
+            unknown = set(counts) - set(self.variables[name].categories)
+            if unknown:
+                raise ValueError(f"margins.{name}: categories {sorted(unknown)} not declared")
+            if sum(counts.values()) != self.total:
+                raise ValueError(
+                    f"margins.{name}: counts sum to {sum(counts.values())}, not total {self.total}"
+                )
+        for name in self.weighting.margins:
+            if name not in self.margins:
+                raise ValueError(f"weighting.margins: {name!r} has no entry under 'margins'")
+        return self
+
+
+# --------------------------------------------------------------------------- cleaning.yaml
+class CleaningConfig(_Strict):
+    require_submitted: bool = True
+    consent_item: str
+    consent_value: str
+    frame_key: str = Field("token", description="export column that links a response to the frame")
+    frame_variables: list[str] = Field(min_length=1, description="frame columns kept for analysis")
+
+
+# --------------------------------------------------------------------------- loading
+@dataclass(frozen=True)
+class Wave:
+    """A wave's configuration and where its data lives, relative to the project ``root``."""
+
+    root: Path
+    config: WaveConfig
+    population: PopulationConfig
+    cleaning: CleaningConfig
+    questionnaire: Questionnaire
+
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+    @property
+    def config_dir(self) -> Path:
+        return self.root / "surveys" / self.id
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.root / "data_raw" / self.id
+
+    @property
+    def clean_dir(self) -> Path:
+        return self.root / "data_clean" / self.id
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / "reports" / "_output" / self.id
+
+    def config_files(self) -> list[Path]:
+        return sorted(self.config_dir.glob("*.yaml"))
+
+    def config_sha256(self) -> str:
+        """One hash over every configuration file of the wave (name and bytes)."""
+        h = hashlib.sha256()
+        for path in self.config_files():
+            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        return h.hexdigest()
+
+
+def load_wave(root: Path, wave_id: str) -> Wave:
+    """Load and validate ``surveys/<wave_id>/`` under ``root``."""
+    folder = root / "surveys" / wave_id
+    if not folder.is_dir():
+        known = sorted(p.name for p in (root / "surveys").glob("*") if p.is_dir())
+        raise PipelineError(
+            f"surveys/{wave_id}/ does not exist under {root}; known waves: {', '.join(known) or 'none'}."
+        )
+    config = load_yaml_model(folder / "wave.yaml", WaveConfig)
+    if config.id != wave_id:
+        raise PipelineError(
+            f"{folder / 'wave.yaml'}: key 'id' is {config.id!r} but the folder is {wave_id!r}; make them equal."
+        )
+    questionnaire = Questionnaire.load(folder / "questionnaire.yaml")
+    wave = Wave(
+        root=root,
+        config=config,
+        population=load_yaml_model(folder / "population.yaml", PopulationConfig),
+        cleaning=load_yaml_model(folder / "cleaning.yaml", CleaningConfig),
+        questionnaire=questionnaire,
+    )
+    _cross_check(wave)
+    return wave
+
+
+def _cross_check(wave: Wave) -> None:
+    """Checks that span files: names used in one file must exist in another."""
+    q = wave.questionnaire
+    if wave.cleaning.consent_item not in q.items:
+        raise PipelineError(
+            f"{wave.config_dir / 'cleaning.yaml'}: key 'consent_item' names {wave.cleaning.consent_item!r}, "
+            "which is not an item of questionnaire.yaml."
+        )
+    known_groups = set(wave.cleaning.frame_variables) | {"language"}
+    for g in wave.config.estimation.groups:
+        if g not in known_groups:
+            raise PipelineError(
+                f"{wave.config_dir / 'wave.yaml'}: key 'estimation.groups' names {g!r}; expected one of "
+                f"{', '.join(sorted(known_groups))}."
+            )
+    for name in wave.population.weighting.margins:
+        if name not in wave.cleaning.frame_variables:
+            raise PipelineError(
+                f"{wave.config_dir / 'population.yaml'}: weighting margin {name!r} is not among "
+                "cleaning.yaml 'frame_variables', so respondents do not carry it."
+            )

@@ -1,0 +1,278 @@
+"""The embedded demo wave: a synthetic, seeded measurement built like the real one.
+
+It makes a population frame of 2,623 inburgeraars with the registry characteristics of Utrecht
+at the end of 2024 (margins from ``surveys/demo/population.yaml``), the answers each of them
+*would* give on the six domains (depending on those characteristics), and a response process
+that depends on the same characteristics (roughly 5–45% by group). Everyone is invited through a
+personal link (token); the frame records who submitted. The responses are written exactly as a
+LimeSurvey 6 JSON export (see :mod:`analysis.limesurvey`), so the demo goes through the same
+import code as a real wave. The population values of every indicator are written too, so tests
+can show that weighting moves the estimates toward the truth.
+
+Non-response here is *missing at random given the weighting variables* (status, gender, age
+band, route) with main effects only, the situation raking is designed for. Real non-response is
+rarely that kind; the demo shows the machinery, not that weighting always removes bias.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import string
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from analysis.clean import INDICATOR_PREFIX, score_respondents  # the pipeline's own scoring
+from analysis.config import Wave
+from analysis.limesurvey import encode_json_export
+
+# Joint structure the registry brief does not give as counts; chosen to match national SWI
+# patterns (asielmigranten mostly men, gezinsmigranten 68% women) and the route split per status.
+WOMEN_BY_STATUS = {"gezin": 847}  # the rest of the 1,443 women are statushouders
+ROUTE_BY_STATUS = {"asiel": {"B1": 914, "Z": 245, "onderwijs": 218}, "gezin": {"B1": 1084, "Z": 162, "onderwijs": 0}}
+
+LANGUAGE_SHARES = {
+    "asiel": {"ar": 0.36, "ti": 0.20, "prs": 0.10, "fa": 0.08, "tr": 0.06, "en": 0.08, "nl": 0.12},
+    "gezin": {"nl": 0.30, "en": 0.30, "tr": 0.18, "ar": 0.12, "fa": 0.05, "prs": 0.02, "ti": 0.03},
+}
+
+# Free-text remarks in the respondent's language and script (they must survive byte for byte,
+# and must never reach data_clean/ or the report).
+REMARKS = {
+    "nl": ["Meer lesuren graag, en betere begeleiding.", "De klantmanager helpt mij goed."],
+    "en": ["It is hard to find work without a Dutch diploma.", "Thank you for asking my opinion."],
+    "ar": ["السكن بعيد عن المدرسة", "أحتاج إلى مزيد من دروس اللغة"],
+    "ti": ["ቋንቋ ምምሃር ከቢድ እዩ", "የቐንየለይ"],
+    "tr": ["Dil kursu çok faydalı oldu.", "İş bulmak zor."],
+    "fa": ["کلاس زبان خیلی خوب است", "پیدا کردن خانه سخت است"],
+    "prs": ["برای یافتن کار کمک می‌خواهم", "تشکر از شما"],
+}
+
+
+def _exact(rng: np.random.Generator, score: np.ndarray, counts: dict[str, int]) -> np.ndarray:
+    """Assign categories with exactly ``counts``, highest ``score`` to the first category."""
+    order = np.argsort(-(score + rng.normal(0, 1e-9, score.size)), kind="stable")
+    labels = np.repeat(list(counts), list(counts.values()))
+    out = np.empty(score.size, dtype=object)
+    out[order] = labels
+    return out
+
+
+def make_frame(wave: Wave, rng: np.random.Generator) -> pd.DataFrame:
+    """The population frame: one row per inburgeraar with the registry variables."""
+    m = wave.population.margins
+    n = wave.population.total
+    status = _exact(rng, rng.random(n), m["status"])
+    gezin = status == "gezin"
+    women_gezin = WOMEN_BY_STATUS["gezin"]
+    women = {"gezin": women_gezin, "asiel": m["gender"]["vrouw"] - women_gezin}
+    gender = np.empty(n, dtype=object)
+    route = np.empty(n, dtype=object)
+    for s in ("asiel", "gezin"):
+        idx = np.flatnonzero(status == s)
+        gender[idx] = _exact(rng, rng.random(idx.size), {"vrouw": women[s], "man": idx.size - women[s]})
+        route[idx] = _exact(rng, rng.random(idx.size), ROUTE_BY_STATUS[s])
+    # age: the onderwijsroute is for the young, the Z-route skews older
+    young_score = rng.normal(0, 1, n) + 2.0 * (route == "onderwijs") - 0.7 * (route == "Z") - 0.2 * gezin
+    ageband = _exact(rng, young_score, m["ageband"])
+    lo = {"18-26": 18, "27-40": 27, "41+": 41}
+    hi = {"18-26": 26, "27-40": 40, "41+": 64}
+    age = np.array([rng.integers(lo[a], hi[a] + 1) for a in ageband])
+    ks_score = rng.normal(0, 1, n) + 1.5 * (~gezin) + 0.5 * (route == "B1")
+    ks = _exact(rng, ks_score, m["kansrijke_start"])
+    alphabet = np.array(list(string.ascii_letters + string.digits))
+    tokens = ["".join(rng.choice(alphabet, 15)) for _ in range(n)]
+    return pd.DataFrame(
+        {
+            "person_id": np.arange(1, n + 1),
+            "token": tokens,
+            "status": status.astype(str),
+            "gender": gender.astype(str),
+            "age": age,
+            "ageband": ageband.astype(str),
+            "route": route.astype(str),
+            "kansrijke_start": ks.astype(str),
+        }
+    )
+
+
+def _cut(x: np.ndarray, cuts: list[float]) -> np.ndarray:
+    """Category 1 for the highest values: ``1 + number of cuts above x``."""
+    return 1 + (x[:, None] <= np.asarray(cuts)[None, :]).sum(axis=1)
+
+
+def _codes(values: np.ndarray) -> np.ndarray:
+    return np.array([str(int(v)) for v in values], dtype=object)
+
+
+def _with_missing(rng: np.random.Generator, codes: np.ndarray, share: dict[str, float]) -> np.ndarray:
+    """Replace a share of answers by missing-value codes (e.g. ``98`` weet ik niet)."""
+    out = codes.copy()
+    u = rng.random(codes.size)
+    start = 0.0
+    for code, p in share.items():
+        out[(u >= start) & (u < start + p)] = code
+        start += p
+    return out
+
+
+def simulate_answers(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The answers every person in the frame would give, as LimeSurvey answer codes.
+
+    Returns one row per person with the export columns of the questionnaire plus
+    ``startlanguage``.
+    """
+    n = len(frame)
+    gezin = (frame["status"] == "gezin").to_numpy(float)
+    woman = (frame["gender"] == "vrouw").to_numpy(float)
+    young = (frame["ageband"] == "18-26").to_numpy(float)
+    old = (frame["ageband"] == "41+").to_numpy(float)
+    z = (frame["route"] == "Z").to_numpy(float)
+    ond = (frame["route"] == "onderwijs").to_numpy(float)
+    ks = (frame["kansrijke_start"] == "ja").to_numpy(float)
+    N = lambda sd=1.0: rng.normal(0, sd, n)  # noqa: E731
+    logistic = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+
+    work = rng.random(n) < logistic(-1.5 + 1.0 * gezin + 0.7 * (1 - woman) - 1.0 * z - 1.6 * ond + 0.5 * ks - 0.3 * old)
+    taal = 5.0 + 1.0 * gezin + 1.0 * ond - 1.8 * z + 0.4 * young - 0.7 * old + 0.3 * ks + 0.5 * work + N(1.3)
+    health = 0.7 * gezin - 0.6 * old + 0.3 * young + 0.2 * (1 - woman) + N()
+    mental = 0.5 * (health - health.mean()) + 0.4 * gezin + N(0.9)
+    money = 0.6 * gezin + 0.9 * work - 0.2 * old + N()
+    contact = 0.5 * gezin + 0.15 * (taal - 5) + 0.4 * young + 0.5 * work + N()
+    lonely = 0.3 - 0.4 * gezin + 0.3 * old - 0.3 * work - 0.2 * contact + N()
+    home = 0.4 * gezin + 0.3 * work + 0.06 * (taal - 5) + 0.3 * ks + N()
+
+    out: dict[str, np.ndarray] = {}
+    out["TOESTEM"] = np.full(n, "Y", dtype=object)
+    out["W1"] = np.where(work, "Y", "N").astype(object)
+    out["T1"] = _codes(np.clip(np.round(taal), 1, 10))
+    out["T2"] = _with_missing(rng, _codes(_cut(taal + N(), [7.5, 5.5, 3.5])), {"98": 0.03})
+    out["G1"] = _codes(_cut(health, [1.2, -0.1, -1.2, -2.0]))
+    for sq in ("SQ001", "SQ002", "SQ004"):  # negatively worded: higher code = less often = better
+        out[f"MHI[{sq}]"] = _codes(np.clip(np.round(4.1 + 1.1 * mental + N(0.8)), 1, 6))
+    for sq in ("SQ003", "SQ005"):  # positively worded: lower code = more often = better
+        out[f"MHI[{sq}]"] = _codes(np.clip(np.round(2.9 - 1.1 * mental + N(0.8)), 1, 6))
+    out["F1"] = _with_missing(rng, _codes(_cut(money, [1.2, 0.3, -0.8])), {"98": 0.03, "99": 0.02})
+    out["F2"] = np.where(rng.random(n) < logistic(-1.0 - 0.5 * gezin - 0.6 * work), "Y", "N").astype(object)
+    out["S1"] = _codes(_cut(contact, [1.5, 0.4, -0.4, -1.2]))
+    for sq in ("SQ001", "SQ004", "SQ006"):  # emotional loneliness, negatively worded
+        e = lonely + N(0.7)
+        out[f"DJG[{sq}]"] = np.where(e > 0.8, "1", np.where(e > 0.0, "2", "3")).astype(object)
+    for sq in ("SQ002", "SQ003", "SQ005"):  # social loneliness, positively worded
+        e = lonely + N(0.7)
+        out[f"DJG[{sq}]"] = np.where(e < -0.3, "1", np.where(e < 0.6, "2", "3")).astype(object)
+    discr = rng.random(n) < logistic(-1.3 + 0.5 * (1 - gezin) + 0.3 * (1 - woman) + 0.3 * young)
+    out["S3"] = _with_missing(rng, np.where(discr, "1", "2").astype(object), {"99": 0.03})
+    out["H1"] = _with_missing(rng, _codes(_cut(home, [1.0, -0.3, -1.0, -1.7])), {"98": 0.04})
+    out["H2"] = _codes(np.clip(np.round(7.0 + 0.8 * home + N()), 1, 10))
+
+    languages = np.empty(n, dtype=object)
+    for s, shares in LANGUAGE_SHARES.items():
+        idx = np.flatnonzero(frame["status"].to_numpy() == s)
+        languages[idx] = rng.choice(list(shares), size=idx.size, p=list(shares.values()))
+    interview = (languages != "nl") & (rng.random(n) < np.where(z == 1, 0.5, 0.08))
+    out["MODUS"] = np.where(interview, "2", "1").astype(object)
+    remark = rng.random(n) < 0.15
+    pick = rng.integers(0, 2, n)
+    out["OPMERK"] = np.array(
+        [REMARKS[lang][k] if r else "" for lang, k, r in zip(languages, pick, remark)], dtype=object
+    )
+    answers = pd.DataFrame(out)
+    answers.insert(0, "startlanguage", languages)
+    return answers
+
+
+def response_propensity(frame: pd.DataFrame) -> np.ndarray:
+    """Probability of submitting, by the registry characteristics (main effects on the logit)."""
+    x = (
+        -1.2
+        + 0.65 * (frame["status"] == "gezin")
+        + 0.35 * (frame["gender"] == "vrouw")
+        - 0.55 * (frame["ageband"] == "18-26")
+        + 0.25 * (frame["ageband"] == "41+")
+        - 1.1 * (frame["route"] == "Z")
+        - 0.3 * (frame["route"] == "onderwijs")
+    ).to_numpy(float)
+    return 1 / (1 + np.exp(-x))
+
+
+def _export_rows(
+    frame: pd.DataFrame, answers: pd.DataFrame, columns: list[str], wave: Wave, rng: np.random.Generator
+) -> tuple[list[dict], np.ndarray]:
+    """Export rows of everyone who opened the questionnaire, ordered by start time."""
+    n = len(frame)
+    submitted = rng.random(n) < response_propensity(frame)
+    broke_off = ~submitted & (rng.random(n) < 0.06)
+    refused = submitted & (rng.random(n) < 0.015)  # said no to the consent question
+    start = datetime.combine(wave.config.fieldwork.start, datetime.min.time()) + timedelta(hours=8)
+    days = (wave.config.fieldwork.end - wave.config.fieldwork.start).days
+    offsets = rng.exponential(days / 3, n).clip(0, days - 0.5) * 86400 + rng.uniform(0, 50000, n)
+    interview = answers["MODUS"].to_numpy() == "2"
+    seconds = np.where(interview, rng.normal(1100, 200, n), rng.lognormal(np.log(480), 0.35, n)).clip(90)
+    opened = np.flatnonzero(submitted | broke_off)
+    opened = opened[np.argsort(offsets[opened], kind="stable")]
+    rows = []
+    item_blank = rng.random((n, len(columns))) < 0.02
+    for rid, p in enumerate(opened, start=1):
+        began = start + timedelta(seconds=float(offsets[p]))
+        ended = began + timedelta(seconds=float(seconds[p] if submitted[p] else seconds[p] / 3))
+        row = {
+            "id": rid,
+            "submitdate": ended.strftime("%Y-%m-%d %H:%M:%S") if submitted[p] else "",
+            "lastpage": 3 if submitted[p] else 1,
+            "startlanguage": answers.at[p, "startlanguage"],
+            "seed": str(rng.integers(10_000_000, 99_999_999)),
+            "token": frame.at[p, "token"],
+            "startdate": began.strftime("%Y-%m-%d %H:%M:%S"),
+            "datestamp": ended.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        for j, col in enumerate(columns):
+            value = answers.at[p, col]
+            if col == "TOESTEM":
+                value = "N" if refused[p] else "Y"
+            elif refused[p] or (broke_off[p] and j > len(columns) // 3):
+                value = ""  # after refusal nothing is shown; after break-off nothing answered
+            elif col not in ("MODUS",) and item_blank[p, j]:
+                value = ""
+            row[col] = value
+        rows.append(row)
+    return rows, submitted
+
+
+def generate(wave: Wave) -> dict[str, bytes]:
+    """Generate the demo wave; returns file name -> bytes, all deterministic for the seed.
+
+    Files: ``responses_<sid>.json`` (LimeSurvey JSON export), ``frame.csv`` (population frame
+    with response flag and tokens: raw data, never leaves ``data_raw/``) and
+    ``population_truth.json`` (population value of every indicator).
+    """
+    assert wave.config.demo is not None
+    rng = np.random.default_rng(wave.config.demo.seed)
+    frame = make_frame(wave, rng)
+    answers = simulate_answers(frame, rng)
+    columns = [col for col, _ in wave.questionnaire.variables().values()]
+    rows, submitted = _export_rows(frame, answers, columns, wave, rng)
+    frame["responded"] = submitted.astype(int)
+    truth_input = answers.rename(columns={"startlanguage": "language"})
+    scored = score_respondents(truth_input, wave.questionnaire)
+    truth = {}
+    for ind in wave.questionnaire.indicators:
+        values = scored[INDICATOR_PREFIX + ind.id].dropna()
+        truth[ind.id] = {"value": float(values.mean()), "n": int(values.size)}
+    sid = wave.config.limesurvey.survey_ids[0]
+    export = encode_json_export(rows)
+    return {
+        f"responses_{sid}.json": export,
+        "frame.csv": frame.to_csv(index=False, lineterminator="\n").encode("utf-8"),
+        "population_truth.json": (json.dumps(truth, indent=2, sort_keys=True) + "\n").encode("utf-8"),
+    }
+
+
+def fingerprint(files: dict[str, bytes]) -> str:
+    """sha256 over the generated files, to tell whether a stored demo snapshot is current."""
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + files[name])
+    return h.hexdigest()

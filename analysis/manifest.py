@@ -1,0 +1,102 @@
+"""What each stage read and wrote: sha256 of files, manifests, atomic writes, skip-if-current.
+
+A stage's manifest (JSON, next to its outputs) records its inputs (paths relative to the project
+root + sha256), the hash of the wave's configuration, the package version and a hash of the
+package's source code, and its outputs with their sha256. A stage whose manifest matches all of
+these, and whose outputs are still there unchanged, is not redone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import analysis
+from analysis import __version__
+
+_PACKAGE_DIR = Path(analysis.__file__).parent
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def code_sha256() -> str:
+    """Hash of the package's Python sources: a code change invalidates earlier outputs."""
+    h = hashlib.sha256()
+    for path in sorted(_PACKAGE_DIR.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename,
+    so an interrupted write never leaves a half-written file in place of an earlier one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def json_bytes(obj: object) -> bytes:
+    """Deterministic JSON (sorted keys, UTF-8, trailing newline) for manifests and diagnostics."""
+    return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=float) + "\n").encode("utf-8")
+
+
+def build(stage: str, wave: str, root: Path, inputs: list[Path], outputs: list[Path], config_sha256: str) -> dict:
+    """The manifest of a stage run."""
+    rel = lambda p: p.resolve().relative_to(root.resolve()).as_posix()  # noqa: E731
+    return {
+        "stage": stage,
+        "wave": wave,
+        "package_version": __version__,
+        "code_sha256": code_sha256(),
+        "config_sha256": config_sha256,
+        "inputs": {rel(p): sha256_file(p) for p in inputs},
+        "outputs": {rel(p): sha256_file(p) for p in outputs},
+    }
+
+
+def is_current(manifest_path: Path, root: Path, inputs: list[Path], config_sha256: str) -> bool:
+    """True when the recorded run used the same inputs, configuration and code, and its
+    outputs are still present with the recorded content."""
+    if not manifest_path.is_file() or not all(p.is_file() for p in inputs):
+        return False
+    try:
+        recorded = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    rel = lambda p: p.resolve().relative_to(root.resolve()).as_posix()  # noqa: E731
+    if (
+        recorded.get("code_sha256") != code_sha256()
+        or recorded.get("package_version") != __version__
+        or recorded.get("config_sha256") != config_sha256
+        or recorded.get("inputs") != {rel(p): sha256_file(p) for p in inputs}
+    ):
+        return False
+    for name, digest in recorded.get("outputs", {}).items():
+        path = root / name
+        if not path.is_file() or sha256_file(path) != digest:
+            return False
+    return True

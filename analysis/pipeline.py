@@ -1,0 +1,264 @@
+"""The stages of a wave, in one direction: fetch → clean → weight → estimate → render.
+
+Each stage reads only the stage before it and the wave's configuration, writes its own outputs
+atomically, records a manifest next to them and is skipped when that manifest shows nothing
+changed. Stage functions return a :class:`StageResult`; the CLI only reports it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import clean as cleaning
+from analysis import demo, manifest
+from analysis.config import Wave
+from analysis.design import SurveyDesign
+from analysis.errors import PipelineError
+from analysis.indicators import estimate_indicators
+from analysis.limesurvey import read_responses
+from analysis.weighting import diagnostics, rake
+
+SNAPSHOT_PATTERN = re.compile(r"^\d{8}T\d{6}Z$")
+SECRET_ENV = "RAPPORTAGE_PSEUDONYM_SECRET"
+
+
+@dataclass(frozen=True)
+class StageResult:
+    stage: str
+    ran: bool
+    """False when the outputs were current and the stage was skipped."""
+    outputs: list[Path]
+
+
+def _run(
+    wave: Wave, stage: str, manifest_path: Path, inputs: list[Path],
+    produce: Callable[[], dict[Path, bytes]], force: bool,
+) -> StageResult:
+    """Skip when current; otherwise produce the outputs, write them atomically, then the manifest."""
+    config = wave.config_sha256()
+    if not force and manifest.is_current(manifest_path, wave.root, inputs, config):
+        recorded = json.loads(manifest_path.read_text(encoding="utf-8"))
+        return StageResult(stage, False, [wave.root / p for p in recorded["outputs"]])
+    files = produce()
+    for path, data in files.items():
+        manifest.atomic_write(path, data)
+    record = manifest.build(stage, wave.id, wave.root, inputs, list(files), config)
+    manifest.atomic_write(manifest_path, manifest.json_bytes(record))
+    return StageResult(stage, True, list(files))
+
+
+def _parquet(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False, engine="pyarrow", compression="zstd")
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- fetch
+def latest_snapshot(wave: Wave) -> Path:
+    """The newest complete snapshot folder of the wave (one with a manifest)."""
+    snapshots = sorted(
+        p for p in wave.raw_dir.glob("*") if SNAPSHOT_PATTERN.match(p.name) and (p / "manifest.json").is_file()
+    )
+    if not snapshots:
+        raise PipelineError(
+            f"data_raw/{wave.id}/ holds no complete snapshot; run 'rapportage fetch --wave {wave.id}' first."
+        )
+    return snapshots[-1]
+
+
+def fetch(wave: Wave, force: bool = False) -> StageResult:
+    """Bring the wave's raw data into a snapshot under ``data_raw/<wave>/``.
+
+    For the demo wave the snapshot is generated (same bytes as a LimeSurvey JSON export). For a
+    real wave it comes from the LimeSurvey server.
+    """
+    if wave.config.demo is None:
+        raise PipelineError(
+            f"fetching wave {wave.id!r} from a LimeSurvey server is not available in this version; "
+            f"place a snapshot under data_raw/{wave.id}/ or use the demo wave (--demo)."
+        )
+    snapshot = wave.raw_dir / wave.config.demo.snapshot
+    manifest_path = snapshot / "manifest.json"
+
+    def produce() -> dict[Path, bytes]:
+        files = demo.generate(wave)
+        export_name = next(n for n in files if n.startswith("responses_"))
+        rows = json.loads(files[export_name])["responses"]
+        counts: dict[str, dict[str, int]] = {}
+        for r in rows:
+            c = counts.setdefault(r["startlanguage"], {"complete": 0, "incomplete": 0})
+            c["complete" if r["submitdate"] else "incomplete"] += 1
+        summary = {
+            "source": f"demo generator (analysis.demo, seed {wave.config.demo.seed})",
+            "survey_ids": wave.config.limesurvey.survey_ids,
+            "response_id_range": [rows[0]["id"], rows[-1]["id"]] if rows else None,
+            "responses_by_language": counts,
+            "files": {n: manifest.sha256_bytes(files[n]) for n in sorted(files) if n.startswith("responses_")},
+        }
+        out = {snapshot / n: b for n, b in files.items() if n.startswith("responses_")}
+        out[snapshot / "export_summary.json"] = manifest.json_bytes(summary)
+        out[wave.raw_dir / "frame.csv"] = files["frame.csv"]
+        out[wave.raw_dir / "population_truth.json"] = files["population_truth.json"]
+        return out
+
+    return _run(wave, "fetch", manifest_path, [], produce, force)
+
+
+# --------------------------------------------------------------------------- clean
+def _secret(wave: Wave) -> str:
+    if wave.config.demo is not None:
+        return wave.config.demo.pseudonym_secret
+    secret = os.environ.get(SECRET_ENV, "")
+    if len(secret) < 16:
+        raise PipelineError(
+            f"set the environment variable {SECRET_ENV} (at least 16 characters, kept outside the "
+            f"repository) before cleaning wave {wave.id!r}: respondent keys are derived from it."
+        )
+    return secret
+
+
+def clean(wave: Wave, force: bool = False) -> StageResult:
+    """Raw snapshot + frame → ``data_clean/<wave>/respondents.parquet`` and ``cleaning_log.json``."""
+    snapshot = latest_snapshot(wave)
+    exports = sorted(snapshot.glob("responses_*.json"))
+    frame_path = wave.raw_dir / "frame.csv"
+    if not frame_path.is_file():
+        raise PipelineError(
+            f"data_raw/{wave.id}/frame.csv is missing: the population frame (one row per invited person "
+            "with the registry variables) is needed to link and weight responses."
+        )
+    out_dir = wave.clean_dir
+
+    def produce() -> dict[Path, bytes]:
+        frame = pd.read_csv(frame_path, dtype=str, keep_default_na=False)
+        q = wave.questionnaire
+        consent_column = q.variables()[wave.cleaning.consent_item][0]
+        categories = {v: list(wave.population.variables[v].categories) for v in wave.cleaning.frame_variables}
+        parts, logs = [], {}
+        for path in exports:
+            survey_id = int(path.stem.split("_")[1])
+            raw = read_responses(path)
+            table, log = cleaning.clean_responses(
+                raw, frame, q, survey_id=survey_id, consent_column=consent_column,
+                consent_value=wave.cleaning.consent_value, frame_key=wave.cleaning.frame_key,
+                frame_variables=wave.cleaning.frame_variables, categories=categories,
+                languages=wave.config.languages, secret=_secret(wave),
+                require_submitted=wave.cleaning.require_submitted,
+            )
+            parts.append(table)
+            logs[str(survey_id)] = log
+        respondents = pd.concat(parts, ignore_index=True).sort_values("respondent_key", ignore_index=True)
+        cleaning_log = {
+            "snapshot": snapshot.name,
+            "steps_by_survey": logs,
+            "respondents": len(respondents),
+            "population": wave.population.total,
+            "invited": len(frame),
+            "respondents_by_language": respondents["language"].value_counts(sort=False).astype(int).to_dict(),
+        }
+        return {
+            out_dir / "respondents.parquet": _parquet(respondents),
+            out_dir / "cleaning_log.json": manifest.json_bytes(cleaning_log),
+        }
+
+    return _run(wave, "clean", out_dir / "clean.manifest.json", [*exports, frame_path], produce, force)
+
+
+# --------------------------------------------------------------------------- weight
+def weight(wave: Wave, force: bool = False) -> StageResult:
+    """Rake to the registry margins → ``weights.parquet`` and ``weighting.json``."""
+    respondents_path = wave.clean_dir / "respondents.parquet"
+    _require(respondents_path, wave, "clean")
+    pop = wave.population
+
+    def produce() -> dict[Path, bytes]:
+        respondents = pd.read_parquet(respondents_path)
+        margins = {m: {c: float(v) for c, v in pop.margins[m].items()} for m in pop.weighting.margins}
+        n = len(respondents)
+        base = np.full(n, pop.total / n)
+        result = rake(respondents, margins, base_weights=base,
+                      tolerance=pop.weighting.tolerance, max_iterations=pop.weighting.max_iterations)
+        report = {
+            "method": "raking",
+            "margins": pop.weighting.margins,
+            "tolerance": pop.weighting.tolerance,
+            "iterations": result.iterations,
+            "max_margin_deviation": result.max_deviation,
+            "design_weight": pop.total / n,
+            "population_total": pop.total,
+            "diagnostics": diagnostics(respondents, result.weights, margins),
+        }
+        weights = pd.DataFrame({"respondent_key": respondents["respondent_key"], "weight": result.weights})
+        return {
+            wave.clean_dir / "weights.parquet": _parquet(weights),
+            wave.clean_dir / "weighting.json": manifest.json_bytes(report),
+        }
+
+    return _run(wave, "weight", wave.clean_dir / "weight.manifest.json", [respondents_path], produce, force)
+
+
+# --------------------------------------------------------------------------- estimate
+def design_for(wave: Wave) -> SurveyDesign:
+    """The calibrated survey design of a cleaned and weighted wave."""
+    respondents = pd.read_parquet(wave.clean_dir / "respondents.parquet")
+    weights = pd.read_parquet(wave.clean_dir / "weights.parquet")
+    if not respondents["respondent_key"].equals(weights["respondent_key"]):
+        raise PipelineError(
+            f"data_clean/{wave.id}/weights.parquet does not match respondents.parquet; rerun 'rapportage weight'."
+        )
+    est = wave.config.estimation
+    return SurveyDesign(
+        respondents, weights["weight"].to_numpy(),
+        calibration=wave.population.weighting.margins,
+        population_size=wave.population.total if est.fpc else None,
+    )
+
+
+def estimate(wave: Wave, force: bool = False) -> StageResult:
+    """Every indicator overall and by group → ``estimates.parquet``."""
+    inputs = [wave.clean_dir / "respondents.parquet", wave.clean_dir / "weights.parquet"]
+    _require(inputs[1], wave, "weight")
+
+    def produce() -> dict[Path, bytes]:
+        est = wave.config.estimation
+        table = estimate_indicators(design_for(wave), wave.questionnaire, groups=est.groups,
+                                    confidence=est.confidence, min_n=wave.config.disclosure.min_n)
+        return {wave.clean_dir / "estimates.parquet": _parquet(table)}
+
+    return _run(wave, "estimate", wave.clean_dir / "estimate.manifest.json", inputs, produce, force)
+
+
+# --------------------------------------------------------------------------- render
+def render(wave: Wave, force: bool = False) -> StageResult:
+    """The Quarto report → ``reports/_output/<wave>/rapportage-inburgering.html``."""
+    from analysis import render as rendering
+
+    inputs = [wave.clean_dir / n for n in ("estimates.parquet", "weighting.json", "cleaning_log.json")]
+    _require(inputs[0], wave, "estimate")
+    inputs += rendering.source_files(wave.root)
+    target = wave.output_dir / "rapportage-inburgering.html"
+
+    def produce() -> dict[Path, bytes]:
+        return {target: rendering.render_report(wave)}
+
+    return _run(wave, "render", wave.output_dir / "render.manifest.json", inputs, produce, force)
+
+
+def _require(path: Path, wave: Wave, stage: str) -> None:
+    if not path.is_file():
+        raise PipelineError(f"{path.relative_to(wave.root)} is missing; run 'rapportage {stage} --wave {wave.id}' first.")
+
+
+STAGES: dict[str, Callable[[Wave, bool], StageResult]] = {
+    "fetch": fetch, "clean": clean, "weight": weight, "estimate": estimate, "render": render,
+}
+

@@ -1,0 +1,277 @@
+"""Figure, table and text helpers of the report. They read the pipeline's outputs and format
+them; they never compute statistics (every number comes from ``data_clean/<wave>/``).
+
+Style: one seaborn theme with the colour-blind-safe palette; error bars are the 95%
+confidence intervals from ``estimates.parquet``; Dutch number formatting (decimal comma).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import great_tables as gt
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from IPython.display import HTML, Markdown, display
+
+from analysis.config import Wave, load_wave
+from analysis.questionnaire import DOMAINS
+
+OVERALL = "totaal"
+PALETTE = sns.color_palette("colorblind")
+SUPPRESSED = "–"
+
+
+@dataclass
+class ReportData:
+    wave: Wave
+    estimates: pd.DataFrame
+    weighting: dict
+    cleaning: dict
+
+    def group_label(self, group: str) -> str:
+        if group == "language":
+            return "Taal van de vragenlijst"
+        return self.wave.population.variables[group].label
+
+    def category_label(self, group: str, category: str) -> str:
+        if group == OVERALL:
+            return "Alle inburgeraars"
+        if group == "language":
+            return self.wave.questionnaire.languages[category].name
+        return self.wave.population.variables[group].categories[category]
+
+    def indicators(self, domain: str) -> list:
+        return [i for i in self.wave.questionnaire.indicators if i.domain == domain]
+
+    def cell(self, indicator: str, group: str = OVERALL, category: str = OVERALL) -> pd.Series:
+        e = self.estimates
+        row = e[(e.indicator == indicator) & (e.group == group) & (e.category == category)]
+        return row.iloc[0]
+
+
+def load(root: str, wave: str) -> ReportData:
+    """Read the wave's configuration and pipeline outputs; set the figure style."""
+    w = load_wave(Path(root), wave)
+    sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
+    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "svg.hashsalt": "rapportage"})
+    return ReportData(
+        wave=w,
+        estimates=pd.read_parquet(w.clean_dir / "estimates.parquet"),
+        weighting=json.loads((w.clean_dir / "weighting.json").read_text(encoding="utf-8")),
+        cleaning=json.loads((w.clean_dir / "cleaning_log.json").read_text(encoding="utf-8")),
+    )
+
+
+# --------------------------------------------------------------------------- formatting
+def nl_number(x: float, decimals: int = 1) -> str:
+    return f"{x:,.{decimals}f}".replace(",", "\u2009").replace(".", ",")
+
+
+def fmt_value(row: pd.Series, with_ci: bool = True) -> str:
+    """'31% (28–34%)' for a proportion, '5,6 (5,5–5,7)' for a mean; '–' when suppressed."""
+    if row["suppressed"] or pd.isna(row["estimate"]):
+        return SUPPRESSED
+    if row["kind"] == "proportion":
+        text = f"{row['estimate'] * 100:.0f}%"
+        ci = f"{row['ci_low'] * 100:.0f}–{row['ci_high'] * 100:.0f}%"
+    else:
+        text = nl_number(row["estimate"])
+        ci = f"{nl_number(row['ci_low'])}–{nl_number(row['ci_high'])}"
+    return f"{text} ({ci})" if with_ci else text
+
+
+def _show_table(table: gt.GT) -> None:
+    display(HTML(table.as_raw_html()))
+
+
+# --------------------------------------------------------------------------- summary
+def key_figures(data: ReportData) -> None:
+    """Table of every indicator for all inburgeraars, grouped by domain."""
+    rows = []
+    for domain, title in DOMAINS.items():
+        for ind in data.indicators(domain):
+            row = data.cell(ind.id)
+            rows.append({"Domein": title, "Indicator": ind.label, "Uitkomst (95%-BI)": fmt_value(row),
+                         "n": SUPPRESSED if row["suppressed"] else f"{int(row['n'])}"})
+    table = (
+        gt.GT(pd.DataFrame(rows), groupname_col="Domein", id="kerncijfers")
+        .cols_align("right", columns=["Uitkomst (95%-BI)", "n"])
+        .tab_source_note("Gewogen uitkomsten; tussen haakjes het 95%-betrouwbaarheidsinterval. "
+                         "n = aantal respondenten met een geldig antwoord.")
+    )
+    _show_table(table)
+
+
+def summary_text(data: ReportData) -> None:
+    """One generated sentence per domain: the first indicator and the status contrast."""
+    lines = []
+    for domain, title in DOMAINS.items():
+        ind = data.indicators(domain)[0]
+        lines.append(f"- **{title}.** {_sentence(data, ind)}")
+    display(Markdown("\n".join(lines)))
+
+
+def _sentence(data: ReportData, ind) -> str:
+    overall = data.cell(ind.id)
+    label = ind.label[0].lower() + ind.label[1:]
+    if overall["suppressed"]:
+        return f"Over '{label}' zijn te weinig antwoorden om iets te publiceren."
+    text = f"{ind.label}: {fmt_value(overall)} van de inburgeraars." if ind.kind == "proportion" \
+        else f"{ind.label}: {fmt_value(overall)}."
+    status = data.estimates[(data.estimates.indicator == ind.id) & (data.estimates.group == "status")]
+    if len(status) == 2 and not status["suppressed"].any():
+        a, b = status.iloc[0], status.iloc[1]
+        overlap = not (a["ci_high"] < b["ci_low"] or b["ci_high"] < a["ci_low"])
+        verdict = "een verschil dat binnen de onzekerheidsmarges valt" if overlap else "een duidelijk verschil"
+        text += (f" Bij {data.category_label('status', a['category']).lower()}s is dat {fmt_value(a, False)}, "
+                 f"bij {data.category_label('status', b['category']).lower()}en {fmt_value(b, False)}: {verdict}.")
+    return text
+
+
+# --------------------------------------------------------------------------- domain chapters
+def domain_text(data: ReportData, domain: str) -> None:
+    display(Markdown(" ".join(_sentence(data, ind) for ind in data.indicators(domain))))
+
+
+def domain_figure(data: ReportData, domain: str, group: str = "status") -> None:
+    """Dot plot of the domain's indicators by ``group`` with 95% CI error bars.
+
+    Proportions are shown in percent; mean indicators (marks 1–10) get their own panel.
+    """
+    inds = data.indicators(domain)
+    e = data.estimates[data.estimates.indicator.isin([i.id for i in inds])
+                       & data.estimates.group.isin([OVERALL, group]) & ~data.estimates.suppressed].copy()
+    e["label"] = e.indicator.map({i.id: i.label for i in inds})
+    e["Groep"] = [data.category_label(g, c) for g, c in zip(e.group, e.category)]
+    kinds = [k for k in ("proportion", "mean") if (e.kind == k).any()]
+    heights = [max(1.0, 0.55 * e[e.kind == k].label.nunique() + 0.6) for k in kinds]
+    fig, axes = plt.subplots(len(kinds), 1, figsize=(7.5, sum(heights) + 0.8), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
+    order = list(dict.fromkeys(e.Groep))
+    for ax, kind in zip(axes[:, 0], kinds):
+        part = e[e.kind == kind]
+        scale = 100 if kind == "proportion" else 1
+        labels = list(dict.fromkeys(part.label))
+        for j, g in enumerate(order):
+            sub = part[part.Groep == g].set_index("label").reindex(labels)
+            y = [i + (j - (len(order) - 1) / 2) * 0.22 for i in range(len(labels))]
+            ax.errorbar(sub.estimate * scale, y,
+                        xerr=[(sub.estimate - sub.ci_low) * scale, (sub.ci_high - sub.estimate) * scale],
+                        fmt="o", color=PALETTE[j], label=g, capsize=3, markersize=6)
+        ax.set_yticks(range(len(labels)), [_wrap(lbl) for lbl in labels])
+        ax.invert_yaxis()
+        ax.set_xlabel("Percentage" if kind == "proportion" else "Gemiddeld rapportcijfer (1–10)")
+        if kind == "proportion":
+            ax.set_xlim(0, 100)
+        else:
+            ax.set_xlim(1, 10)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(order), frameon=False)
+    fig.tight_layout(rect=(0, 0.09 if len(kinds) == 1 else 0.05, 1, 1))
+    plt.show()
+
+
+def _wrap(text: str, width: int = 34) -> str:
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if len(line) + len(w) + 1 > width and line:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    return "\n".join(lines + [line])
+
+
+def domain_table(data: ReportData, domain: str) -> None:
+    """Every indicator of the domain by every group: estimate (95% CI)."""
+    inds = data.indicators(domain)
+    e = data.estimates[data.estimates.indicator.isin([i.id for i in inds])]
+    rows = []
+    groups = [OVERALL, *data.wave.config.estimation.groups]
+    for group in groups:
+        cats = list(dict.fromkeys(e[e.group == group].category))
+        for cat in cats:
+            row = {"Groep": "Totaal" if group == OVERALL else data.group_label(group),
+                   "Categorie": data.category_label(group, cat)}
+            for ind in inds:
+                row[ind.label] = fmt_value(data.cell(ind.id, group, cat))
+            rows.append(row)
+    table = (
+        gt.GT(pd.DataFrame(rows), rowname_col="Categorie", groupname_col="Groep", id=f"tabel-{domain}")
+        .cols_align("right", columns=[i.label for i in inds])
+        .tab_source_note(f"{SUPPRESSED} = niet gepubliceerd: minder dan {data.wave.config.disclosure.min_n} "
+                         "respondenten. Tussen haakjes het 95%-betrouwbaarheidsinterval.")
+    )
+    _show_table(table)
+
+
+# --------------------------------------------------------------------------- methods
+def methods_text(data: ReportData) -> None:
+    """Fieldwork, response, weighting and precision in a paragraph built from the diagnostics."""
+    display(Markdown(_methods_markdown(data)))
+
+
+def _methods_markdown(data: ReportData) -> str:
+    c, w = data.cleaning, data.weighting
+    d = w["diagnostics"]
+    cfg = data.wave.config
+    pct = nl_number(100 * c["respondents"] / c["invited"])
+    return (
+        f"Alle {c['invited']} inburgeraars in de populatie (peildatum "
+        f"{data.wave.population.reference_date:%d-%m-%Y}) zijn met een persoonlijke link uitgenodigd; "
+        f"het veldwerk liep van {cfg.fieldwork.start:%d-%m-%Y} tot en met {cfg.fieldwork.end:%d-%m-%Y}. "
+        f"Na controle bleven **{c['respondents']} geldige respondenten** over, een respons van {pct}%. "
+        f"De respons is gewogen door *raking* naar de registertotalen van "
+        f"{', '.join(data.group_label(m).lower() for m in w['margins'])} "
+        f"({w['iterations']} iteraties; grootste afwijking van een marge {w['max_margin_deviation']:.1e}). "
+        f"Het design-effect van de weging (Kish) is {nl_number(d['deff_kish'], 2)}, de effectieve "
+        f"steekproefomvang {nl_number(d['n_effective'], 0)}; de gewichten lopen van "
+        f"{nl_number(d['weights']['min'], 2)} tot {nl_number(d['weights']['max'], 2)}. "
+        f"Betrouwbaarheidsintervallen houden rekening met de weging (linearisatie met kalibratieresiduen) "
+        f"en met de eindige-populatiecorrectie. Cellen met minder dan {cfg.disclosure.min_n} respondenten "
+        f"worden niet gepubliceerd."
+    )
+
+
+def cleaning_table(data: ReportData) -> None:
+    """The response flow: records in the export and what each cleaning rule removed."""
+    rows = []
+    for survey, steps in data.cleaning["steps_by_survey"].items():
+        for s in steps:
+            rows.append({"Stap": _STEP_NL.get(s["step"], s["step"]), "Verwijderd": s["removed"], "Over": s["remaining"]})
+    _show_table(gt.GT(pd.DataFrame(rows), id="responsstroom").cols_align("right", columns=["Verwijderd", "Over"]))
+
+
+_STEP_NL = {
+    "records in export": "Records in de export",
+    "not submitted (broken off)": "Niet verzonden (afgebroken)",
+    "no consent": "Geen toestemming",
+    "not in population frame": "Niet in het populatiebestand",
+    "duplicate link (earlier submission)": "Dubbel ingevuld (eerdere inzending)",
+    "valid respondents": "Geldige respondenten",
+}
+
+
+def representativeness_table(data: ReportData) -> None:
+    """Response rate by weighting category, and sample vs population before and after weighting."""
+    rows = []
+    for m in data.weighting["diagnostics"]["margins"]:
+        rows.append({
+            "Kenmerk": data.group_label(m["variable"]),
+            "Categorie": data.category_label(m["variable"], m["category"]),
+            "Respons": f"{nl_number(100 * m['n'] / m['target'])}%",
+            "Steekproef": f"{nl_number(100 * m['sample_share'])}%",
+            "Gewogen": f"{nl_number(100 * m['weighted_share'])}%",
+            "Populatie": f"{nl_number(100 * m['population_share'])}%",
+        })
+    table = (
+        gt.GT(pd.DataFrame(rows), rowname_col="Categorie", groupname_col="Kenmerk", id="representativiteit")
+        .cols_align("right", columns=["Respons", "Steekproef", "Gewogen", "Populatie"])
+        .tab_source_note("Respons = respondenten als percentage van de populatie in de categorie. "
+                         "Steekproef en Gewogen: verdeling van de respondenten voor en na weging.")
+    )
+    _show_table(table)

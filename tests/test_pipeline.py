@@ -1,0 +1,123 @@
+"""The whole pipeline on the demo wave, end to end in a temporary project."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+
+from analysis import pipeline
+from analysis.config import load_wave
+from analysis.manifest import sha256_file
+from tests.conftest import copy_project
+
+
+def test_every_stage_ran_and_wrote_its_outputs(demo_run):
+    wave, results = demo_run
+    assert [r.stage for r in results] == list(pipeline.STAGES)
+    assert all(r.ran for r in results)
+    for name in ("respondents.parquet", "cleaning_log.json", "weights.parquet", "weighting.json", "estimates.parquet"):
+        assert (wave.clean_dir / name).is_file(), name
+    assert results[-1].outputs[0] == wave.output_dir / "rapportage-inburgering.html"
+
+
+def test_manifests_record_inputs_config_and_outputs(demo_run):
+    wave, _ = demo_run
+    record = json.loads((wave.clean_dir / "weight.manifest.json").read_text())
+    assert record["stage"] == "weight" and record["wave"] == "demo"
+    assert record["inputs"] == {"data_clean/demo/respondents.parquet": sha256_file(wave.clean_dir / "respondents.parquet")}
+    assert record["outputs"]["data_clean/demo/weights.parquet"] == sha256_file(wave.clean_dir / "weights.parquet")
+    assert record["config_sha256"] == wave.config_sha256()
+    assert record["package_version"] and len(record["code_sha256"]) == 64
+    snapshot = json.loads((pipeline.latest_snapshot(wave) / "manifest.json").read_text())
+    assert any(name.endswith("responses_482025.json") for name in snapshot["outputs"])
+
+
+def test_weighted_estimates_are_closer_to_the_population_truth(demo_run):
+    wave, _ = demo_run
+    est = pd.read_parquet(wave.clean_dir / "estimates.parquet")
+    truth = json.loads((wave.raw_dir / "population_truth.json").read_text())
+    overall = est[est.group == "totaal"].set_index("indicator")
+    proportions = overall[overall.kind == "proportion"]
+    t = np.array([truth[i]["value"] for i in proportions.index])
+    mae_weighted = np.abs(proportions.estimate.to_numpy() - t).mean()
+    mae_unweighted = np.abs(proportions.estimate_unweighted.to_numpy() - t).mean()
+    assert mae_weighted <= 0.5 * mae_unweighted, (mae_weighted, mae_unweighted)
+    means = overall[overall.kind == "mean"]
+    tm = np.array([truth[i]["value"] for i in means.index])
+    assert np.abs(means.estimate - tm).sum() < np.abs(means.estimate_unweighted - tm).sum()
+    # the truth lies inside most 95% intervals
+    inside = (proportions.ci_low.to_numpy() <= t) & (t <= proportions.ci_high.to_numpy())
+    assert inside.mean() >= 0.7
+
+
+def test_estimates_cover_every_indicator_and_group_and_suppress_small_cells(demo_run):
+    wave, _ = demo_run
+    est = pd.read_parquet(wave.clean_dir / "estimates.parquet")
+    assert set(est.indicator) == {i.id for i in wave.questionnaire.indicators}
+    assert set(est.group) == {"totaal", *wave.config.estimation.groups}
+    assert set(est.domain) == {"werk", "taal", "gezondheid", "financien", "sociale_verbinding", "thuis_voelen"}
+    published = est[~est.suppressed]
+    assert (published.n >= wave.config.disclosure.min_n).all()
+    assert ((published.ci_low <= published.estimate) & (published.estimate <= published.ci_high)).all()
+    assert est[est.suppressed].estimate.isna().all()
+
+
+def test_weights_meet_the_registry_margins(demo_run):
+    wave, _ = demo_run
+    respondents = pd.read_parquet(wave.clean_dir / "respondents.parquet")
+    weights = pd.read_parquet(wave.clean_dir / "weights.parquet")
+    for var in wave.population.weighting.margins:
+        achieved = weights.weight.groupby(respondents[var].astype(str).to_numpy()).sum()
+        for cat, target in wave.population.margins[var].items():
+            assert abs(achieved[cat] - target) / target < 1e-9
+
+
+def test_no_direct_identifiers_or_free_text_reach_data_clean(demo_run):
+    wave, _ = demo_run
+    frame = pd.read_csv(wave.raw_dir / "frame.csv", dtype=str)
+    respondents = pd.read_parquet(wave.clean_dir / "respondents.parquet")
+    assert not {"token", "id", "seed", "OPMERK", "opmerking", "startdate", "submitdate"} & set(respondents.columns)
+    blob = b"".join(p.read_bytes() for p in wave.clean_dir.iterdir() if p.is_file())
+    blob += (wave.output_dir / "rapportage-inburgering.html").read_bytes()
+    for token in frame.token[frame.responded == "1"].head(200):
+        assert token.encode() not in blob
+    for remark in ("Meer lesuren graag".encode(), "السكن بعيد".encode()):
+        assert remark not in blob
+    assert respondents.respondent_key.is_unique and respondents.respondent_key.str.fullmatch(r"[0-9a-f]{20}").all()
+
+
+def test_report_has_six_domain_sections_and_embedded_images_and_no_remote_links(demo_run):
+    wave, results = demo_run
+    html = results[-1].outputs[0].read_text(encoding="utf-8")
+    for domain in ("werk", "taal", "gezondheid", "financien", "sociale_verbinding", "thuis_voelen"):
+        assert f'id="sec-{domain}"' in html, domain
+        assert f'id="fig-{domain}"' in html and f'id="tbl-{domain}"' in html
+    assert 'id="sec-samenvatting"' in html and 'id="sec-verantwoording"' in html
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) >= 6
+    remote = set(re.findall(r'(?:src|href)="(https?://[^"]+)"', html)) | set(re.findall(r"url\((https?://[^)]+)\)", html))
+    assert not remote
+    assert "Figuur 1:" in html and "Tabel 1:" in html and 'lang="nl"' in html
+
+
+def test_second_run_skips_every_stage_and_a_config_change_reruns(project):
+    wave = load_wave(project, "demo")
+    first = [stage(wave, False) for name, stage in pipeline.STAGES.items() if name != "render"]
+    assert all(r.ran for r in first)
+    again = [stage(wave, False) for name, stage in pipeline.STAGES.items() if name != "render"]
+    assert not any(r.ran for r in again)
+    cleaning = project / "surveys" / "demo" / "cleaning.yaml"
+    cleaning.write_text(cleaning.read_text() + "\n# changed\n")
+    wave = load_wave(project, "demo")
+    assert pipeline.clean(wave).ran
+
+
+def test_clean_outputs_are_byte_identical_across_runs(demo_run, project):
+    wave, _ = demo_run
+    other = load_wave(project, "demo")
+    for stage in ("fetch", "clean", "weight", "estimate"):
+        pipeline.STAGES[stage](other, False)
+    for name in ("respondents.parquet", "weights.parquet", "estimates.parquet", "cleaning_log.json", "weighting.json"):
+        assert (other.clean_dir / name).read_bytes() == (wave.clean_dir / name).read_bytes(), name

@@ -1,0 +1,102 @@
+"""The fallback renderer's handling of the Quarto features the report uses."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from analysis.errors import PipelineError
+from analysis.render import cell_options, expand_includes, render_fallback, split_front_matter
+
+
+def test_front_matter_and_cell_options():
+    meta, body = split_front_matter("---\ntitle: T\nlang: nl\n---\n\n# Kop\n")
+    assert meta == {"title": "T", "lang": "nl"} and body.startswith("# Kop")
+    opts, code = cell_options("#| label: fig-x\n#| fig-cap: \"Een: titel\"\nprint(1)")
+    assert opts == {"label": "fig-x", "fig-cap": "Een: titel"} and code == "print(1)"
+
+
+def test_includes_expand_and_a_missing_include_is_an_error(tmp_path):
+    (tmp_path / "_a.qmd").write_text("deel A\n")
+    assert expand_includes("voor\n{{< include _a.qmd >}}\nna", tmp_path) == "voor\ndeel A\nna"
+    with pytest.raises(PipelineError, match="include '_b.qmd' does not exist"):
+        expand_includes("{{< include _b.qmd >}}", tmp_path)
+
+
+DOC = '''---
+title: "Proef"
+lang: nl
+format:
+  html:
+    toc: true
+execute:
+  echo: false
+---
+
+```{python}
+#| tags: [parameters]
+n = 1
+```
+
+## Resultaat {#sec-res}
+
+Zie @fig-lijn en @tbl-tabel, en @sec-res.
+
+```{python}
+#| label: fig-lijn
+#| fig-cap: "Een lijn"
+import matplotlib.pyplot as plt
+plt.plot([0, n])
+plt.show()
+```
+
+```{python}
+#| label: tbl-tabel
+#| tbl-cap: "Een tabel"
+from IPython.display import HTML
+HTML("<table><tr><td>cel</td></tr></table>")
+```
+
+```{python}
+#| output: asis
+print(f"Parameter n is **{n}**.")
+```
+
+::: {.callout-note}
+Let op.
+:::
+'''
+
+
+def test_fallback_renders_captions_crossrefs_parameters_and_callouts(tmp_path):
+    doc = tmp_path / "proef.qmd"
+    doc.write_text(DOC, encoding="utf-8")
+    html = render_fallback(doc, {"n": 7}).decode("utf-8")
+    assert "Figuur 1: Een lijn" in html and "Tabel 1: Een tabel" in html
+    assert 'href="#fig-lijn">Figuur 1</a>' in html and 'href="#tbl-tabel">Tabel 1</a>' in html
+    assert 'href="#sec-res">Resultaat</a>' in html
+    assert "Parameter n is <strong>7</strong>." in html  # injected parameter wins
+    assert 'class="callout-note"' in html
+    assert "data:image/png;base64," in html and "<td>cel</td>" in html
+    assert "plt.plot" not in html  # echo: false
+    assert 'id="TOC"' in html
+
+
+def test_broken_cell_and_dangling_crossref_are_clear_errors(tmp_path):
+    doc = tmp_path / "kapot.qmd"
+    doc.write_text("```{python}\n1 / 0\n```\n", encoding="utf-8")
+    with pytest.raises(PipelineError, match="kapot.qmd: a code cell failed while rendering: ZeroDivisionError"):
+        render_fallback(doc, {})
+    doc.write_text("Zie @fig-nergens.\n", encoding="utf-8")
+    with pytest.raises(PipelineError, match="@fig-nergens points at no figure"):
+        render_fallback(doc, {})
+
+
+@pytest.mark.skipif(shutil.which("quarto") is None, reason="the Quarto CLI is not installed here")
+def test_quarto_renders_the_same_document(demo_run):
+    from analysis.render import _render_with_quarto
+
+    wave, _ = demo_run
+    html = _render_with_quarto(wave, {"wave": wave.id, "root": str(wave.root)}).decode("utf-8")
+    assert 'id="sec-werk"' in html
