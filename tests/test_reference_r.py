@@ -70,3 +70,12 @@ def test_reference_numbers_are_reproducible_with_r(tmp_path):
         fresh = pd.read_csv(tmp_path / name)
         stored = pd.read_csv(REF / name)
         pd.testing.assert_frame_equal(fresh, stored, rtol=1e-9)
+
+
+def test_reference_dataset_is_the_current_demo_wave(demo_run):
+    """If the demo generator changes, regenerate: make_dataset.py, then make_reference.R."""
+    wave, _ = demo_run
+    current = pd.read_parquet(wave.clean_dir / "respondents.parquet")
+    stored = pd.read_csv(REF / "demo_respondents.csv")
+    current = current[stored.columns].astype({c: str for c in ("status", "gender", "ageband", "route")})
+    pd.testing.assert_frame_equal(current.reset_index(drop=True), stored, check_dtype=False)

@@ -11,8 +11,15 @@ from pathlib import Path
 
 import pandas as pd
 
-root = Path(__file__).resolve().parents[2]
-respondents = pd.read_parquet(root / "data_clean" / "demo" / "respondents.parquet")
-columns = ["respondent_key", "status", "gender", "ageband", "route"]
-columns += [c for c in respondents.columns if c.startswith("ind_")]
-respondents[columns].to_csv(Path(__file__).with_name("demo_respondents.csv"), index=False, lineterminator="\n")
+
+def main() -> None:
+    root = Path(__file__).resolve().parents[2]
+    respondents = pd.read_parquet(root / "data_clean" / "demo" / "respondents.parquet")
+    columns = ["respondent_key", "status", "gender", "ageband", "route"]
+    columns += [c for c in respondents.columns if c.startswith("ind_")]
+    out = Path(__file__).with_name("demo_respondents.csv")
+    respondents[columns].to_csv(out, index=False, lineterminator="\n")
+
+
+if __name__ == "__main__":
+    main()
