@@ -82,6 +82,14 @@ class WaveConfig(_Strict):
 class Variable(_Strict):
     label: str
     categories: dict[str, str] = Field(min_length=2, description="code: Dutch label")
+    plural: dict[str, str] = Field(default_factory=dict, description="code: Dutch plural for running text")
+
+    @model_validator(mode="after")
+    def _plural_keys(self) -> "Variable":
+        unknown = set(self.plural) - set(self.categories)
+        if unknown:
+            raise ValueError(f"plural names unknown categories {sorted(unknown)}")
+        return self
 
 
 class Raking(_Strict):

@@ -44,6 +44,11 @@ class ReportData:
             return self.wave.questionnaire.languages[category].name
         return self.wave.population.variables[group].categories[category]
 
+    def plural(self, group: str, category: str) -> str:
+        """Lower-case plural for running text ('asielstatushouders'), from population.yaml."""
+        variable = self.wave.population.variables[group]
+        return variable.plural.get(category, variable.categories[category].lower())
+
     def indicators(self, domain: str) -> list:
         return [i for i in self.wave.questionnaire.indicators if i.domain == domain]
 
@@ -126,9 +131,9 @@ def _sentence(data: ReportData, ind) -> str:
     if len(status) == 2 and not status["suppressed"].any():
         a, b = status.iloc[0], status.iloc[1]
         overlap = not (a["ci_high"] < b["ci_low"] or b["ci_high"] < a["ci_low"])
-        verdict = "een verschil dat binnen de onzekerheidsmarges valt" if overlap else "een duidelijk verschil"
-        text += (f" Bij {data.category_label('status', a['category']).lower()}s is dat {fmt_value(a, False)}, "
-                 f"bij {data.category_label('status', b['category']).lower()}en {fmt_value(b, False)}: {verdict}.")
+        intervals = "de 95%-intervallen overlappen" if overlap else "de 95%-intervallen overlappen niet"
+        text += (f" {data.plural('status', a['category']).capitalize()}: {fmt_value(a, False)}; "
+                 f"{data.plural('status', b['category'])}: {fmt_value(b, False)} ({intervals}).")
     return text
 
 
@@ -163,7 +168,7 @@ def domain_figure(data: ReportData, domain: str, group: str = "status") -> None:
                         xerr=[(sub.estimate - sub.ci_low) * scale, (sub.ci_high - sub.estimate) * scale],
                         fmt="o", color=PALETTE[j], label=g, capsize=3, markersize=6)
         ax.set_yticks(range(len(labels)), [_wrap(lbl) for lbl in labels])
-        ax.invert_yaxis()
+        ax.set_ylim(len(labels) - 0.5, -0.5)  # first indicator on top, room for every marker
         ax.set_xlabel("Percentage" if kind == "proportion" else "Gemiddeld rapportcijfer (1–10)")
         if kind == "proportion":
             ax.set_xlim(0, 100)
