@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import PipelineError
-from analysis.questionnaire import Indicator, Item, Questionnaire, Scale
+from analysis.questionnaire import Condition, Indicator, Item, Questionnaire, Scale
 
-MISSING_REASONS = ["dont_know", "refused", "not_answered"]
-"""Why a value is NA: an explicit missing-value code, or no answer at all (``""``)."""
+MISSING_REASONS = ["dont_know", "refused", "not_applicable", "not_answered"]
+"""Why a value is NA: an explicit missing-value code, not asked because of a filter, or no
+answer at all (``""``: LimeSurvey exports "not shown" and "not answered" alike)."""
 
 REASON_SUFFIX = "__missing"
 INDICATOR_PREFIX = "ind_"
@@ -39,6 +40,16 @@ def decode_item(codes: pd.Series, item: Item, variable: str) -> tuple[pd.Series,
     given = codes[~blank]
     if item.type == "yesno":
         mapping: dict[str, float | str] = {"Y": 1.0, "N": 0.0}
+    elif item.type == "multiple":
+        mapping = {"Y": 1.0}  # unchosen boxes are "", resolved per item in score_respondents
+    elif item.type == "date":
+        dates = pd.to_datetime(given, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+        bad = given[dates.isna()]
+        if len(bad):
+            raise PipelineError(f"item {variable}: answer {bad.iloc[0]!r} is not a LimeSurvey date; check the export.")
+        out = pd.Series(pd.NaT, index=codes.index, dtype="datetime64[ns]")
+        out[dates.index] = dates
+        return out, reasons
     elif item.type == "numeric":
         numbers = pd.to_numeric(given, errors="coerce")
         bad = given[numbers.isna()]
@@ -68,61 +79,108 @@ def decode_item(codes: pd.Series, item: Item, variable: str) -> tuple[pd.Series,
     return values, reasons
 
 
-def score_scale(codes: pd.DataFrame, scale: Scale, variables: dict[str, str]) -> pd.Series:
-    """Score a scale from answer codes, with its rule for partial item non-response.
+def score_scale(values: pd.DataFrame, scale: Scale) -> pd.Series:
+    """Score a scale from item values, with its rule for partial item non-response.
 
-    score = mean(points of answered items) * n_items * multiply, when at least
-    ``min_answered`` items are answered; NA otherwise. With every item answered this is the
-    plain sum of points times ``multiply`` (MHI-5: sum of 0–5 points times 4 gives 0–100).
+    Each item value is turned into points by its scoring group. With ``method: sum`` the score
+    is mean(points of answered items) * n_items * multiply, i.e. the sum of points prorated
+    over unanswered items; with ``method: mean`` it is mean(points) * multiply. Respondents who
+    answered fewer than ``min_answered`` items get NA.
+
+    Examples
+    --------
+    MHI-5 (CBS scoring): a respondent who is 'soms' (4) nervous, 'nooit' (6) down, 'meestal'
+    (2) calm, 'soms' (4) blue and 'vaak' (3) happy scores (3 + 5 + 4 + 3 + 3) * 4 = 72.
+
+    >>> from analysis.questionnaire import Scale
+    >>> neg = {1: 0, 2: 1, 3: 2, 4: 3, 5: 4, 6: 5}
+    >>> mhi5 = Scale(label="MHI-5", source="CBS", min_answered=4, multiply=4, scoring=[
+    ...     {"items": ["nervous", "down", "blue"], "points": neg},
+    ...     {"items": ["calm", "happy"], "points": {k: 5 - v for k, v in neg.items()}}])
+    >>> answers = pd.DataFrame({"nervous": [4, 4], "down": [6, None], "calm": [2, 2],
+    ...                         "blue": [4, None], "happy": [3, 3]})
+    >>> score_scale(answers, mhi5).tolist()  # second row: only 3 of 5 answered
+    [72.0, nan]
     """
     points = []
     for group in scale.scoring:
         for item in group.items:
-            mapped = codes[variables[item]].astype("string").map(group.points)
-            points.append(pd.to_numeric(mapped, errors="coerce").rename(item))
+            points.append(values[item].map(group.points).astype(float).rename(item))
     table = pd.concat(points, axis=1)
     answered = table.notna().sum(axis=1)
-    score = table.mean(axis=1) * len(scale.items) * scale.multiply
+    score = table.mean(axis=1) * scale.multiply
+    if scale.method == "sum":
+        score = score * len(scale.items)
     return score.where(answered >= scale.min_answered)
 
 
-def indicator_value(source: pd.Series, indicator: Indicator) -> pd.Series:
-    """The per-respondent value of an indicator: 0/1 for a proportion, the value for a mean."""
-    if indicator.kind == "mean":
-        return source.astype(float)
-    cond = indicator.condition
-    assert cond is not None
+def _condition_holds(source: pd.Series, cond: Condition) -> pd.Series:
     if cond.in_ is not None:
-        hit = source.isin(cond.in_)
-    elif cond.below is not None:
-        hit = source < cond.below
+        return source.isin(cond.in_)
+    if cond.below is not None:
+        return source < cond.below
+    if cond.at_least is not None:
+        return source >= cond.at_least
+    return source <= cond.at_most
+
+
+def indicator_value(columns: dict[str, pd.Series], indicator: Indicator) -> pd.Series:
+    """Per-respondent value of an indicator: 0/1 for a proportion, the value for a mean;
+    NA outside the indicator's universe and where its source is NA."""
+    source = columns[indicator.of].astype(float)
+    if indicator.kind == "mean":
+        value = source
     else:
-        hit = source >= cond.at_least
-    return hit.astype(float).where(source.notna())
+        assert indicator.condition is not None
+        value = _condition_holds(source, indicator.condition).astype(float).where(source.notna())
+    if indicator.universe is not None:
+        value = value.where(_condition_holds(columns[indicator.universe.of], indicator.universe))
+    return value
 
 
 def score_respondents(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
     """Item values, missing reasons, scales and indicators from a table of answer codes.
 
     ``answers`` has one column per export column (``CODE`` / ``CODE[SQ]``); free-text items
-    are not carried over.
+    are not carried over. Items whose filter did not hold are NA with reason
+    ``not_applicable``; a multiple-choice item with no box ticked is NA (``not_answered``),
+    otherwise its unticked boxes are 0.
     """
     variables = questionnaire.variables()
-    columns: dict[str, pd.Series] = {}
+    values: dict[str, pd.Series] = {}
+    reasons: dict[str, pd.Series] = {}
     for var, (col, item) in variables.items():
         if item.type == "text":
             continue
         if col not in answers.columns:
             raise PipelineError(f"the export lacks column {col!r} of item {var}; export all questions.")
-        values, reasons = decode_item(answers[col], item, var)
-        columns[var] = values
-        if reasons.notna().any():
-            columns[var + REASON_SUFFIX] = pd.Categorical(reasons, categories=MISSING_REASONS)
-    export_columns = {var: col for var, (col, _) in variables.items()}
+        values[var], reasons[var] = decode_item(answers[col], item, var)
+    for item_id, item in questionnaire.items.items():
+        members = [s.id for s in item.subquestions] or [item_id]
+        if item.type == "multiple":
+            ticked = pd.concat([values[m] for m in members], axis=1).notna().any(axis=1)
+            for m in members:
+                values[m] = values[m].where(~ticked, values[m].fillna(0.0))
+                reasons[m] = reasons[m].mask(ticked)
+        if item.filter:
+            shown = pd.Series(True, index=answers.index)
+            for f in item.filter:
+                shown &= answers[variables[f.item][0]].astype("string").isin(f.codes).fillna(False)
+            for m in members:
+                values[m] = values[m].where(shown)
+                reasons[m] = reasons[m].where(shown, "not_applicable")
+    columns: dict[str, pd.Series] = {}
+    for var, value in values.items():
+        columns[var] = value
+        if reasons[var].notna().any():
+            columns[var + REASON_SUFFIX] = pd.Series(
+                pd.Categorical(reasons[var], categories=MISSING_REASONS), index=answers.index
+            )
+    frame = pd.DataFrame(values)
     for scale_id, scale in questionnaire.scales.items():
-        columns[scale_id] = score_scale(answers, scale, export_columns)
+        columns[scale_id] = score_scale(frame, scale)
     for ind in questionnaire.indicators:
-        columns[INDICATOR_PREFIX + ind.id] = indicator_value(columns[ind.of], ind)
+        columns[INDICATOR_PREFIX + ind.id] = indicator_value(columns, ind)
     return pd.DataFrame(columns, index=answers.index)
 
 

@@ -18,6 +18,9 @@ from rich.console import Console
 from analysis import pipeline
 from analysis.config import Wave, load_wave
 from analysis.errors import PipelineError
+from analysis.lss import write_lss
+from analysis.manifest import atomic_write
+from analysis.questionnaire import check_file, compare
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Rapportage Inburgering: fetch, clean, weight, estimate and render a wave.")
@@ -29,15 +32,24 @@ RootOpt = Annotated[Path, typer.Option("--root", envvar="RAPPORTAGE_ROOT", help=
 ForceOpt = Annotated[bool, typer.Option("--force", help="redo the stage even when its inputs did not change")]
 
 
-def _wave(wave: str | None, demo: bool, root: Path) -> Wave:
+def _wave_id(wave: str | None, demo: bool, root: Path) -> str:
     if demo and wave not in (None, "demo"):
         raise PipelineError("give either --demo or --wave, not both.")
     if not demo and wave is None:
         raise PipelineError("name a wave with --wave <id> (a folder under surveys/) or use --demo.")
-    root = root.resolve()
     if not (root / "surveys").is_dir():
         raise PipelineError(f"{root} has no surveys/ folder; run from the project folder or pass --root.")
-    return load_wave(root, "demo" if demo else wave)  # type: ignore[arg-type]
+    return "demo" if demo else wave  # type: ignore[return-value]
+
+
+def _wave(wave: str | None, demo: bool, root: Path) -> Wave:
+    root = root.resolve()
+    return load_wave(root, _wave_id(wave, demo, root))
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
 
 
 def _report(result: pipeline.StageResult, root: Path) -> None:
@@ -56,8 +68,7 @@ def _stages(names: list[str], wave: str | None, demo: bool, root: Path, force: b
                 result = pipeline.STAGES[name](w, force)
             _report(result, w.root)
     except PipelineError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        _fail(str(exc))
     return result
 
 
@@ -96,6 +107,48 @@ def run(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."), 
     """Run all stages in order; the last line printed is the path of the report."""
     result = _stages(list(pipeline.STAGES), wave, demo, root, force)
     sys.stdout.write(f"{result.outputs[0]}\n")
+
+@app.command()
+def lss(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."),
+        output: Annotated[Optional[Path], typer.Option("--output", "-o", help="file to write")] = None) -> None:
+    """Write the LimeSurvey survey structure file (.lss) of the wave's questionnaire, to import into LimeSurvey."""
+    try:
+        w = _wave(wave, demo, root)
+        survey_id = w.config.limesurvey.survey_ids[0]
+        data = write_lss(w.questionnaire, survey_id, title={lang: w.config.title for lang in w.questionnaire.languages})
+        target = output or w.clean_dir / f"survey_{survey_id}.lss"
+        atomic_write(target, data)
+    except PipelineError as exc:
+        _fail(str(exc))
+    print(target)
+
+
+@app.command()
+def validate(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path(".")) -> None:
+    """Check the wave's configuration: list every problem, then what changed since the baseline wave."""
+    root = root.resolve()
+    try:
+        wave_id = _wave_id(wave, demo, root)
+        q, found = check_file(root / "surveys" / wave_id / "questionnaire.yaml")
+        for line in found:
+            err.print(f"[red]error:[/red] {line}")
+        if found:
+            raise typer.Exit(1)
+        w = load_wave(root, wave_id)
+        print(f"surveys/{wave_id}: valid: {len(w.questionnaire.items)} items, "
+              f"{len(w.questionnaire.variables())} variables, {len(w.questionnaire.scales)} scales, "
+              f"{len(w.questionnaire.indicators)} indicators; complete languages: "
+              f"{', '.join(w.questionnaire.complete_languages())}.")
+        if w.config.baseline_wave:
+            baseline = load_wave(root, w.config.baseline_wave)
+            lines = compare(baseline.questionnaire, w.questionnaire).lines()
+            print(f"compared with baseline wave {w.config.baseline_wave!r}: "
+                  + (f"{len(lines)} difference(s)" if lines else "no differences"))
+            for line in lines:
+                print(f"  {line}")
+    except PipelineError as exc:
+        _fail(str(exc))
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()

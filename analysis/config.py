@@ -210,12 +210,24 @@ def _cross_check(wave: Wave) -> None:
             "which is not an item of questionnaire.yaml."
         )
     known_groups = set(wave.cleaning.frame_variables) | {"language"}
+    expected = ", ".join(sorted(known_groups))
     for g in wave.config.estimation.groups:
         if g not in known_groups:
             raise PipelineError(
-                f"{wave.config_dir / 'wave.yaml'}: key 'estimation.groups' names {g!r}; expected one of "
-                f"{', '.join(sorted(known_groups))}."
+                f"{wave.config_dir / 'wave.yaml'}: key 'estimation.groups' names {g!r}; expected one of {expected}."
             )
+    for n, ind in enumerate(q.indicators):
+        for g in ind.groups or []:
+            if g not in known_groups:
+                raise PipelineError(
+                    f"{wave.config_dir / 'questionnaire.yaml'}: key 'indicators.{n}({ind.id}).groups' names {g!r}; "
+                    f"expected one of {expected}."
+                )
+    unknown = sorted(set(wave.config.languages) - set(q.languages))
+    if unknown:
+        raise PipelineError(
+            f"{wave.config_dir / 'wave.yaml'}: key 'languages' lists {unknown}, which questionnaire.yaml does not declare."
+        )
     for name in wave.population.weighting.margins:
         if name not in wave.cleaning.frame_variables:
             raise PipelineError(

@@ -146,9 +146,27 @@ def simulate_answers(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
 
     out: dict[str, np.ndarray] = {}
     out["TOESTEM"] = np.full(n, "Y", dtype=object)
+    arrived = np.where(gezin == 1, rng.uniform(2017.5, 2024.9, n), rng.uniform(2019.0, 2024.9, n))
+    out["AANKOMST"] = np.array(
+        [(datetime(int(y), 1, 1) + timedelta(days=int((y % 1) * 365))).strftime("%Y-%m-%d 00:00:00") for y in arrived],
+        dtype=object,
+    )
     out["W1"] = np.where(work, "Y", "N").astype(object)
+    tick = lambda mask: np.where(mask, "Y", "").astype(object)  # noqa: E731
+    study = (ond == 1) | (rng.random(n) < 0.06 + 0.08 * young)
+    volunteer = rng.random(n) < 0.12 + 0.06 * gezin
+    programme = ~work & (rng.random(n) < 0.3 + 0.1 * ks)
+    care = rng.random(n) < 0.05 + 0.25 * woman
+    only_lessons = ~(work | study | volunteer | programme) & (rng.random(n) < 0.7)
+    out["W2[SQ001]"], out["W2[SQ002]"], out["W2[SQ003]"] = tick(work), tick(study), tick(volunteer)
+    out["W2[SQ004]"], out["W2[SQ005]"], out["W2[SQ006]"] = tick(programme), tick(only_lessons), tick(care)
+    out["W2[SQ007]"] = tick(~(work | study | volunteer | programme | only_lessons | care))
+    searching = rng.random(n) < logistic(-0.6 + 0.5 * gezin - 0.8 * z + 0.4 * (1 - woman))
+    out["W3"] = np.where(work, "", np.where(searching, "Y", "N")).astype(object)  # filter: W1 = N
     out["T1"] = _codes(np.clip(np.round(taal), 1, 10))
     out["T2"] = _with_missing(rng, _codes(_cut(taal + N(), [7.5, 5.5, 3.5])), {"98": 0.03})
+    for sq, shift in (("SQ001", 0.0), ("SQ002", 0.6), ("SQ003", 0.3), ("SQ004", -0.5)):  # speak, understand, read, write
+        out[f"TAALV[{sq}]"] = _codes(_cut(taal + shift + N(0.9), [8.0, 6.3, 4.6, 3.0]))
     out["G1"] = _codes(_cut(health, [1.2, -0.1, -1.2, -2.0]))
     for sq in ("SQ001", "SQ002", "SQ004"):  # negatively worded: higher code = less often = better
         out[f"MHI[{sq}]"] = _codes(np.clip(np.round(4.1 + 1.1 * mental + N(0.8)), 1, 6))
@@ -157,6 +175,7 @@ def simulate_answers(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
     out["F1"] = _with_missing(rng, _codes(_cut(money, [1.2, 0.3, -0.8])), {"98": 0.03, "99": 0.02})
     out["F2"] = np.where(rng.random(n) < logistic(-1.0 - 0.5 * gezin - 0.6 * work), "Y", "N").astype(object)
     out["S1"] = _codes(_cut(contact, [1.5, 0.4, -0.4, -1.2]))
+    out["S2"] = _codes(_cut(0.8 * contact + 0.3 * work + N(0.7), [1.3, 0.2, -0.6, -1.4]))
     for sq in ("SQ001", "SQ004", "SQ006"):  # emotional loneliness, negatively worded
         e = lonely + N(0.7)
         out[f"DJG[{sq}]"] = np.where(e > 0.8, "1", np.where(e > 0.0, "2", "3")).astype(object)
@@ -214,7 +233,8 @@ def _export_rows(
     opened = np.flatnonzero(submitted | broke_off)
     opened = opened[np.argsort(offsets[opened], kind="stable")]
     rows = []
-    item_blank = rng.random((n, len(columns))) < 0.02
+    item_blank = rng.random((n, len(columns))) < 0.02  # item non-response ("" in the export)
+    unblankable = {"MODUS"} | {c for c in columns if c.startswith("W2[")}  # a blank box means "not ticked"
     for rid, p in enumerate(opened, start=1):
         began = start + timedelta(seconds=float(offsets[p]))
         ended = began + timedelta(seconds=float(seconds[p] if submitted[p] else seconds[p] / 3))
@@ -234,7 +254,7 @@ def _export_rows(
                 value = "N" if refused[p] else "Y"
             elif refused[p] or (broke_off[p] and j > len(columns) // 3):
                 value = ""  # after refusal nothing is shown; after break-off nothing answered
-            elif col not in ("MODUS",) and item_blank[p, j]:
+            elif col not in unblankable and item_blank[p, j]:
                 value = ""
             row[col] = value
         rows.append(row)

@@ -23,6 +23,7 @@ def estimate_indicators(
 ) -> pd.DataFrame:
     """One row per indicator x (overall + every category of every group).
 
+    ``groups`` is the default set of grouping variables; an indicator may name its own.
     Columns: indicator, domain, kind, group, category, n, weighted_n, estimate, se, ci_low,
     ci_high, df, deff, estimate_unweighted, suppressed. Proportions are fractions (0–1).
     Cells with an unweighted base below ``min_n`` are suppressed (values blanked).
@@ -34,7 +35,7 @@ def estimate_indicators(
         y = design.data[column].to_numpy(dtype=float)
         cells = [(OVERALL, OVERALL, design.mean(column, confidence=confidence, proportion=proportion),
                   np.ones(design.n, dtype=bool))]
-        for group in groups:
+        for group in ind.groups if ind.groups is not None else groups:
             by_group = design.mean(column, by=group, confidence=confidence, proportion=proportion)
             for category, est in by_group.items():
                 cells.append((group, category, est, (design.data[group].astype(str) == category).to_numpy()))

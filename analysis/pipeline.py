@@ -20,11 +20,13 @@ import pandas as pd
 
 from analysis import clean as cleaning
 from analysis import demo, manifest
+from analysis.codebook import codebook, codebook_csv, codebook_markdown
 from analysis.config import Wave
 from analysis.design import SurveyDesign
 from analysis.errors import PipelineError
 from analysis.indicators import estimate_indicators
 from analysis.limesurvey import read_responses
+from analysis.lss import drift, parse_lss, structure_from_spec, write_lss
 from analysis.weighting import diagnostics, rake
 
 SNAPSHOT_PATTERN = re.compile(r"^\d{8}T\d{6}Z$")
@@ -105,6 +107,8 @@ def fetch(wave: Wave, force: bool = False) -> StageResult:
             "files": {n: manifest.sha256_bytes(files[n]) for n in sorted(files) if n.startswith("responses_")},
         }
         out = {snapshot / n: b for n, b in files.items() if n.startswith("responses_")}
+        for sid in wave.config.limesurvey.survey_ids:  # the survey as LimeSurvey holds it
+            out[snapshot / f"structure_{sid}.lss"] = write_lss(wave.questionnaire, sid)
         out[snapshot / "export_summary.json"] = manifest.json_bytes(summary)
         out[wave.raw_dir / "frame.csv"] = files["frame.csv"]
         out[wave.raw_dir / "population_truth.json"] = files["population_truth.json"]
@@ -126,10 +130,26 @@ def _secret(wave: Wave) -> str:
     return secret
 
 
+def check_structure(wave: Wave, snapshot: Path, survey_id: int) -> None:
+    """Drift check: the survey structure in the snapshot must match questionnaire.yaml before
+    any response is interpreted with it (codes that changed meaning would be misread)."""
+    path = snapshot / f"structure_{survey_id}.lss"
+    if not path.is_file():
+        return
+    differences = drift(structure_from_spec(wave.questionnaire), parse_lss(path.read_bytes(), str(path)))
+    if differences:
+        shown = "; ".join(differences[:5]) + (f"; and {len(differences) - 5} more" if len(differences) > 5 else "")
+        raise PipelineError(
+            f"survey {survey_id} in snapshot {snapshot.name} does not match surveys/{wave.id}/questionnaire.yaml: "
+            f"{shown}. Update the specification (or the survey) so they agree, then fetch again."
+        )
+
+
 def clean(wave: Wave, force: bool = False) -> StageResult:
     """Raw snapshot + frame → ``data_clean/<wave>/respondents.parquet`` and ``cleaning_log.json``."""
     snapshot = latest_snapshot(wave)
     exports = sorted(snapshot.glob("responses_*.json"))
+    structures = sorted(snapshot.glob("structure_*.lss"))
     frame_path = wave.raw_dir / "frame.csv"
     if not frame_path.is_file():
         raise PipelineError(
@@ -146,6 +166,7 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
         parts, logs = [], {}
         for path in exports:
             survey_id = int(path.stem.split("_")[1])
+            check_structure(wave, snapshot, survey_id)
             raw = read_responses(path)
             table, log = cleaning.clean_responses(
                 raw, frame, q, survey_id=survey_id, consent_column=consent_column,
@@ -154,6 +175,7 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
                 languages=wave.config.languages, secret=_secret(wave),
                 require_submitted=wave.cleaning.require_submitted,
             )
+            table.insert(1, "survey_id", survey_id)
             parts.append(table)
             logs[str(survey_id)] = log
         respondents = pd.concat(parts, ignore_index=True).sort_values("respondent_key", ignore_index=True)
@@ -165,12 +187,15 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
             "invited": len(frame),
             "respondents_by_language": respondents["language"].value_counts(sort=False).astype(int).to_dict(),
         }
+        book = codebook(wave)
         return {
             out_dir / "respondents.parquet": _parquet(respondents),
             out_dir / "cleaning_log.json": manifest.json_bytes(cleaning_log),
+            out_dir / "codebook.csv": codebook_csv(book),
+            out_dir / "codebook.md": codebook_markdown(wave, book),
         }
 
-    return _run(wave, "clean", out_dir / "clean.manifest.json", [*exports, frame_path], produce, force)
+    return _run(wave, "clean", out_dir / "clean.manifest.json", [*exports, *structures, frame_path], produce, force)
 
 
 # --------------------------------------------------------------------------- weight

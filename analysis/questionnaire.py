@@ -1,17 +1,25 @@
 """The questionnaire as code: ``surveys/<wave>/questionnaire.yaml`` loaded and validated.
 
-The specification holds the items (with their LimeSurvey codes, answer codes, numeric values and
-missing-value codes), the derived scales with their scoring rules and the indicators that the
-report publishes. Cleaning, scoring, estimation and the report all read it from here.
+The specification is the single source of truth for the measurement: question groups and items
+(LimeSurvey question codes, types, answer codes with numeric values, missing-value codes, filter
+conditions, texts per language), derived scales with their scoring rules and sources, and the
+indicators the report publishes (domain, definition, universe, grouping variables). Cleaning,
+scoring, estimation, the ``.lss`` survey file, the codebook and the report all read it from here.
+
+Validation has two layers: pydantic checks the shape of every entry (types, required keys, no
+unknown keys), and :func:`problems` checks what spans entries (references, translations,
+uniqueness). Every problem names the file, the item and the key.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from analysis.errors import PipelineError
 from analysis.yaml_config import load_yaml_model
 
 DOMAINS: dict[str, str] = {
@@ -25,6 +33,12 @@ DOMAINS: dict[str, str] = {
 """The six domains of the report, in report order, with their Dutch titles."""
 
 MissingKind = Literal["dont_know", "refused"]
+ItemType = Literal["yesno", "single", "multiple", "array", "numeric", "text", "date"]
+LIMESURVEY_TYPE: dict[str, str] = {
+    "yesno": "Y", "single": "L", "multiple": "M", "array": "F", "numeric": "N", "text": "T", "date": "D",
+}
+"""LimeSurvey question type letter of each item type."""
+ID = r"^[a-z][a-z0-9_]*$"
 
 
 class _Strict(BaseModel):
@@ -34,11 +48,14 @@ class _Strict(BaseModel):
 class Language(_Strict):
     name: str = Field(description="Dutch name of the language, used in the report")
     native: str = Field(description="the language's own name, in its own script")
-    status: Literal["professional", "draft", "missing"]
+    status: Literal["professional", "draft", "missing"] = Field(
+        description="professional: reviewed translation; draft: written here, not reviewed; missing: none"
+    )
+    direction: Literal["ltr", "rtl"] = "ltr"
 
 
 class Option(_Strict):
-    code: str
+    code: str = Field(pattern=r"^[A-Za-z0-9]{1,5}$")
     label: dict[str, str]
     value: float | None = None
     missing: MissingKind | None = None
@@ -51,19 +68,34 @@ class Option(_Strict):
 
 
 class SubQuestion(_Strict):
-    code: str
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    code: str = Field(pattern=r"^[A-Za-z0-9]{1,20}$")
+    id: str = Field(pattern=ID)
+    text: dict[str, str]
+
+
+class Filter(_Strict):
+    """Who gets the question: respondents whose answer to ``item`` is one of ``codes``."""
+
+    item: str
+    codes: list[str] = Field(min_length=1)
+
+
+class Group(_Strict):
     text: dict[str, str]
 
 
 class Item(_Strict):
-    code: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]*$", description="LimeSurvey question code")
-    type: Literal["yesno", "single", "array", "numeric", "text"]
+    code: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]{0,19}$", description="LimeSurvey question code")
+    type: ItemType
+    group: str
     text: dict[str, str]
+    source: str = Field("", description="where the wording comes from")
     options: list[Option] = Field(default_factory=list)
     subquestions: list[SubQuestion] = Field(default_factory=list)
     range: tuple[float, float] | None = None
     hidden: bool = False
+    mandatory: bool = False
+    filter: list[Filter] = Field(default_factory=list, description="all must hold (AND)")
 
     @model_validator(mode="after")
     def _shape(self) -> "Item":
@@ -72,27 +104,25 @@ class Item(_Strict):
             raise ValueError(f"type {self.type} needs 'options'")
         if not needs_options and self.options:
             raise ValueError(f"type {self.type} takes no 'options'")
-        if (self.type == "array") != bool(self.subquestions):
-            raise ValueError("'subquestions' belong to type array, and only there")
+        if (self.type in ("array", "multiple")) != bool(self.subquestions):
+            raise ValueError("'subquestions' belong to types array and multiple, and only there")
         if self.type == "numeric" and self.range is None:
             raise ValueError("type numeric needs 'range: [min, max]'")
-        codes = [o.code for o in self.options]
-        if len(set(codes)) != len(codes):
-            raise ValueError("answer codes are not unique")
         return self
 
 
 class ScoringGroup(_Strict):
     items: list[str] = Field(min_length=1)
-    points: dict[str, float] = Field(min_length=2, description="answer code: points")
+    points: dict[float, float] = Field(min_length=2, description="item value: points")
 
 
 class Scale(_Strict):
     label: str
     source: str
     scoring: list[ScoringGroup] = Field(min_length=1)
-    min_answered: int = Field(ge=1)
+    min_answered: int = Field(ge=1, description="fewer answered items give NA; otherwise prorated")
     multiply: float = 1.0
+    method: Literal["sum", "mean"] = "sum"
 
     @property
     def items(self) -> list[str]:
@@ -109,22 +139,42 @@ class Condition(_Strict):
     in_: list[float] | None = Field(None, alias="in")
     below: float | None = None
     at_least: float | None = None
+    at_most: float | None = None
 
     @model_validator(mode="after")
     def _one(self) -> "Condition":
-        if sum(x is not None for x in (self.in_, self.below, self.at_least)) != 1:
-            raise ValueError("a condition has exactly one of 'in', 'below', 'at_least'")
+        if sum(x is not None for x in (self.in_, self.below, self.at_least, self.at_most)) != 1:
+            raise ValueError("a condition has exactly one of 'in', 'below', 'at_least', 'at_most'")
         return self
+
+    def describe(self) -> str:
+        if self.in_ is not None:
+            return "waarde " + " of ".join(f"{v:g}" for v in self.in_)
+        if self.below is not None:
+            return f"lager dan {self.below:g}"
+        if self.at_least is not None:
+            return f"{self.at_least:g} of hoger"
+        return f"{self.at_most:g} of lager"
+
+
+class Universe(Condition):
+    """Who counts in the denominator: respondents whose ``of`` meets the condition."""
+
+    of: str
+    label: str = Field(description="Dutch description of the universe, for the report")
 
 
 class Indicator(_Strict):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: str = Field(pattern=ID)
     domain: Literal[tuple(DOMAINS)]  # type: ignore[valid-type]
     label: str = Field(description="Dutch label used in the report")
     kind: Literal["proportion", "mean"]
     of: str = Field(description="item, sub-question or scale id")
     condition: Condition | None = None
+    universe: Universe | None = None
+    groups: list[str] | None = Field(None, description="grouping variables; default: wave.yaml estimation.groups")
     unit: str = ""
+    source: str = ""
 
     @model_validator(mode="after")
     def _condition(self) -> "Indicator":
@@ -133,30 +183,59 @@ class Indicator(_Strict):
         return self
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a specification: the key path and what is wrong."""
+
+    key: str
+    message: str
+
+    def sentence(self, path: Path | str) -> str:
+        return f"{path}: key '{self.key}': {self.message}."
+
+
 class Questionnaire(_Strict):
     title: dict[str, str]
     base_language: str
     languages: dict[str, Language]
+    groups: dict[str, Group] = Field(min_length=1)
     items: dict[str, Item]
     scales: dict[str, Scale] = Field(default_factory=dict)
     indicators: list[Indicator] = Field(min_length=1)
 
     @classmethod
     def load(cls, path: Path) -> "Questionnaire":
-        """Load ``questionnaire.yaml``; errors name the file and the key."""
-        return load_yaml_model(path, cls)  # type: ignore[return-value]
+        """Load and validate ``questionnaire.yaml``; the first problem is raised, naming the key."""
+        q: Questionnaire = load_yaml_model(path, cls)  # type: ignore[assignment]
+        found = problems(q)
+        if found:
+            more = f" ({len(found) - 1} more: run 'rapportage validate')" if len(found) > 1 else ""
+            raise PipelineError(found[0].sentence(path).rstrip(".") + more + ".")
+        return q
 
     # ---------------------------------------------------------------- derived views
     def variables(self) -> dict[str, tuple[str, Item]]:
         """Analysis variable id -> (export column, item), one per answer column."""
         out: dict[str, tuple[str, Item]] = {}
         for item_id, item in self.items.items():
-            if item.type == "array":
+            if item.subquestions:
                 for sq in item.subquestions:
                     out[sq.id] = (f"{item.code}[{sq.code}]", item)
             else:
                 out[item_id] = (item.code, item)
         return out
+
+    def item_of(self, variable: str) -> tuple[str, Item]:
+        """(item id, item) holding an analysis variable."""
+        for item_id, item in self.items.items():
+            if item_id == variable or any(sq.id == variable for sq in item.subquestions):
+                return item_id, item
+        raise KeyError(variable)
+
+    def complete_languages(self) -> list[str]:
+        """Languages with a translation (professional or draft), base language first."""
+        rest = [c for c, lang in self.languages.items() if lang.status != "missing" and c != self.base_language]
+        return [self.base_language, *rest]
 
     def indicator(self, indicator_id: str) -> Indicator:
         for ind in self.indicators:
@@ -164,24 +243,149 @@ class Questionnaire(_Strict):
                 return ind
         raise KeyError(indicator_id)
 
-    @model_validator(mode="after")
-    def _references(self) -> "Questionnaire":
-        if self.base_language not in self.languages:
-            raise ValueError(f"base_language {self.base_language!r} is not under 'languages'")
+    def texts(self) -> list[tuple[str, dict[str, str]]]:
+        """Every translatable text with its key path."""
+        out: list[tuple[str, dict[str, str]]] = [("title", self.title)]
+        out += [(f"groups.{g}.text", grp.text) for g, grp in self.groups.items()]
         for item_id, item in self.items.items():
-            texts = [item.text] + [o.label for o in item.options] + [s.text for s in item.subquestions]
-            if any(self.base_language not in t for t in texts):
-                raise ValueError(f"item {item_id!r} lacks its {self.base_language!r} text")
-        variables = self.variables()
-        for scale_id, scale in self.scales.items():
-            for v in scale.items:
-                if v not in variables:
-                    raise ValueError(f"scale {scale_id!r} names unknown item {v!r}")
-        ids = [i.id for i in self.indicators]
-        if len(set(ids)) != len(ids):
-            raise ValueError("indicator ids are not unique")
-        for ind in self.indicators:
-            if ind.of not in variables and ind.of not in self.scales:
-                raise ValueError(f"indicator {ind.id!r} is 'of' unknown item or scale {ind.of!r}")
-        return self
+            out.append((f"items.{item_id}.text", item.text))
+            out += [(f"items.{item_id}.options.{o.code}.label", o.label) for o in item.options]
+            out += [(f"items.{item_id}.subquestions.{s.id}.text", s.text) for s in item.subquestions]
+        return out
 
+
+def problems(q: Questionnaire) -> list[Problem]:
+    """Everything that spans entries of a specification: references, translations, uniqueness."""
+    found: list[Problem] = []
+    add = lambda key, msg: found.append(Problem(key, msg))  # noqa: E731
+    if q.base_language not in q.languages:
+        add("base_language", f"{q.base_language!r} is not declared under 'languages'")
+    complete = [c for c, lang in q.languages.items() if lang.status != "missing"]
+    for key, text in q.texts():
+        for lang in complete:
+            if not text.get(lang, "").strip():
+                add(f"{key}.{lang}", f"no text in {lang!r}, a language with status {q.languages[lang].status!r}")
+        for lang in set(text) - set(q.languages):
+            add(f"{key}.{lang}", f"text in undeclared language {lang!r}")
+    codes: dict[str, str] = {}
+    variables = q.variables()
+    for item_id, item in q.items.items():
+        where = f"items.{item_id}"
+        if item.code.lower() in codes:
+            add(f"{where}.code", f"LimeSurvey code {item.code!r} is also used by item {codes[item.code.lower()]!r}")
+        codes[item.code.lower()] = item_id
+        if item.group not in q.groups:
+            add(f"{where}.group", f"group {item.group!r} is not declared under 'groups'")
+        for kind, seen in (("option code", [o.code for o in item.options]),
+                           ("sub-question code", [s.code for s in item.subquestions])):
+            dup = {c for c in seen if seen.count(c) > 1}
+            if dup:
+                add(where, f"{kind}s {sorted(dup)} occur more than once")
+        for i, f in enumerate(item.filter):
+            if f.item not in variables:
+                add(f"{where}.filter.{i}.item", f"filter names unknown item {f.item!r}")
+                continue
+            _, target = q.item_of(f.item)
+            allowed = _answer_codes(target)
+            if allowed is not None and set(f.codes) - allowed:
+                add(f"{where}.filter.{i}.codes", f"codes {sorted(set(f.codes) - allowed)} are not answer codes of {f.item!r}")
+            if list(q.items).index(q.item_of(f.item)[0]) >= list(q.items).index(item_id):
+                add(f"{where}.filter.{i}.item", f"filter item {f.item!r} is not asked before {item_id!r}")
+    # the ids of array / multiple-choice items hold no value of their own: their sub-questions do
+    names = [s.id for item in q.items.values() for s in item.subquestions]
+    names += [k for k, item in q.items.items() if not item.subquestions] + list(q.scales)
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        add("items", f"id {name!r} names more than one variable (items, sub-questions and scales share one namespace)")
+    for scale_id, scale in q.scales.items():
+        for g, group in enumerate(scale.scoring):
+            for v in group.items:
+                if v not in variables:
+                    add(f"scales.{scale_id}.scoring.{g}.items", f"scale names unknown item {v!r}")
+    ids = [i.id for i in q.indicators]
+    for n, ind in enumerate(q.indicators):
+        where = f"indicators.{n}({ind.id})"
+        if ids.count(ind.id) > 1:
+            add(f"{where}.id", f"indicator id {ind.id!r} occurs more than once")
+        if ind.of not in set(variables) | set(q.scales):
+            add(f"{where}.of", f"'of' names unknown item or scale {ind.of!r}")
+        if ind.universe is not None and ind.universe.of not in set(variables) | set(q.scales):
+            add(f"{where}.universe.of", f"universe names unknown item or scale {ind.universe.of!r}")
+    for domain in DOMAINS:
+        if not any(i.domain == domain for i in q.indicators):
+            add("indicators", f"domain {domain!r} has no indicator")
+    return found
+
+
+def _answer_codes(item: Item) -> set[str] | None:
+    if item.type == "yesno":
+        return {"Y", "N"}
+    if item.type == "multiple":
+        return {"Y"}
+    if item.options:
+        return {o.code for o in item.options}
+    return None
+
+
+def check_file(path: Path) -> tuple[Questionnaire | None, list[str]]:
+    """Every problem of a questionnaire file as a sentence (empty when it is valid)."""
+    try:
+        q: Questionnaire = load_yaml_model(path, Questionnaire)  # type: ignore[assignment]
+    except PipelineError as exc:
+        return None, [str(exc)]
+    return q, [p.sentence(path) for p in problems(q)]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How a wave's questionnaire differs from its baseline wave's (comparability)."""
+
+    added: list[str]
+    removed: list[str]
+    changed: dict[str, list[str]]
+    """item id -> what changed (keys such as 'text.nl', 'options', 'type')."""
+    indicators_changed: dict[str, list[str]]
+
+    def lines(self) -> list[str]:
+        out = [f"added item {i!r}" for i in self.added] + [f"removed item {i!r}" for i in self.removed]
+        out += [f"changed item {i!r} ({', '.join(keys)}): a changed item should get a new id" for i, keys in self.changed.items()]
+        out += [f"changed indicator {i!r} ({', '.join(keys)})" for i, keys in self.indicators_changed.items()]
+        return out
+
+
+def _item_signature(item: Item, base: str) -> dict[str, object]:
+    return {
+        "code": item.code,
+        "type": item.type,
+        f"text.{base}": item.text.get(base),
+        "options": [(o.code, o.value, o.missing, o.label.get(base)) for o in item.options],
+        "subquestions": [(s.code, s.id, s.text.get(base)) for s in item.subquestions],
+        "range": item.range,
+        "filter": [(f.item, tuple(f.codes)) for f in item.filter],
+    }
+
+
+def compare(baseline: Questionnaire, current: Questionnaire) -> Comparison:
+    """Items added, removed and changed (in the base-language wording, codes, values, filter)
+    since the baseline wave, and indicators whose definition changed."""
+    base = current.base_language
+    changed: dict[str, list[str]] = {}
+    for item_id in baseline.items.keys() & current.items.keys():
+        old = _item_signature(baseline.items[item_id], base)
+        new = _item_signature(current.items[item_id], base)
+        keys = [k for k in new if old[k] != new[k]]
+        if keys:
+            changed[item_id] = keys
+    old_ind = {i.id: i for i in baseline.indicators}
+    ind_changed: dict[str, list[str]] = {}
+    for ind in current.indicators:
+        if ind.id in old_ind:
+            a, b = old_ind[ind.id].model_dump(), ind.model_dump()
+            keys = [k for k in b if k != "label" and a.get(k) != b[k]]
+            if keys:
+                ind_changed[ind.id] = keys
+    return Comparison(
+        added=[i for i in current.items if i not in baseline.items],
+        removed=[i for i in baseline.items if i not in current.items],
+        changed=changed,
+        indicators_changed=ind_changed,
+    )

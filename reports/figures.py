@@ -125,7 +125,8 @@ def _sentence(data: ReportData, ind) -> str:
     label = ind.label[0].lower() + ind.label[1:]
     if overall["suppressed"]:
         return f"Over '{label}' zijn te weinig antwoorden om iets te publiceren."
-    text = f"{ind.label}: {fmt_value(overall)} van de inburgeraars." if ind.kind == "proportion" \
+    among = ind.universe.label if ind.universe else "de inburgeraars"
+    text = f"{ind.label}: {fmt_value(overall)} van {among}." if ind.kind == "proportion" \
         else f"{ind.label}: {fmt_value(overall)}."
     status = data.estimates[(data.estimates.indicator == ind.id) & (data.estimates.group == "status")]
     if len(status) == 2 and not status["suppressed"].any():

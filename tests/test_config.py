@@ -34,8 +34,8 @@ def test_unknown_wave_lists_the_known_ones(project):
         ("wave.yaml", "disclosure:", "disclosure_typo:", r"wave.yaml: unknown key 'disclosure_typo'; check its spelling"),
         ("wave.yaml", "id: demo", "id: demo: [", r"wave.yaml: is not valid YAML at line \d+"),
         ("cleaning.yaml", "consent_item: toestemming", "consent_item: instemming", r"cleaning.yaml: key 'consent_item' names 'instemming'"),
-        ("questionnaire.yaml", "of: werk,", "of: werkk,", r"questionnaire.yaml: .*indicator 'werk_betaald' is 'of' unknown item or scale 'werkk'"),
-        ("questionnaire.yaml", "{nl: nooit, en: never}}", "{en: never}}", r"questionnaire.yaml: .*item 'moeite_spreken' lacks its 'nl' text"),
+        ("questionnaire.yaml", "of: werk,", "of: werkk,", r"questionnaire.yaml: key 'indicators.0\(werk_betaald\).of': 'of' names unknown item or scale 'werkk'"),
+        ("wave.yaml", "groups: [status,", "groups: [herkomst, status,", r"wave.yaml: key 'estimation.groups' names 'herkomst'"),
     ],
 )
 def test_configuration_errors_name_file_and_key(project, name, old, new, message):

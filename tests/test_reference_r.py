@@ -46,7 +46,7 @@ def test_raking_weights_match_r_calibrate(design):
 
 def test_means_ses_and_intervals_match_r_survey(design):
     ref = pd.read_csv(REF / "r_estimates.csv")
-    assert len(ref) == 13 * (1 + 2 + 2 + 3 + 3)
+    assert len(ref) == 20 * (1 + 2 + 2 + 3 + 3)
     for row in ref.itertuples():
         column = "ind_" + row.indicator
         est = design.mean(column) if row.group == "totaal" else design.mean(column, by=row.group)[row.category]
