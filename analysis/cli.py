@@ -14,10 +14,12 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from analysis import pipeline
 from analysis.config import Wave, load_wave
 from analysis.errors import PipelineError
+from analysis.fetch import import_files
 from analysis.lss import write_lss
 from analysis.manifest import atomic_write
 from analysis.questionnaire import check_file, compare
@@ -73,9 +75,39 @@ def _stages(names: list[str], wave: str | None, demo: bool, root: Path, force: b
 
 
 @app.command()
-def fetch(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."), force: ForceOpt = False) -> None:
+def fetch(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."), force: ForceOpt = False,
+          incremental: Annotated[bool, typer.Option("--incremental", help="only responses above the highest id already held")] = False) -> None:
     """Fetch the wave's responses into a new raw snapshot (the demo wave is generated)."""
-    _stages(["fetch"], wave, demo, root, force)
+    if demo or wave == "demo":
+        _stages(["fetch"], wave, demo, root, force)
+        return
+    try:
+        w = _wave(wave, demo, root)
+        with Progress(TextColumn("survey {task.fields[sid]}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("responses"), console=err, transient=True) as bar:
+            tasks: dict[int, TaskID] = {}
+
+            def progress(sid: int, done: int, total: int) -> None:
+                if sid not in tasks:
+                    tasks[sid] = bar.add_task("fetch", total=total, sid=sid)
+                bar.update(tasks[sid], completed=done, total=total)
+
+            result = pipeline.fetch_from_server(w, incremental=incremental, progress=progress)
+        _report(result, w.root)
+    except PipelineError as exc:
+        _fail(str(exc))
+
+
+@app.command("import")
+def import_(files: Annotated[list[Path], typer.Argument(help="the response export (.csv) and the survey structure (.lss)")],
+            wave: WaveOpt = None, root: RootOpt = Path(".")) -> None:
+    """Import a CSV response export and its .lss survey file (LimeSurvey admin pages) as a new snapshot."""
+    try:
+        w = _wave(wave, False, root)
+        snap = import_files(w, files)
+    except PipelineError as exc:
+        _fail(str(exc))
+    err.print(f"[bold]import[/bold]: done, snapshot {snap.relative_to(w.root)}")
 
 
 @app.command()

@@ -15,6 +15,8 @@ decoding), as recorded from a real server in ``shared/limesurvey/``:
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -50,13 +52,63 @@ def decode_json_export(data: bytes, source: str) -> list[dict]:
     return parsed["responses"]
 
 
+def encode_csv_export(rows: list[dict]) -> bytes:
+    """Serialise response rows exactly as LimeSurvey's CSV export (code headings, answer codes)."""
+    if not rows:
+        return b"\xef\xbb\xbf"
+    quote = lambda v: '"' + str(v).replace('"', '""') + '"'  # noqa: E731
+    lines = [";".join(quote(k) for k in rows[0])]
+    lines += [";".join(quote(v) for v in r.values()) for r in rows]
+    return ("\ufeff" + "\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+
+def decode_csv_export(data: bytes, source: str) -> list[dict]:
+    """Rows of a LimeSurvey CSV response export in the form of the JSON export.
+
+    LimeSurvey writes CSV as UTF-8 with BOM, ``;`` separated, every field quoted, CRLF between
+    records and raw newlines inside quoted values. Only exports with question codes as
+    headings and answer codes as values can be analysed (admin page: "Question code" and
+    "Answer codes"). ``id`` becomes an integer and ``lastpage`` an integer or ``""``, as in JSON.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PipelineError(f"{source}: is not UTF-8; export the responses again as CSV (UTF-8).") from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";", quotechar='"')
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise PipelineError(f"{source}: is empty; export the responses again.") from None
+    if header[:1] != ["id"] or "startlanguage" not in header:
+        raise PipelineError(
+            f"{source}: its first column is {header[0]!r}, not 'id': export with headings 'Question code' "
+            "and responses 'Answer codes' (CSV, separator ';')."
+        )
+    rows = []
+    for n, record in enumerate(reader, start=2):
+        if not record:
+            continue
+        if len(record) != len(header):
+            raise PipelineError(f"{source}: record {n} has {len(record)} fields, the header {len(header)}; the file is damaged or truncated.")
+        row: dict = dict(zip(header, record))
+        row["id"] = int(row["id"])
+        if row.get("lastpage", "") != "":
+            row["lastpage"] = int(row["lastpage"])
+        rows.append(row)
+    return rows
+
+
 def read_responses(path: Path) -> pd.DataFrame:
-    """Read one JSON response export into a table of strings, one row per response.
+    """Read one JSON response export into a table of strings (see :func:`responses_table`)."""
+    return responses_table(decode_json_export(path.read_bytes(), str(path)), str(path))
+
+
+def responses_table(rows: list[dict], source: str) -> pd.DataFrame:
+    """Response rows as a table of strings, one row per response.
 
     ``id`` becomes an integer column; every other column stays the string LimeSurvey sent
     (``""`` for no answer), so no answer code is lost or reinterpreted before cleaning.
     """
-    rows = decode_json_export(path.read_bytes(), str(path))
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype="string") for c in META_COLUMNS}).assign(
             id=pd.Series(dtype="int64")
@@ -64,13 +116,13 @@ def read_responses(path: Path) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(rows)
     missing = [c for c in ("id", "submitdate", "startlanguage") if c not in frame.columns]
     if missing:
-        raise PipelineError(f"{path}: lacks the LimeSurvey column(s) {', '.join(missing)}; export all columns.")
+        raise PipelineError(f"{source}: lacks the LimeSurvey column(s) {', '.join(missing)}; export all columns.")
     ids = pd.to_numeric(frame["id"], errors="coerce")
     if ids.isna().any():
-        raise PipelineError(f"{path}: has a response without a numeric 'id'; the export is damaged.")
+        raise PipelineError(f"{source}: has a response without a numeric 'id'; the export is damaged.")
     if ids.duplicated().any():
         dup = int(ids[ids.duplicated()].iloc[0])
-        raise PipelineError(f"{path}: response id {dup} occurs twice; the export is damaged.")
+        raise PipelineError(f"{source}: response id {dup} occurs twice; the export is damaged.")
     out = frame.drop(columns=["id"]).fillna("").astype("string")
     out.insert(0, "id", ids.astype("int64"))
     return out

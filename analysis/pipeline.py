@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +24,12 @@ from analysis.config import Wave
 from analysis.design import SurveyDesign
 from analysis.errors import PipelineError
 from analysis.indicators import estimate_indicators
-from analysis.limesurvey import read_responses
-from analysis.lss import drift, parse_lss, structure_from_spec, write_lss
+from analysis.fetch import FetchSettings, credentials, fetch_wave
+from analysis.limesurvey import responses_table
+from analysis.lss import drift, structure_from_spec, write_lss
+from analysis.snapshots import combined_responses, latest_snapshot, raw_files, snapshots, structure_of
 from analysis.weighting import diagnostics, rake
 
-SNAPSHOT_PATTERN = re.compile(r"^\d{8}T\d{6}Z$")
 SECRET_ENV = "RAPPORTAGE_PSEUDONYM_SECRET"
 
 
@@ -65,29 +65,15 @@ def _parquet(df: pd.DataFrame) -> bytes:
 
 
 # --------------------------------------------------------------------------- fetch
-def latest_snapshot(wave: Wave) -> Path:
-    """The newest complete snapshot folder of the wave (one with a manifest)."""
-    snapshots = sorted(
-        p for p in wave.raw_dir.glob("*") if SNAPSHOT_PATTERN.match(p.name) and (p / "manifest.json").is_file()
-    )
-    if not snapshots:
-        raise PipelineError(
-            f"data_raw/{wave.id}/ holds no complete snapshot; run 'rapportage fetch --wave {wave.id}' first."
-        )
-    return snapshots[-1]
-
-
 def fetch(wave: Wave, force: bool = False) -> StageResult:
     """Bring the wave's raw data into a snapshot under ``data_raw/<wave>/``.
 
     For the demo wave the snapshot is generated (same bytes as a LimeSurvey JSON export). For a
-    real wave it comes from the LimeSurvey server.
+    real wave it comes from the LimeSurvey server; as a stage of ``run`` an existing snapshot is
+    kept (``--force`` or ``rapportage fetch`` makes a new one).
     """
     if wave.config.demo is None:
-        raise PipelineError(
-            f"fetching wave {wave.id!r} from a LimeSurvey server is not available in this version; "
-            f"place a snapshot under data_raw/{wave.id}/ or use the demo wave (--demo)."
-        )
+        return fetch_from_server(wave, refetch=force)
     snapshot = wave.raw_dir / wave.config.demo.snapshot
     manifest_path = snapshot / "manifest.json"
 
@@ -117,6 +103,18 @@ def fetch(wave: Wave, force: bool = False) -> StageResult:
     return _run(wave, "fetch", manifest_path, [], produce, force)
 
 
+def fetch_from_server(wave: Wave, *, incremental: bool = False, progress=None, settings: FetchSettings | None = None,
+                      refetch: bool = True) -> StageResult:
+    """A new snapshot from the wave's LimeSurvey server (``refetch=False``: keep the newest one
+    if there is one, so that rerunning a wave's analysis does not depend on the server)."""
+    existing = snapshots(wave)
+    if existing and not refetch:
+        return StageResult("fetch", False, sorted(p for p in existing[-1].iterdir() if p.is_file()))
+    snap = fetch_wave(wave, credentials(wave), incremental=incremental, progress=progress,
+                      settings=settings or FetchSettings())
+    return StageResult("fetch", True, sorted(p for p in snap.iterdir() if p.is_file()))
+
+
 # --------------------------------------------------------------------------- clean
 def _secret(wave: Wave) -> str:
     if wave.config.demo is not None:
@@ -130,17 +128,17 @@ def _secret(wave: Wave) -> str:
     return secret
 
 
-def check_structure(wave: Wave, snapshot: Path, survey_id: int) -> None:
-    """Drift check: the survey structure in the snapshot must match questionnaire.yaml before
-    any response is interpreted with it (codes that changed meaning would be misread)."""
-    path = snapshot / f"structure_{survey_id}.lss"
-    if not path.is_file():
+def check_structure(wave: Wave, survey_id: int) -> None:
+    """Drift check: the survey structure held in the snapshots must match questionnaire.yaml
+    before any response is interpreted with it (codes that changed meaning would be misread)."""
+    structure = structure_of(wave, survey_id)
+    if structure is None:
         return
-    differences = drift(structure_from_spec(wave.questionnaire), parse_lss(path.read_bytes(), str(path)))
+    differences = drift(structure_from_spec(wave.questionnaire), structure)
     if differences:
         shown = "; ".join(differences[:5]) + (f"; and {len(differences) - 5} more" if len(differences) > 5 else "")
         raise PipelineError(
-            f"survey {survey_id} in snapshot {snapshot.name} does not match surveys/{wave.id}/questionnaire.yaml: "
+            f"survey {survey_id} in snapshot {latest_snapshot(wave).name} does not match surveys/{wave.id}/questionnaire.yaml: "
             f"{shown}. Update the specification (or the survey) so they agree, then fetch again."
         )
 
@@ -148,8 +146,7 @@ def check_structure(wave: Wave, snapshot: Path, survey_id: int) -> None:
 def clean(wave: Wave, force: bool = False) -> StageResult:
     """Raw snapshot + frame → ``data_clean/<wave>/respondents.parquet`` and ``cleaning_log.json``."""
     snapshot = latest_snapshot(wave)
-    exports = sorted(snapshot.glob("responses_*.json"))
-    structures = sorted(snapshot.glob("structure_*.lss"))
+    inputs = raw_files(wave)
     frame_path = wave.raw_dir / "frame.csv"
     if not frame_path.is_file():
         raise PipelineError(
@@ -164,10 +161,14 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
         consent_column = q.variables()[wave.cleaning.consent_item][0]
         categories = {v: list(wave.population.variables[v].categories) for v in wave.cleaning.frame_variables}
         parts, logs = [], {}
-        for path in exports:
-            survey_id = int(path.stem.split("_")[1])
-            check_structure(wave, snapshot, survey_id)
-            raw = read_responses(path)
+        changed = {}
+        for survey_id in wave.config.limesurvey.survey_ids:
+            check_structure(wave, survey_id)
+            combined = combined_responses(wave, survey_id)
+            if not combined.snapshots:
+                raise PipelineError(f"no snapshot of wave {wave.id!r} holds responses of survey {survey_id}; fetch again.")
+            changed[str(survey_id)] = combined.changed
+            raw = responses_table(combined.rows, f"survey {survey_id}")
             table, log = cleaning.clean_responses(
                 raw, frame, q, survey_id=survey_id, consent_column=consent_column,
                 consent_value=wave.cleaning.consent_value, frame_key=wave.cleaning.frame_key,
@@ -181,6 +182,8 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
         respondents = pd.concat(parts, ignore_index=True).sort_values("respondent_key", ignore_index=True)
         cleaning_log = {
             "snapshot": snapshot.name,
+            "snapshots_combined": [p.name for p in snapshots(wave)],
+            "responses_changed_between_snapshots": changed,
             "steps_by_survey": logs,
             "respondents": len(respondents),
             "population": wave.population.total,
@@ -195,7 +198,7 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
             out_dir / "codebook.md": codebook_markdown(wave, book),
         }
 
-    return _run(wave, "clean", out_dir / "clean.manifest.json", [*exports, *structures, frame_path], produce, force)
+    return _run(wave, "clean", out_dir / "clean.manifest.json", [*inputs, frame_path], produce, force)
 
 
 # --------------------------------------------------------------------------- weight

@@ -18,7 +18,6 @@ Anything else in a ``.qmd`` is passed to pandoc as Markdown.
 
 from __future__ import annotations
 
-import base64
 import html
 import re
 import shutil

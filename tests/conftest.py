@@ -34,3 +34,32 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Wave, list[pipel
     wave = load_wave(root, "demo")
     results = [stage(wave, False) for stage in pipeline.STAGES.values()]
     return wave, results
+
+
+def make_real_wave(project: Path, wave_id: str = "w2025") -> Path:
+    """A copy of the demo wave's configuration as a real (non-generated) wave, plus the demo's
+    population frame under data_raw/<wave_id>/; returns the wave's raw folder."""
+    from analysis import demo
+
+    source = project / "surveys" / "demo"
+    target = project / "surveys" / wave_id
+    shutil.copytree(source, target)
+    text = (target / "wave.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: demo", f"id: {wave_id}").split("\ndemo:")[0] + "\n"
+    text = text.replace("url: null            # the demo is generated, not fetched", "url: null")
+    (target / "wave.yaml").write_text(text, encoding="utf-8")
+    raw = project / "data_raw" / wave_id
+    raw.mkdir(parents=True)
+    files = demo.generate(load_wave(project, "demo"))
+    (raw / "frame.csv").write_bytes(files["frame.csv"])
+    return raw
+
+
+def demo_export_rows(project: Path) -> list[dict]:
+    """The demo wave's responses as LimeSurvey export rows."""
+    import json
+
+    from analysis import demo
+
+    files = demo.generate(load_wave(project, "demo"))
+    return json.loads(files["responses_482025.json"])["responses"]

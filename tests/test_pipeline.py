@@ -11,7 +11,7 @@ import pandas as pd
 from analysis import pipeline
 from analysis.config import load_wave
 from analysis.manifest import sha256_file
-from tests.conftest import copy_project
+from analysis.snapshots import latest_snapshot
 
 
 def test_every_stage_ran_and_wrote_its_outputs(demo_run):
@@ -31,7 +31,7 @@ def test_manifests_record_inputs_config_and_outputs(demo_run):
     assert record["outputs"]["data_clean/demo/weights.parquet"] == sha256_file(wave.clean_dir / "weights.parquet")
     assert record["config_sha256"] == wave.config_sha256()
     assert record["package_version"] and len(record["code_sha256"]) == 64
-    snapshot = json.loads((pipeline.latest_snapshot(wave) / "manifest.json").read_text())
+    snapshot = json.loads((latest_snapshot(wave) / "manifest.json").read_text())
     assert any(name.endswith("responses_482025.json") for name in snapshot["outputs"])
 
 

@@ -16,6 +16,7 @@ from analysis.config import load_wave
 from analysis.errors import PipelineError
 from analysis.lss import drift, parse_lss, structure_from_spec, write_lss
 from analysis.questionnaire import Questionnaire, compare, problems
+from analysis.snapshots import latest_snapshot
 from tests.conftest import REPO, SHARED
 
 SPEC = yaml.safe_load((REPO / "surveys" / "demo" / "questionnaire.yaml").read_text(encoding="utf-8"))
@@ -255,7 +256,7 @@ def test_clean_stops_when_the_fielded_survey_drifted_from_the_specification(proj
 
     wave = load_wave(project, "demo")
     pipeline.fetch(wave)
-    snapshot = pipeline.latest_snapshot(wave)
+    snapshot = latest_snapshot(wave)
     lss = (snapshot / "structure_482025.lss").read_bytes().replace(b"<![CDATA[T2]]>", b"<![CDATA[T2X]]>")
     _new_snapshot(wave, "20251201T000000Z", {"responses_482025.json": (snapshot / "responses_482025.json").read_bytes(),
                                               "structure_482025.lss": lss})
@@ -274,7 +275,7 @@ def test_several_surveys_harmonise_into_one_table_with_a_language_column(project
     pipeline.fetch(wave)
     pipeline.clean(wave)
     single = pd.read_parquet(wave.clean_dir / "respondents.parquet")
-    snapshot = pipeline.latest_snapshot(wave)
+    snapshot = latest_snapshot(wave)
     rows = json.loads((snapshot / "responses_482025.json").read_bytes())["responses"]
     dutch = [r for r in rows if r["startlanguage"] in ("nl", "en")]
     other = [r for r in rows if r["startlanguage"] not in ("nl", "en")]
@@ -282,6 +283,9 @@ def test_several_surveys_harmonise_into_one_table_with_a_language_column(project
         for i, r in enumerate(part, start=1):
             r["id"] = i
     structure = (snapshot / "structure_482025.lss").read_bytes()
+    import shutil
+
+    shutil.rmtree(snapshot)  # this project starts over with one snapshot fielded as two surveys
     _new_snapshot(wave, "20251201T000000Z", {
         "responses_482025.json": encode_json_export(dutch), "structure_482025.lss": structure,
         "responses_482026.json": encode_json_export(other),

@@ -1,0 +1,433 @@
+"""Fetching a wave from LimeSurvey (RemoteControl 2 JSON-RPC, through ``citric``) into a snapshot.
+
+A fetch asks, for every survey id of the wave: the survey and language properties, the groups,
+questions, sub-questions and answer options in every language, and all responses (complete and
+incomplete, answer codes, start language, dates) in pages of response ids. It writes a new
+snapshot ``data_raw/<wave>/<UTC timestamp>/`` through a temporary folder that is renamed only
+when everything arrived, so an interrupted fetch leaves no snapshot and never touches earlier
+ones.
+
+Credentials come only from the environment (``LIMESURVEY_URL``, ``LIMESURVEY_USER``,
+``LIMESURVEY_PASSWORD``) or from a file outside the repository named by
+``RAPPORTAGE_LIMESURVEY_CREDENTIALS`` (``KEY=value`` lines); they are never logged or written.
+The session key is always released, also on errors.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import citric
+import requests
+from citric.exceptions import LimeSurveyApiError, LimeSurveyError, LimeSurveyStatusError
+
+from analysis import manifest
+from analysis.config import Wave
+from analysis.errors import PipelineError
+from analysis.limesurvey import decode_csv_export, decode_json_export, encode_json_export
+from analysis.lss import Question, Structure, drift, parse_lss, structure_from_spec
+from analysis.snapshots import response_files, snapshots
+
+CREDENTIALS_FILE_ENV = "RAPPORTAGE_LIMESURVEY_CREDENTIALS"
+NO_RESPONSES = "No Data, could not get max id."
+NOT_ACTIVE = "No Data, survey table does not exist."
+BAD_KEY = "Invalid session key"
+UNKNOWN_SURVEY = ("Error: Invalid survey ID", "No permission", "Invalid surveyid")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    url: str
+    user: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """How patient and how big: retries with exponential back-off, HTTP timeout, page size."""
+
+    page_size: int = 500
+    timeout: float = 60.0
+    retries: int = 3
+    backoff: float = 2.0
+
+
+def credentials(wave: Wave, environ: dict[str, str] | None = None) -> Credentials:
+    """URL, user and password from the environment or a credentials file outside the repository."""
+    env = dict(os.environ if environ is None else environ)
+    path = env.get(CREDENTIALS_FILE_ENV)
+    if path:
+        file = Path(path).expanduser().resolve()
+        if file.is_relative_to(wave.root.resolve()):
+            raise PipelineError(f"{CREDENTIALS_FILE_ENV} points inside the project ({file}); keep credentials outside the repository.")
+        if not file.is_file():
+            raise PipelineError(f"{CREDENTIALS_FILE_ENV} names {file}, which does not exist.")
+        for line in file.read_text(encoding="utf-8").splitlines():
+            key, sep, value = line.partition("=")
+            if sep and key.strip() in ("LIMESURVEY_URL", "LIMESURVEY_USER", "LIMESURVEY_PASSWORD"):
+                env.setdefault(key.strip(), value.strip())
+    url = env.get("LIMESURVEY_URL") or wave.config.limesurvey.url
+    missing = [name for name, value in (("LIMESURVEY_URL (or limesurvey.url in wave.yaml)", url),
+                                        ("LIMESURVEY_USER", env.get("LIMESURVEY_USER")),
+                                        ("LIMESURVEY_PASSWORD", env.get("LIMESURVEY_PASSWORD"))) if not value]
+    if missing:
+        raise PipelineError(
+            f"set {', '.join(missing)} in the environment (or in a file outside the repository named by "
+            f"{CREDENTIALS_FILE_ENV}) to fetch wave {wave.id!r} from LimeSurvey."
+        )
+    return Credentials(url=url, user=env["LIMESURVEY_USER"], password=env["LIMESURVEY_PASSWORD"])  # type: ignore[arg-type]
+
+
+class _TimeoutSession(requests.Session):
+    """A requests session with a default timeout (requests has none, and a hung server would
+    hang the fetch forever)."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self._timeout = timeout
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", self._timeout)
+        return super().request(*args, **kwargs)
+
+
+class RemoteControl:
+    """A citric client that retries transient failures and logs in again when the session key
+    expires mid-fetch; every error a user can meet becomes one :class:`PipelineError` sentence."""
+
+    def __init__(self, creds: Credentials, settings: FetchSettings, sleep: Callable[[float], None] = time.sleep):
+        self.creds, self.settings, self._sleep = creds, settings, sleep
+        self.client: citric.Client | None = None
+
+    # -- lifecycle
+    def __enter__(self) -> "RemoteControl":
+        self._login()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logout()
+
+    def _login(self) -> None:
+        self.client = self._attempt(lambda: citric.Client(
+            self.creds.url, self.creds.user, self.creds.password,
+            requests_session=_TimeoutSession(self.settings.timeout)))
+
+    def _logout(self) -> None:
+        if self.client is None:
+            return
+        try:
+            self.client.close()  # release_session_key
+        except (LimeSurveyError, requests.RequestException):
+            pass  # the server is gone or the key expired already: nothing left to release
+        self.client = None
+
+    # -- calls
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """``client.<method>(*args, **kwargs)`` with retries and one re-login on an expired key."""
+        for relogin in (True, False):
+            try:
+                return self._attempt(lambda: getattr(self.client, method)(*args, **kwargs))
+            except LimeSurveyStatusError as exc:
+                if str(exc) == BAD_KEY and relogin:
+                    self._logout()
+                    self._login()
+                    continue
+                raise
+        raise AssertionError("unreachable")
+
+    def _attempt(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn``, retrying HTTP 5xx, time-outs and dropped connections with back-off."""
+        url = self.creds.url
+        last = ""
+        for attempt in range(self.settings.retries + 1):
+            try:
+                return fn()
+            except LimeSurveyStatusError as exc:
+                if str(exc) == "Invalid user name or password":
+                    raise PipelineError(
+                        f"LimeSurvey at {url} refused user {self.creds.user!r}: wrong user name or password; "
+                        "check LIMESURVEY_USER and LIMESURVEY_PASSWORD."
+                    ) from None
+                raise
+            except (citric.exceptions.RPCInterfaceNotEnabledError, citric.exceptions.InvalidJSONResponseError,
+                    citric.exceptions.ResponseMismatchError):
+                raise PipelineError(
+                    f"{url} did not answer as a LimeSurvey RemoteControl 2 (JSON-RPC) endpoint; check that the URL "
+                    "ends in /index.php/admin/remotecontrol and that RemoteControl with JSON-RPC is enabled under "
+                    "Global settings > Interfaces."
+                ) from None
+            except LimeSurveyApiError as exc:
+                raise PipelineError(f"LimeSurvey at {url} reported an error: {exc}.") from None
+            except requests.HTTPError as exc:
+                status = exc.response.status_code if exc.response is not None else 0
+                if status < 500:
+                    raise PipelineError(
+                        f"{url} answered HTTP {status}: not a LimeSurvey RemoteControl endpoint; check LIMESURVEY_URL."
+                    ) from None
+                last = f"HTTP {status}"
+            except requests.Timeout:
+                last = f"no answer within {self.settings.timeout:g} s"
+            except requests.ConnectionError:
+                last = "connection refused or dropped"
+            if attempt < self.settings.retries:
+                self._sleep(self.settings.backoff * 2**attempt)
+        raise PipelineError(
+            f"LimeSurvey at {url} failed {self.settings.retries + 1} times ({last}); nothing was written, "
+            "try again later or ask the server's administrator."
+        )
+
+
+# --------------------------------------------------------------------------- structure
+def fetch_structure(rc: RemoteControl, survey_id: int, languages: list[str]) -> tuple[Structure, list[dict]]:
+    """Groups, questions, sub-questions and answer options in every language.
+
+    Returns the structure and the raw answers of every structure call (kept in the snapshot)."""
+    raw: list[dict] = []
+
+    def ask(method: str, *args: Any, **kwargs: Any) -> Any:
+        result = rc.call(method, *args, **kwargs)
+        raw.append({"method": method, "args": list(args), "kwargs": kwargs, "result": result})
+        return result
+
+    groups: dict[int, dict[str, str]] = {}
+    group_order: dict[int, int] = {}
+    questions: dict[str, Question] = {}
+    by_qid: dict[int, Question] = {}
+    for lang in languages:
+        for g in ask("list_groups", survey_id, language=lang):
+            groups.setdefault(int(g["gid"]), {})[lang] = g["group_name"]
+            group_order[int(g["gid"])] = int(g["group_order"])
+    gindex = {gid: i for i, gid in enumerate(sorted(groups, key=lambda gid: group_order[gid]))}
+    for lang in languages:
+        listed = ask("list_questions", survey_id, language=lang)
+        parents = sorted((q for q in listed if int(q["parent_qid"]) == 0),
+                         key=lambda q: (gindex[int(q["gid"])], int(q["question_order"])))
+        for q in parents:
+            qu = by_qid.get(int(q["qid"]))
+            if qu is None:
+                qu = Question(code=q["title"], type=q["type"], group=gindex[int(q["gid"])], texts={},
+                              relevance=q.get("relevance") or "1", mandatory=q.get("mandatory") == "Y")
+                questions[qu.code] = by_qid[int(q["qid"])] = qu
+            qu.texts[lang] = q["question"]
+        subs = sorted((q for q in listed if int(q["parent_qid"]) != 0 and int(q.get("scale_id") or 0) == 0),
+                      key=lambda q: int(q["question_order"]))
+        for q in subs:
+            parent = by_qid[int(q["parent_qid"])]
+            for i, (code, texts) in enumerate(parent.subquestions):
+                if code == q["title"]:
+                    texts[lang] = q["question"]
+                    break
+            else:
+                parent.subquestions.append((q["title"], {lang: q["question"]}))
+    for qid, qu in by_qid.items():
+        if qu.type not in ("L", "F", "A", "!", "O", "H", "1", "R"):
+            continue
+        for lang in languages:
+            props = ask("get_question_properties", qid, settings=["answeroptions"], language=lang)
+            options = props.get("answeroptions")
+            if not isinstance(options, dict):  # LimeSurvey says "No available answers"
+                continue
+            for code, opt in sorted(options.items(), key=lambda kv: int(kv[1].get("order", 0))):
+                if int(opt.get("scale_id", 0)) != 0:
+                    continue
+                for c, labels in qu.answers:
+                    if c == code:
+                        labels[lang] = opt["answer"]
+                        break
+                else:
+                    qu.answers.append((code, {lang: opt["answer"]}))
+    structure = Structure(base_language=languages[0], languages=languages,
+                          groups=[groups[gid] for gid in sorted(groups, key=lambda g: group_order[g])],
+                          questions=questions)
+    return structure, raw
+
+
+def structure_json(structure: Structure) -> bytes:
+    return manifest.json_bytes(asdict(structure))
+
+
+# --------------------------------------------------------------------------- responses
+def held_response_ids(wave: Wave, survey_id: int) -> set[int]:
+    """Response ids already held in the wave's complete snapshots."""
+    ids: set[int] = set()
+    for snap in snapshots(wave):
+        for path in response_files(snap, survey_id):
+            ids.update(int(r["id"]) for r in decode_json_export(path.read_bytes(), str(path)))
+    return ids
+
+
+def _status(exc: LimeSurveyStatusError) -> str:
+    return str(exc).split(" (error code")[0]
+
+
+def fetch_wave(
+    wave: Wave,
+    creds: Credentials,
+    *,
+    incremental: bool = False,
+    settings: FetchSettings = FetchSettings(),
+    progress: Callable[[int, int, int], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+) -> Path:
+    """Fetch every survey of the wave into a new snapshot; returns its folder.
+
+    ``progress(survey_id, responses fetched, responses to fetch)`` is called after each page.
+    With ``incremental`` only responses above the highest id already held are asked for
+    (``iFromResponseID``); the import stage combines snapshots.
+    """
+    return write_snapshot(wave, lambda tmp: _fetch_into(tmp, wave, creds, incremental, settings, progress, sleep), now)
+
+
+def write_snapshot(wave: Wave, fill: Callable[[Path], dict], now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Path:
+    """Make a new snapshot: ``fill(folder)`` writes the files and returns the summary; the
+    folder is renamed into place only after the manifest (summary + sha256 of every file) is
+    written, and removed on any error. Earlier snapshots are never touched."""
+    name = now().strftime("%Y%m%dT%H%M%SZ")
+    final = wave.raw_dir / name
+    if final.exists():
+        raise PipelineError(f"snapshot {final} already exists; wait a second and try again.")
+    tmp = wave.raw_dir / f".incomplete-{name}"
+    wave.raw_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        summary = fill(tmp)
+        summary["snapshot"] = name
+        summary["written_at"] = now().isoformat(timespec="seconds")
+        summary["files"] = {p.name: manifest.sha256_file(p) for p in sorted(tmp.iterdir()) if p.is_file()}
+        manifest.atomic_write(tmp / "manifest.json", manifest.json_bytes(summary))
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def import_files(wave: Wave, paths: list[Path]) -> Path:
+    """The offline route: a CSV response export and the survey structure (``.lss``) downloaded
+    from the LimeSurvey admin pages become a snapshot like a fetch makes."""
+    lss_files = [p for p in paths if p.suffix.lower() == ".lss"]
+    csv_files = [p for p in paths if p.suffix.lower() == ".csv"]
+    other = [p for p in paths if p not in lss_files and p not in csv_files]
+    if other or len(lss_files) != 1 or len(csv_files) != 1:
+        raise PipelineError("give one response export (.csv) and one survey structure file (.lss) to import.")
+    for p in paths:
+        if not p.is_file():
+            raise PipelineError(f"{p}: file not found.")
+    lss_bytes, csv_bytes = lss_files[0].read_bytes(), csv_files[0].read_bytes()
+    structure = parse_lss(lss_bytes, str(lss_files[0]))
+    sid = survey_id_of_lss(lss_bytes, str(lss_files[0]))
+    if sid not in wave.config.limesurvey.survey_ids:
+        raise PipelineError(
+            f"{lss_files[0]} is survey {sid}, which surveys/{wave.id}/wave.yaml limesurvey.survey_ids does not list; add it or import the right file."
+        )
+    differences = drift(structure_from_spec(wave.questionnaire), structure)
+    if differences:
+        raise PipelineError(
+            f"{lss_files[0]} does not match surveys/{wave.id}/questionnaire.yaml: " + "; ".join(differences[:5])
+            + ". Update the specification (or the survey) so they agree; nothing was written."
+        )
+    rows = decode_csv_export(csv_bytes, str(csv_files[0]))
+
+    def fill(tmp: Path) -> dict:
+        (tmp / f"export_{sid}.csv").write_bytes(csv_bytes)
+        (tmp / f"structure_{sid}.lss").write_bytes(lss_bytes)
+        (tmp / f"responses_{sid}.json").write_bytes(encode_json_export(rows))
+        counts: dict[str, dict[str, int]] = {}
+        for r in rows:
+            c = counts.setdefault(r.get("startlanguage", ""), {"complete": 0, "incomplete": 0})
+            c["complete" if r.get("submitdate") else "incomplete"] += 1
+        return {"wave": wave.id, "source": f"import of {csv_files[0].name} and {lss_files[0].name}", "surveys": {
+            str(sid): {"languages": structure.languages, "responses": len(rows), "responses_by_language": counts,
+                       "response_id_range": [rows[0]["id"], rows[-1]["id"]] if rows else None}}}
+
+    return write_snapshot(wave, fill)
+
+
+def survey_id_of_lss(data: bytes, source: str) -> int:
+    import xml.etree.ElementTree as ET
+
+    sid = ET.fromstring(data).findtext("./surveys/rows/row/sid")
+    if not sid or not sid.strip().isdigit():
+        raise PipelineError(f"{source}: holds no survey id; export the survey structure (.lss) again.")
+    return int(sid)
+
+
+def _fetch_into(tmp: Path, wave: Wave, creds: Credentials, incremental: bool, settings: FetchSettings,
+                progress: Callable[[int, int, int], None] | None, sleep: Callable[[float], None]) -> dict:
+    spec = structure_from_spec(wave.questionnaire)
+    summary: dict[str, Any] = {"wave": wave.id, "source": creds.url, "incremental": incremental, "surveys": {}}
+    with RemoteControl(creds, settings, sleep) as rc:
+        summary["server_version"] = rc.call("get_server_version")
+        for sid in wave.config.limesurvey.survey_ids:
+            where = f"survey {sid} (surveys/{wave.id}/wave.yaml limesurvey.survey_ids)"
+            try:
+                props = rc.call("get_survey_properties", sid)
+            except LimeSurveyStatusError as exc:
+                if _status(exc) in UNKNOWN_SURVEY:
+                    raise PipelineError(f"{where} does not exist on {creds.url} or user {creds.user!r} may not read it; check the id and the user's permissions.") from None
+                raise PipelineError(f"{where}: LimeSurvey answered {_status(exc)!r}.") from None
+            if props.get("active") != "Y":
+                raise PipelineError(f"{where} is not activated in LimeSurvey, so it has no responses to fetch; activate it first.")
+            languages = [props["language"], *[c for c in (props.get("additional_languages") or "").split() if c != props["language"]]]
+            structure, raw = fetch_structure(rc, sid, languages)
+            (tmp / f"structure_{sid}.raw.json").write_bytes(manifest.json_bytes(raw))
+            (tmp / f"structure_{sid}.json").write_bytes(structure_json(structure))
+            differences = drift(spec, structure)
+            if differences:
+                shown = "; ".join(differences[:5]) + (f"; and {len(differences) - 5} more" if len(differences) > 5 else "")
+                raise PipelineError(
+                    f"{where} does not match surveys/{wave.id}/questionnaire.yaml: {shown}. "
+                    "Update the specification (or the survey) so they agree; nothing was written."
+                )
+            summary["surveys"][str(sid)] = _fetch_responses(tmp, rc, wave, sid, languages, incremental, settings, progress)
+    return summary
+
+
+def _fetch_responses(tmp: Path, rc: RemoteControl, wave: Wave, sid: int, languages: list[str], incremental: bool,
+                     settings: FetchSettings, progress: Callable[[int, int, int], None] | None) -> dict:
+    try:
+        listing = decode_json_export(rc.call("export_responses", sid, file_format="json", fields=["id"]), f"survey {sid}")
+        ids = sorted(int(r["id"]) for r in listing)
+    except LimeSurveyStatusError as exc:
+        if _status(exc) == NO_RESPONSES:
+            ids = []
+        elif _status(exc) == NOT_ACTIVE:
+            raise PipelineError(f"survey {sid} is not activated in LimeSurvey; activate it first.") from None
+        elif _status(exc) in UNKNOWN_SURVEY:
+            raise PipelineError(f"user {rc.creds.user!r} may not export responses of survey {sid}; ask for export permission.") from None
+        else:
+            raise
+    held_max = max(held_response_ids(wave, sid), default=0) if incremental else 0
+    todo = [i for i in ids if i > held_max]
+    counts: dict[str, dict[str, int]] = {}
+    fetched = 0
+    for start in range(0, len(todo), settings.page_size):
+        page = todo[start : start + settings.page_size]
+        data = rc.call("export_responses", sid, file_format="json", completion_status="all", heading_type="code",
+                       response_type="short", from_response_id=page[0], to_response_id=page[-1])
+        rows = decode_json_export(data, f"survey {sid} responses {page[0]}-{page[-1]}")
+        (tmp / f"responses_{sid}_{page[0]}-{page[-1]}.json").write_bytes(data)
+        for r in rows:
+            c = counts.setdefault(r.get("startlanguage", ""), {"complete": 0, "incomplete": 0})
+            c["complete" if r.get("submitdate") else "incomplete"] += 1
+        fetched += len(rows)
+        if progress:
+            progress(sid, fetched, len(todo))
+    if progress and not todo:
+        progress(sid, 0, 0)
+    return {
+        "languages": languages,
+        "response_id_range": [todo[0], todo[-1]] if todo else None,
+        "from_response_id": held_max + 1 if incremental else None,
+        "responses": fetched,
+        "responses_by_language": counts,
+    }

@@ -1,0 +1,95 @@
+"""The raw snapshots of a wave (``data_raw/<wave>/<UTC timestamp>/``) and reading them back.
+
+A snapshot is complete when it holds ``manifest.json`` (a fetch writes it last and then renames
+the folder into place). Responses of survey ``<sid>`` are in ``responses_<sid>.json`` or in
+pages ``responses_<sid>_<from>-<to>.json`` (LimeSurvey JSON exports, bytes as received); its
+structure in ``structure_<sid>.json`` (fetched through the API) or ``structure_<sid>.lss``.
+Snapshots are never modified: combining them is the import stage's work.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis.config import Wave
+from analysis.errors import PipelineError
+from analysis.limesurvey import decode_json_export
+from analysis.lss import Question, Structure, parse_lss
+
+SNAPSHOT_PATTERN = re.compile(r"^\d{8}T\d{6}Z$")
+
+
+def snapshots(wave: Wave) -> list[Path]:
+    """Complete snapshots of the wave, oldest first."""
+    return sorted(p for p in wave.raw_dir.glob("*") if SNAPSHOT_PATTERN.match(p.name) and (p / "manifest.json").is_file())
+
+
+def latest_snapshot(wave: Wave) -> Path:
+    found = snapshots(wave)
+    if not found:
+        raise PipelineError(f"data_raw/{wave.id}/ holds no complete snapshot; run 'rapportage fetch --wave {wave.id}' first.")
+    return found[-1]
+
+
+def response_files(snapshot: Path, survey_id: int) -> list[Path]:
+    pattern = re.compile(rf"^responses_{survey_id}(_\d+-\d+)?\.json$")
+    return sorted((p for p in snapshot.iterdir() if pattern.match(p.name)),
+                  key=lambda p: int(re.findall(r"_(\d+)-", p.name)[0]) if "-" in p.name else 0)
+
+
+def raw_files(wave: Wave) -> list[Path]:
+    """Every response and structure file of every complete snapshot (inputs of the clean stage)."""
+    out: list[Path] = []
+    for snap in snapshots(wave):
+        out += sorted(p for p in snap.iterdir() if re.match(r"^(responses|structure)_\d+", p.name) and ".raw." not in p.name)
+    return out
+
+
+@dataclass(frozen=True)
+class Combined:
+    rows: list[dict]
+    """Responses of one survey over all snapshots, by response id; a later snapshot wins."""
+    changed: list[int]
+    """Response ids whose content differs between snapshots (e.g. a partial response completed)."""
+    snapshots: list[str]
+
+
+def combined_responses(wave: Wave, survey_id: int) -> Combined:
+    """Combine the survey's responses from every snapshot, de-duplicating by response id."""
+    by_id: dict[int, dict] = {}
+    changed: set[int] = set()
+    used = []
+    for snap in snapshots(wave):
+        files = response_files(snap, survey_id)
+        if files:
+            used.append(snap.name)
+        for path in files:
+            for row in decode_json_export(path.read_bytes(), str(path)):
+                rid = int(row["id"])
+                if rid in by_id and by_id[rid] != row:
+                    changed.add(rid)
+                by_id[rid] = row
+    return Combined([by_id[i] for i in sorted(by_id)], sorted(changed), used)
+
+
+def structure_of(wave: Wave, survey_id: int) -> Structure | None:
+    """The survey's structure from the newest snapshot that holds one."""
+    for snap in reversed(snapshots(wave)):
+        fetched = snap / f"structure_{survey_id}.json"
+        if fetched.is_file():
+            return structure_from_json(fetched.read_bytes())
+        exported = snap / f"structure_{survey_id}.lss"
+        if exported.is_file():
+            return parse_lss(exported.read_bytes(), str(exported))
+    return None
+
+
+def structure_from_json(data: bytes) -> Structure:
+    import json
+
+    d = json.loads(data)
+    questions = {code: Question(**{**q, "subquestions": [tuple(s) for s in q["subquestions"]],
+                                   "answers": [tuple(a) for a in q["answers"]]}) for code, q in d["questions"].items()}
+    return Structure(d["base_language"], d["languages"], d["groups"], questions)

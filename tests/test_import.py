@@ -1,0 +1,88 @@
+"""The offline route: a CSV export and the .lss from the LimeSurvey admin pages become a snapshot,
+and a real (non-demo) wave runs from it exactly like the demo."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from analysis.cli import app
+from analysis.config import load_wave
+from analysis.limesurvey import decode_csv_export, decode_json_export, encode_csv_export
+from analysis.lss import write_lss
+from analysis.snapshots import snapshots
+from tests.conftest import SHARED, demo_export_rows, make_real_wave
+
+runner = CliRunner()
+EXPORTS = SHARED / "limesurvey" / "exports"
+
+
+@pytest.mark.parametrize(("csv_name", "json_name"), [
+    ("responses_csv_base_all_code_short.csv", "responses_json_base_all_code_short.json"),
+    ("ls6_sample_all_question_types/ls6_sample_511794_responses_code_short.csv",
+     "ls6_sample_all_question_types/ls6_sample_511794_responses_code_short.json"),
+])
+def test_csv_exports_read_like_json_exports_and_write_back_byte_for_byte(csv_name, json_name):
+    if not (EXPORTS / csv_name).is_file():
+        pytest.skip("recordings of a real LimeSurvey server are not present beside the repository")
+    raw = (EXPORTS / csv_name).read_bytes()
+    rows = decode_csv_export(raw, csv_name)
+    assert rows == decode_json_export((EXPORTS / json_name).read_bytes(), json_name)
+    assert encode_csv_export(rows) == raw
+
+
+def test_csv_with_full_headings_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes('\ufeff"Respons-ID";"Datum verzonden"\r\n"1";""\r\n'.encode())
+    with pytest.raises(Exception, match="export with headings 'Question code' and responses 'Answer codes'"):
+        decode_csv_export(path.read_bytes(), str(path))
+
+
+def test_a_real_wave_runs_from_an_imported_snapshot(project, monkeypatch):
+    monkeypatch.setenv("RAPPORTAGE_PSEUDONYM_SECRET", "a-test-secret-of-enough-length")
+    make_real_wave(project)
+    wave = load_wave(project, "w2025")
+    export = project / "export.csv"
+    export.write_bytes(encode_csv_export(demo_export_rows(project)))
+    lss = project / "survey.lss"
+    lss.write_bytes(write_lss(wave.questionnaire, 482025))
+    result = runner.invoke(app, ["import", "--wave", "w2025", "--root", str(project), str(export), str(lss)])
+    assert result.exit_code == 0, result.output
+    [snap] = snapshots(wave)
+    assert sorted(p.name for p in snap.iterdir()) == ["export_482025.csv", "manifest.json", "responses_482025.json", "structure_482025.lss"]
+    result = runner.invoke(app, ["run", "--wave", "w2025", "--root", str(project)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1].endswith("reports/_output/w2025/rapportage-inburgering.html")
+    assert "fetch: up to date, skipped" in result.output  # an existing snapshot is used, no server needed
+
+
+def test_import_errors_name_the_file_and_write_nothing(project):
+    make_real_wave(project)
+    wave = load_wave(project, "w2025")
+    export = project / "export.csv"
+    export.write_bytes(encode_csv_export(demo_export_rows(project)))
+    other = project / "other.lss"
+    other.write_bytes(write_lss(wave.questionnaire, 999))
+    result = runner.invoke(app, ["import", "--wave", "w2025", "--root", str(project), str(export), str(other)])
+    assert result.exit_code == 1 and "is survey 999, which surveys/w2025/wave.yaml limesurvey.survey_ids does not list" in " ".join(result.output.split())
+    drifted = project / "drifted.lss"
+    drifted.write_bytes(write_lss(wave.questionnaire, 482025).replace(b"<![CDATA[G1]]>", b"<![CDATA[G1B]]>"))
+    result = runner.invoke(app, ["import", "--wave", "w2025", "--root", str(project), str(export), str(drifted)])
+    assert result.exit_code == 1 and "question G1: in the specification, not in the survey" in " ".join(result.output.split())
+    result = runner.invoke(app, ["import", "--wave", "w2025", "--root", str(project), str(export)])
+    assert result.exit_code == 1 and "give one response export (.csv) and one survey structure file (.lss)" in result.output
+    assert snapshots(wave) == [] and not any(p.name.startswith(".incomplete") for p in wave.raw_dir.iterdir())
+
+
+def test_clean_of_a_real_wave_needs_the_pseudonymisation_secret(project, monkeypatch):
+    monkeypatch.delenv("RAPPORTAGE_PSEUDONYM_SECRET", raising=False)
+    make_real_wave(project)
+    wave = load_wave(project, "w2025")
+    export = project / "export.csv"
+    export.write_bytes(encode_csv_export(demo_export_rows(project)))
+    lss = project / "survey.lss"
+    lss.write_bytes(write_lss(wave.questionnaire, 482025))
+    assert runner.invoke(app, ["import", "--wave", "w2025", "--root", str(project), str(export), str(lss)]).exit_code == 0
+    result = runner.invoke(app, ["clean", "--wave", "w2025", "--root", str(project)])
+    assert result.exit_code == 1 and "set the environment variable RAPPORTAGE_PSEUDONYM_SECRET" in " ".join(result.output.split())
+    assert not (project / "data_clean" / "w2025" / "respondents.parquet").exists()
