@@ -174,7 +174,7 @@ class RemoteControl:
                 last = f"HTTP {status}"
             except requests.Timeout:
                 last = f"no answer within {self.settings.timeout:g} s"
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
                 last = "connection refused or dropped"
             if attempt < self.settings.retries:
                 self._sleep(self.settings.backoff * 2**attempt)

@@ -52,13 +52,13 @@ def decode_json_export(data: bytes, source: str) -> list[dict]:
     return parsed["responses"]
 
 
-def encode_csv_export(rows: list[dict]) -> bytes:
-    """Serialise response rows exactly as LimeSurvey's CSV export (code headings, answer codes)."""
-    if not rows:
-        return b"\xef\xbb\xbf"
+def encode_csv_export(rows: list[dict], columns: list[str] | None = None) -> bytes:
+    """Serialise response rows exactly as LimeSurvey's CSV export (code headings, answer codes):
+    UTF-8 with BOM, ``;``, every field quoted, CRLF between records, a blank line at the end."""
+    columns = list(rows[0]) if columns is None and rows else (columns or [])
     quote = lambda v: '"' + str(v).replace('"', '""') + '"'  # noqa: E731
-    lines = [";".join(quote(k) for k in rows[0])]
-    lines += [";".join(quote(v) for v in r.values()) for r in rows]
+    lines = [";".join(quote(c) for c in columns)]
+    lines += [";".join(quote(r.get(c, "")) for c in columns) for r in rows]
     return ("\ufeff" + "\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -36,11 +37,17 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Wave, list[pipel
     return wave, results
 
 
+@functools.cache
+def _demo_files() -> dict[str, bytes]:
+    """The demo generator's output for the repository's demo wave (deterministic: made once)."""
+    from analysis import demo
+
+    return demo.generate(load_wave(REPO, "demo"))
+
+
 def make_real_wave(project: Path, wave_id: str = "w2025") -> Path:
     """A copy of the demo wave's configuration as a real (non-generated) wave, plus the demo's
     population frame under data_raw/<wave_id>/; returns the wave's raw folder."""
-    from analysis import demo
-
     source = project / "surveys" / "demo"
     target = project / "surveys" / wave_id
     shutil.copytree(source, target)
@@ -50,16 +57,12 @@ def make_real_wave(project: Path, wave_id: str = "w2025") -> Path:
     (target / "wave.yaml").write_text(text, encoding="utf-8")
     raw = project / "data_raw" / wave_id
     raw.mkdir(parents=True)
-    files = demo.generate(load_wave(project, "demo"))
-    (raw / "frame.csv").write_bytes(files["frame.csv"])
+    (raw / "frame.csv").write_bytes(_demo_files()["frame.csv"])
     return raw
 
 
 def demo_export_rows(project: Path) -> list[dict]:
-    """The demo wave's responses as LimeSurvey export rows."""
+    """The demo wave's responses as LimeSurvey export rows (fresh copies)."""
     import json
 
-    from analysis import demo
-
-    files = demo.generate(load_wave(project, "demo"))
-    return json.loads(files["responses_482025.json"])["responses"]
+    return json.loads(_demo_files()["responses_482025.json"])["responses"]

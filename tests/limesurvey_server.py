@@ -35,14 +35,15 @@ import sys
 import threading
 import traceback
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any, Self
 
-from analysis.limesurvey import encode_json_export
-from analysis.lss import parse_lss
+from analysis.limesurvey import encode_csv_export, encode_json_export
+from analysis.lss import Question, parse_lss
 
 RPC_PATH = "/index.php/admin/remotecontrol"
 DB_VERSION = 620
@@ -193,6 +194,8 @@ _OTHER_ATTRIBUTES: tuple[dict[str, str | None], dict[str, str | None]] = (
 )
 
 SESSION_KEY_PLACEHOLDER = "<SESSION_KEY>"
+HTML = "text/html; charset=UTF-8"
+"""Content type of LimeSurvey's HTML pages (rpc/004 in INDEX.json)."""
 
 
 # --------------------------------------------------------------------------- PHP json_encode
@@ -327,25 +330,68 @@ class _Survey:
                 out[f"{base}other"] = f"{q.title}[other]"
         return out
 
+    def yes_no_columns(self) -> set[str]:
+        """Export columns of yes/no (Y) and multiple-choice (M, P) questions, ``[other]`` included."""
+        out = set()
+        for q in self.questions:
+            if q.type == "Y":
+                out.add(q.title)
+            elif q.type in ("M", "P"):
+                out.update(f"{q.title}[{s.title}]" for s in q.subquestions)
+                if q.other == "Y":
+                    out.add(f"{q.title}[other]")
+        return out
+
 
 class _LssTables:
-    """The raw tables of a ``.lss`` file, for what :class:`analysis.lss.Structure` leaves out
-    (survey settings and texts, ``other``, theme, help, question attributes)."""
+    """The raw tables of a ``.lss`` file, for what :class:`analysis.lss.Structure` leaves out:
+    survey settings and texts, group descriptions, ``other``, theme, help, question attributes.
+    Rows are dicts of strings (``""`` for an empty element, key absent for a missing one)."""
 
     def __init__(self, lss: bytes) -> None:
         self.root = ET.fromstring(lss)
+        surveys = self.rows("surveys")
+        self.settings: dict[str, str | None] = dict(surveys[0]) if surveys else {}
+        self.language_settings = {r.get("surveyls_language", ""): r for r in self.rows("surveys_languagesettings")}
+        self.groups = sorted(self.rows("groups"), key=lambda r: int(r.get("group_order") or 0))
+        self.group_l10ns = self.rows("group_l10ns")
+        self.questions = {r["title"]: r for r in self.rows("questions")}
+        self.subquestions = {(r.get("parent_qid"), r["title"]): r for r in self.rows("subquestions")}
+        self.l10ns: dict[str, dict[str, dict[str, str]]] = {}
+        for r in self.rows("question_l10ns"):
+            self.l10ns.setdefault(r["qid"], {})[r["language"]] = r
+        self.attributes: dict[str, list[dict[str, str]]] = {}
+        for r in self.rows("question_attributes"):
+            self.attributes.setdefault(r["qid"], []).append(r)
 
     def rows(self, name: str) -> list[dict[str, str]]:
         return [{c.tag: (c.text or "") for c in r} for r in self.root.findall(f"./{name}/rows/row")]
+
+    def group(self, index: int) -> tuple[dict[str, str], dict[str, str]]:
+        """The ``groups`` row of the index-th group and its descriptions by language."""
+        row = self.groups[index] if index < len(self.groups) else {}
+        return row, {r["language"]: r.get("description", "") for r in self.group_l10ns if r["gid"] == row.get("gid")}
+
+    def helps(self, raw_qid: str | None) -> dict[str, str]:
+        return {lang: r.get("help", "") for lang, r in self.l10ns.get(raw_qid or "", {}).items()}
 
 
 # --------------------------------------------------------------------------- the fake
 class FakeLimeSurvey:
     """State and behaviour of one LimeSurvey 6.4.2 RemoteControl 2 endpoint.
 
-    Use :meth:`add_survey` and :meth:`add_responses` to fill it, :meth:`fail` to inject faults,
-    ``rpc_enabled`` / ``not_limesurvey`` to imitate a server without JSON-RPC or another site.
-    :meth:`handle` turns a request into a :class:`Reply`; :class:`LimeSurveyServer` serves it.
+    Use :meth:`add_survey` and :meth:`add_responses` to fill it and :meth:`fail` to inject
+    faults; :meth:`handle` turns a request into a :class:`Reply`; :class:`LimeSurveyServer`
+    serves it. Attributes tests read or set:
+
+    - ``rpc_enabled``: False -> every POST gets HTTP 200 with an empty body, what LimeSurvey does
+      with RemoteControl switched off (citric raises ``RPCInterfaceNotEnabledError``).
+    - ``not_limesurvey``: True -> every request gets an ordinary HTML page (HTTP 200, text/html);
+      such requests never reach LimeSurvey and are not in ``calls``.
+    - ``timeout_sleep``: seconds a ``"timeout"`` fault keeps the client waiting.
+    - ``calls``: every JSON-RPC call received, in order, as ``(method, params)`` with an issued
+      session key replaced by ``"<SESSION_KEY>"`` (an unknown key is kept, as in rpc/003).
+    - ``released``: session keys released with ``release_session_key``, in order.
     """
 
     rpc_enabled: bool = True
@@ -399,81 +445,62 @@ class FakeLimeSurvey:
         """
         structure = parse_lss(lss, f"survey {survey_id}")
         raw = _LssTables(lss)
-        survey_rows = raw.rows("surveys")
-        settings: dict[str, str | None] = dict(survey_rows[0]) if survey_rows else {}
-        language_settings = {r.get("surveyls_language", ""): r for r in raw.rows("surveys_languagesettings")}
-        raw_groups = sorted(raw.rows("groups"), key=lambda r: int(r.get("group_order") or 0))
-        group_l10ns = raw.rows("group_l10ns")
-        raw_questions = raw.rows("questions")
-        raw_subquestions = raw.rows("subquestions")
-        l10ns: dict[str, dict[str, dict[str, str]]] = {}
-        for r in raw.rows("question_l10ns"):
-            l10ns.setdefault(r["qid"], {})[r["language"]] = r
-        attributes: dict[str, list[dict[str, str]]] = {}
-        for r in raw.rows("question_attributes"):
-            attributes.setdefault(r["qid"], []).append(r)
-
         with self._lock:
             groups = []
             for index, names in enumerate(structure.groups):
-                raw_gid = raw_groups[index]["gid"] if index < len(raw_groups) else None
-                descriptions = {r["language"]: r.get("description", "") for r in group_l10ns if r["gid"] == raw_gid}
-                row = raw_groups[index] if index < len(raw_groups) else {}
+                row, descriptions = raw.group(index)
                 groups.append(_Group(self._next_gid, index + 1, dict(names), descriptions,
                                      row.get("grelevance") or "1", row.get("randomization_group", "")))
                 self._next_gid += 1
-
             parents: list[_Question] = []
-            raw_by_code = {r["title"]: r for r in raw_questions}
             order_in_group: dict[int, int] = {}
-            for code, sq in structure.questions.items():
-                row = raw_by_code.get(code, {})
-                gid = groups[sq.group].gid if 0 <= sq.group < len(groups) else 0
+            for spec in structure.questions.values():
+                gid = groups[spec.group].gid if 0 <= spec.group < len(groups) else 0
                 order_in_group[gid] = order_in_group.get(gid, 0) + 1
-                question = _Question(
-                    qid=self._next_qid, parent_qid=0, sid=survey_id, gid=gid, type=sq.type, title=code,
-                    other=row.get("other") or "N", mandatory="Y" if sq.mandatory else "N",
-                    question_order=order_in_group[gid], relevance=sq.relevance or "1",
-                    theme=row.get("question_theme_name") or QUESTION_THEMES.get(sq.type, "core"),
-                    preg=row.get("preg", ""), texts=dict(sq.texts),
-                    helps={lang: r.get("help", "") for lang, r in l10ns.get(row.get("qid", ""), {}).items()},
-                )
-                self._next_qid += 1
-                defaults, defaults_lang = QUESTION_ATTRIBUTES.get(sq.type, _OTHER_ATTRIBUTES)
-                question.attributes = dict(defaults)
-                question.attributes_lang = {lang: dict(defaults_lang) for lang in structure.languages}
-                for r in attributes.get(row.get("qid", ""), []):
-                    if r.get("language"):
-                        question.attributes_lang.setdefault(r["language"], dict(defaults_lang))[r["attribute"]] = r["value"]
-                    else:
-                        question.attributes[r["attribute"]] = r["value"]
-                if sq.hidden:
-                    question.attributes["hidden"] = "1"
-                for answer_code, labels in sq.answers:
-                    question.answers.append((self._next_aid, answer_code, dict(labels)))
-                    self._next_aid += 1
-                question.subquestions = [
-                    _Question(qid=0, parent_qid=question.qid, sid=survey_id, gid=gid, type="T", title=sub_code,
-                              other="N", mandatory="N", question_order=n, relevance="1", theme=None, preg="",
-                              texts=dict(texts), helps={})
-                    for n, (sub_code, texts) in enumerate(sq.subquestions, start=1)
-                ]
-                raw_subs = {r["title"]: r for r in raw_subquestions if r.get("parent_qid") == row.get("qid")}
-                for sub in question.subquestions:
-                    sub_row = raw_subs.get(sub.title, {})
-                    sub.type = sub_row.get("type") or sq.type
-                    sub.helps = {lang: r.get("help", "") for lang, r in l10ns.get(sub_row.get("qid", ""), {}).items()}
-                parents.append(question)
-            for question in parents:
+                parents.append(self._new_question(survey_id, gid, order_in_group[gid], spec, raw, structure.languages))
+            for question in parents:  # sub-questions numbered after all parents
                 for sub in question.subquestions:
                     sub.qid = self._next_qid
                     self._next_qid += 1
-
             self.surveys[survey_id] = _Survey(
                 sid=survey_id, base_language=structure.base_language, languages=list(structure.languages),
-                settings=settings, language_settings=language_settings, groups=groups, questions=parents,
+                settings=raw.settings, language_settings=raw.language_settings, groups=groups, questions=parents,
                 active=active, datecreated=datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
             )
+
+    def _new_question(self, survey_id: int, gid: int, order: int, spec: Question, raw: _LssTables,
+                      languages: list[str]) -> _Question:
+        """A parent question with its answer options and sub-questions (their qids follow later)."""
+        row = raw.questions.get(spec.code, {})
+        question = _Question(
+            qid=self._next_qid, parent_qid=0, sid=survey_id, gid=gid, type=spec.type, title=spec.code,
+            other=row.get("other") or "N", mandatory="Y" if spec.mandatory else "N", question_order=order,
+            relevance=spec.relevance or "1",
+            theme=row.get("question_theme_name") or QUESTION_THEMES.get(spec.type, "core"),
+            preg=row.get("preg", ""), texts=dict(spec.texts), helps=raw.helps(row.get("qid")),
+        )
+        self._next_qid += 1
+        defaults, defaults_lang = QUESTION_ATTRIBUTES.get(spec.type, _OTHER_ATTRIBUTES)
+        question.attributes = dict(defaults)
+        question.attributes_lang = {lang: dict(defaults_lang) for lang in languages}
+        for r in raw.attributes.get(row.get("qid", ""), []):
+            if r.get("language"):
+                question.attributes_lang.setdefault(r["language"], dict(defaults_lang))[r["attribute"]] = r["value"]
+            else:
+                question.attributes[r["attribute"]] = r["value"]
+        if spec.hidden:
+            question.attributes["hidden"] = "1"
+        for code, labels in spec.answers:
+            question.answers.append((self._next_aid, code, dict(labels)))
+            self._next_aid += 1
+        for n, (code, texts) in enumerate(spec.subquestions, start=1):
+            sub_row = raw.subquestions.get((row.get("qid"), code), {})
+            question.subquestions.append(_Question(
+                qid=0, parent_qid=question.qid, sid=survey_id, gid=gid, type=sub_row.get("type") or spec.type,
+                title=code, other="N", mandatory="N", question_order=n, relevance="1", theme=None, preg="",
+                texts=dict(texts), helps=raw.helps(sub_row.get("qid")),
+            ))
+        return question
 
     def add_responses(self, survey_id: int, rows: list[dict]) -> None:
         """Store responses exactly as given (code/short JSON export form, ``id`` an int).
@@ -485,7 +512,7 @@ class FakeLimeSurvey:
             survey = self.surveys[survey_id]
             for row in rows:
                 if not isinstance(row.get("id"), int):
-                    raise ValueError(f"response {row!r} has no integer 'id'")
+                    raise TypeError(f"response {row!r} has no integer 'id'")
                 survey.responses[row["id"]] = dict(row)
 
     def fail(self, method: str, kind: str, times: int = 1) -> None:
@@ -515,34 +542,34 @@ class FakeLimeSurvey:
         if self.not_limesurvey:
             return Reply(200, "text/html", _OTHER_SITE_PAGE)
         if path.split("?", 1)[0] != RPC_PATH:
-            return Reply(404, "text/html; charset=UTF-8", error_page(f"Unable to resolve the request \"{path.lstrip('/')}\"."))
+            return Reply(404, HTML, error_page(f'Unable to resolve the request "{path.lstrip("/")}".'))
         try:
             request = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             request = None
         if not isinstance(request, dict) or not isinstance(request.get("method"), str):
             if not self.rpc_enabled:
-                return Reply(200, "text/html; charset=UTF-8", b"")
-            return Reply(500, "text/html; charset=UTF-8", error_page("Trying to access array offset on value of type null"))
+                return Reply(200, HTML, b"")
+            return Reply(500, HTML, error_page("Trying to access array offset on value of type null"))
         method: str = request["method"]
         params = request.get("params")
         params = list(params.values()) if isinstance(params, dict) else list(params or [])
         with self._lock:
             self.calls.append((method, self._recorded_params(method, params)))
             if not self.rpc_enabled:  # LimeSurvey with RPC off answers nothing (citric: RPCInterfaceNotEnabledError)
-                return Reply(200, "text/html; charset=UTF-8", b"")
+                return Reply(200, HTML, b"")
             kind = self._take_fault(method, params)
             if kind == "expire":
                 self._active.discard(params[0])
             if kind == "http500":
-                return Reply(500, "text/html; charset=UTF-8", error_page("CDbConnection failed to open the DB connection."))
+                return Reply(500, HTML, error_page("CDbConnection failed to open the DB connection."))
             if kind == "timeout":
                 return Reply(200, "application/json", b"", mode="timeout")
             reply = self._call(request.get("id"), method, params)
         if kind == "drop":
             reply.mode = "drop"
         elif kind == "invalid_json":
-            reply = Reply(200, "text/html; charset=UTF-8", _PHP_WARNING + reply.body)
+            reply = Reply(200, HTML, _PHP_WARNING + reply.body)
         return reply
 
     def _recorded_params(self, method: str, params: list) -> list:
@@ -569,13 +596,13 @@ class FakeLimeSurvey:
         if entry is None:  # rpc/004
             message = (f"call_user_func_array(): Argument #1 ($callback) must be a valid callback, class "
                        f'remotecontrol_handle does not have a method "{method}"')
-            return Reply(500, "text/html; charset=UTF-8", error_page(message))
+            return Reply(500, HTML, error_page(message))
         function, required, declared = entry
         if len(params) < required:
             bound = "exactly" if required == declared else "at least"
             message = (f"Too few arguments to function remotecontrol_handle::{method}(), {len(params)} passed "
                        f"and {bound} {required} expected")
-            return Reply(500, "text/html; charset=UTF-8", error_page(message))
+            return Reply(500, HTML, error_page(message))
         args = params[:declared] + [_MISSING] * (declared - len(params))
         try:
             result = function(*args)
@@ -634,7 +661,7 @@ class FakeLimeSurvey:
         if not self._key_ok(key):
             return {"status": INVALID_KEY}
         settings = {**SITE_SETTINGS, "versionnumber": self.version}
-        return settings[name] if name in settings else {"status": INVALID_SETTING}
+        return settings.get(name, {"status": INVALID_SETTING})
 
     def _list_surveys(self, key: Any, username: Any = None) -> Any:
         """All surveys by id: sid, base-language title, dates, active flag (rpc/009, rpc/014)."""
@@ -782,7 +809,7 @@ class FakeLimeSurvey:
                        "full_responses": len(survey.responses)}
         if stat == "all":
             return summary
-        return summary[stat] if stat in summary else {"status": NO_SUMMARY_DATA}
+        return summary.get(stat, {"status": NO_SUMMARY_DATA})
 
     def _activate_survey(self, key: Any, survey_id: Any, settings: Any = None) -> Any:
         """Activate (rpc/057); again: ``Error: Survey already active`` (rpc/058)."""
@@ -812,7 +839,7 @@ class FakeLimeSurvey:
                           from_id: Any = None, to_id: Any = None, fields: Any = None, options: Any = None) -> Any:
         """``export_responses``: see :meth:`_export`."""
         return self._export(key, survey_id, document_type, None, language, completion_status, heading_type,
-                            response_type, from_id, to_id, fields)
+                            response_type, from_id, to_id, fields, options)
 
     def _export_responses_by_token(self, key: Any, survey_id: Any, document_type: Any, token: Any,
                                    language: Any = None, completion_status: Any = "all", heading_type: Any = "code",
@@ -821,11 +848,11 @@ class FakeLimeSurvey:
         """``export_responses_by_token``: :meth:`_export` of the token's responses; none:
         ``No Response found for Token`` (rpc/130, rpc/175)."""
         return self._export(key, survey_id, document_type, token, language, completion_status, heading_type,
-                            response_type, from_id, to_id, fields)
+                            response_type, from_id, to_id, fields, options)
 
     def _export(self, key: Any, survey_id: Any, document_type: Any, token: Any, language: Any,
                 completion_status: Any, heading_type: Any, response_type: Any, from_id: Any, to_id: Any,
-                fields: Any) -> Any:
+                fields: Any, options: Any) -> Any:
         """Export stored responses as a base64 string.
 
         Checks in LimeSurvey's order: session key; unknown survey ``No permission`` (rpc/143,
@@ -840,9 +867,11 @@ class FakeLimeSurvey:
 
         Formats: ``json`` (:func:`analysis.limesurvey.encode_json_export`, rpc/102) and ``csv``
         (UTF-8 BOM, ``;``, all quoted, CRLF, rpc/096), both with heading ``code`` and answers
-        ``short`` (or null). Other document types, headings and answer types, and
-        ``aAdditionalOptions`` (e.g. convertY/N, rpc/125), are not implemented: the first two
-        answer a ``{"status": "FakeLimeSurvey: … not implemented"}``, options are ignored.
+        ``short`` (or null). ``aAdditionalOptions`` ``convertY``/``yValue``, ``convertN``/``nValue``
+        rewrite the columns of yes/no and multiple-choice questions: ``Y`` to yValue, ``N`` and
+        blank to nValue (rpc/125); other options are ignored. Other document types (xls, pdf,
+        doc), headings (full, abbreviated) and answer types (long) are not implemented and
+        answer ``{"status": "FakeLimeSurvey: export as … is not implemented"}``.
         """
         if not self._key_ok(key):
             return {"status": INVALID_KEY}
@@ -877,10 +906,12 @@ class FakeLimeSurvey:
             wanted = {by_field.get(f, f) for f in fields if isinstance(f, str)}
             columns = [c for c in columns if c in wanted]
             rows = [{c: r[c] for c in columns if c in r} for r in rows]
+        if isinstance(options, dict) and (options.get("convertY") or options.get("convertN")):
+            rows = [_convert_yes_no(r, survey.yes_no_columns(), options) for r in rows]
         if document_type == "json":
             data = encode_json_export(rows)
         else:
-            data = _encode_csv_export(columns, rows)
+            data = encode_csv_export(rows, columns)
         return _BigData(base64.b64encode(data).decode("ascii"))
 
 
@@ -900,13 +931,15 @@ def _missing_table(survey_id: int) -> str:
             f"1146 Table 'limesurvey.lime_survey_{survey_id}' doesn't exist")
 
 
-def _encode_csv_export(columns: list[str], rows: list[dict]) -> bytes:
-    """LimeSurvey's CSV export (rpc/096): UTF-8 BOM, ``;``, every field quoted, CRLF between
-    records, a blank line at the end."""
-    def line(values: list[Any]) -> str:
-        return ";".join('"' + str(v).replace('"', '""') + '"' for v in values)
-    records = [line(columns)] + [line([r.get(c, "") for c in columns]) for r in rows]
-    return ("\ufeff" + "\r\n".join(records) + "\r\n\r\n").encode("utf-8")
+def _convert_yes_no(row: dict, columns: set[str], options: dict) -> dict:
+    """The convertY/convertN export options on one row (rpc/125)."""
+    out = dict(row)
+    for column in columns & out.keys():
+        if options.get("convertY") and out[column] == "Y":
+            out[column] = str(options.get("yValue", "Y"))
+        elif options.get("convertN") and out[column] in ("N", ""):
+            out[column] = str(options.get("nValue", "N"))
+    return out
 
 
 # --------------------------------------------------------------------------- HTTP server
@@ -914,24 +947,25 @@ class _Handler(BaseHTTPRequestHandler):
     """One connection to the fake; HTTP/1.1 with keep-alive like Apache/PHP."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once: no 40 ms delayed-ACK stall per call
     server: _HTTPServer
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         try:
             reply = self.server.fake.handle(self.path, body)
-        except Exception as exc:  # a bug in the fake: show it, answer like a PHP fatal error
+        except Exception as exc:  # noqa: BLE001 - a bug in the fake: show it, answer like a PHP fatal error
             traceback.print_exc()
-            reply = Reply(500, "text/html; charset=UTF-8", error_page(f"{type(exc).__name__}: {exc}"))
+            reply = Reply(500, HTML, error_page(f"{type(exc).__name__}: {exc}"))
         self._send(reply)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         fake = self.server.fake
         if fake.not_limesurvey:
             self._send(Reply(200, "text/html", _OTHER_SITE_PAGE))
         else:  # a browser visit of the endpoint: no JSON-RPC request, no answer
-            self._send(Reply(200, "text/html; charset=UTF-8", b""))
+            self._send(Reply(200, HTML, b""))
 
     def _send(self, reply: Reply) -> None:
         if reply.mode == "timeout":
@@ -951,7 +985,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(reply.body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read :attr:`FakeLimeSurvey.calls` instead of a log."""
 
 
@@ -1011,7 +1045,7 @@ class LimeSurveyServer:
             raise RuntimeError("the server is not running; use it as a context manager or call start()")
         return f"http://127.0.0.1:{self._httpd.server_address[1]}{RPC_PATH}"
 
-    def start(self) -> LimeSurveyServer:
+    def start(self) -> Self:
         if self._httpd is None:
             self._httpd = _HTTPServer(self.fake)
             self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
@@ -1031,7 +1065,7 @@ class LimeSurveyServer:
             thread.join(timeout=5)
         self._httpd = self._thread = None
 
-    def __enter__(self) -> LimeSurveyServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
