@@ -12,25 +12,30 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from analysis.config import CleaningConfig
 from analysis.errors import PipelineError
 from analysis.questionnaire import Condition, Indicator, Item, Questionnaire, Scale
 
-MISSING_REASONS = ["dont_know", "refused", "not_applicable", "not_answered"]
+MISSING_REASONS = ["dont_know", "refused", "not_applicable", "out_of_range", "not_answered"]
 """Why a value is NA: an explicit missing-value code, not asked because of a filter, or no
-answer at all (``""``: LimeSurvey exports "not shown" and "not answered" alike)."""
+answer at all (``""``: LimeSurvey exports "not shown" and "not answered" alike), or a numeric
+answer outside the item's range set aside by the cleaning rule ``out_of_range``."""
 
 REASON_SUFFIX = "__missing"
 INDICATOR_PREFIX = "ind_"
 
 
-def decode_item(codes: pd.Series, item: Item, variable: str) -> tuple[pd.Series, pd.Series]:
+def decode_item(codes: pd.Series, item: Item, variable: str, out_of_range: str = "error") -> tuple[pd.Series, pd.Series]:
     """Answer codes of one variable -> (numeric values, missing reasons).
 
-    Unknown codes are an error naming the variable and the code, never silently dropped.
+    Unknown codes are an error naming the variable and the code, never silently dropped. A
+    numeric answer outside the item's range is an error, or with ``out_of_range="set_missing"``
+    NA with reason ``out_of_range``.
     """
     codes = codes.astype("string").fillna("")
     values = pd.Series(np.nan, index=codes.index, dtype="float64")
@@ -56,13 +61,14 @@ def decode_item(codes: pd.Series, item: Item, variable: str) -> tuple[pd.Series,
         if len(bad):
             raise PipelineError(f"item {variable}: answer {bad.iloc[0]!r} is not a number; check the export.")
         lo, hi = item.range  # type: ignore[misc]
-        out_of_range = numbers[(numbers < lo) | (numbers > hi)]
-        if len(out_of_range):
+        outside = (numbers < lo) | (numbers > hi)
+        if outside.any() and out_of_range == "error":
             raise PipelineError(
-                f"item {variable}: value {out_of_range.iloc[0]:g} lies outside its range [{lo:g}, {hi:g}] "
+                f"item {variable}: value {numbers[outside].iloc[0]:g} lies outside its range [{lo:g}, {hi:g}] "
                 "in questionnaire.yaml; check the export or the range."
             )
-        values[numbers.index] = numbers.astype(float)
+        values[numbers.index] = numbers.astype(float).where(~outside)
+        reasons[numbers.index[outside]] = "out_of_range"
         return values, reasons
     else:
         mapping = {o.code: (o.value if o.value is not None else o.missing) for o in item.options}  # type: ignore[misc]
@@ -138,7 +144,7 @@ def indicator_value(columns: dict[str, pd.Series], indicator: Indicator) -> pd.S
     return value
 
 
-def score_respondents(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
+def score_respondents(answers: pd.DataFrame, questionnaire: Questionnaire, out_of_range: str = "error") -> pd.DataFrame:
     """Item values, missing reasons, scales and indicators from a table of answer codes.
 
     ``answers`` has one column per export column (``CODE`` / ``CODE[SQ]``); free-text items
@@ -154,7 +160,7 @@ def score_respondents(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd
             continue
         if col not in answers.columns:
             raise PipelineError(f"the export lacks column {col!r} of item {var}; export all questions.")
-        values[var], reasons[var] = decode_item(answers[col], item, var)
+        values[var], reasons[var] = decode_item(answers[col], item, var, out_of_range)
     for item_id, item in questionnaire.items.items():
         members = [s.id for s in item.subquestions] or [item_id]
         if item.type == "multiple":
@@ -193,71 +199,221 @@ def pseudonym(secret: str, survey_id: int, token: str) -> str:
     return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()[:20]
 
 
+@dataclass
+class RuleOutcome:
+    """What one cleaning rule did: the records it removed or flagged."""
+
+    rule: str
+    description: str
+    action: str
+    records: pd.DataFrame
+    """The affected records: response ``id``, ``language`` and the frame variables."""
+
+    @property
+    def ids(self) -> list[int]:
+        """Response ids (unique within one survey)."""
+        return sorted(int(i) for i in self.records["id"])
+
+
+@dataclass
+class CleaningResult:
+    respondents: pd.DataFrame
+    outcomes: list[RuleOutcome]
+    free_text: pd.DataFrame
+    flow: dict[str, pd.DataFrame]
+    """invited / started / submitted / valid: the records (or frame rows) at each step."""
+
+
+RULES_NL = {
+    "not_in_frame": "Persoonlijke link niet in het populatiebestand",
+    "not_eligible": "Niet tot de doelgroep (leeftijd)",
+    "incomplete": "Afgebroken met te weinig kernvragen beantwoord",
+    "no_consent": "Geen toestemming",
+    "duplicate_link": "Dezelfde persoon meer dan eens (link dubbel)",
+    "identical_answers": "Identieke antwoorden onder een andere link (kopie)",
+    "speeders": "Te snel ingevuld voor de taalversie",
+    "straightlining": "Overal hetzelfde antwoord in de matrixvragen",
+    "partial": "Afgebroken, maar genoeg kernvragen beantwoord (meegeteld)",
+    "out_of_range": "Getal buiten het toegestane bereik (als ontbrekend behandeld)",
+}
+
+
+def _answer_columns(q: Questionnaire) -> list[str]:
+    """Export columns holding answers (not hidden items, not free text)."""
+    return [col for var, (col, item) in q.variables().items() if item.type != "text" and not item.hidden]
+
+
+def _item_answered(codes: pd.DataFrame, q: Questionnaire, item_id: str) -> pd.Series:
+    item = q.items[item_id]
+    columns = [f"{item.code}[{s.code}]" for s in item.subquestions] or [item.code]
+    return (codes[columns].fillna("") != "").any(axis=1)
+
+
 def clean_responses(
     raw: pd.DataFrame,
     frame: pd.DataFrame,
-    questionnaire: Questionnaire,
+    q: Questionnaire,
+    rules: CleaningConfig,
     *,
-    survey_id: int,
-    consent_column: str,
-    consent_value: str,
-    frame_key: str,
-    frame_variables: list[str],
     categories: dict[str, list[str]],
     languages: list[str],
     secret: str,
-    require_submitted: bool = True,
-) -> tuple[pd.DataFrame, list[dict]]:
-    """Valid respondents as a typed, scored, pseudonymised table, plus the cleaning log.
+) -> CleaningResult:
+    """Valid respondents as a typed, scored, pseudonymised table, with what every rule did.
 
-    Rules, in order (each a line of the log with the number of records it removed):
-    1. submitted questionnaires only (``submitdate`` set), when ``require_submitted``;
-    2. consent given;
-    3. the personal link (``frame_key``) is in the population frame;
-    4. one record per person: of several submitted records with the same link, the last
-       submitted is kept.
+    ``raw`` holds the records of every survey of the wave (column ``survey_id``): a person who
+    answered two language versions, or a copy under another link, is found across surveys.
+
+    Record-level rules, in this order (thresholds from ``cleaning.yaml``):
+
+    1. ``not_in_frame``: the personal link is not in the population frame;
+    2. ``not_eligible``: age (from the frame) below ``min_age``;
+    3. ``incomplete``: not submitted, and (when partials are accepted) fewer than
+       ``min_core_share`` of the core items answered; accepted partials are flagged ``partial``;
+    4. ``no_consent``;
+    5. ``duplicate_link``: several records with one link; ``keep_last_submitted`` keeps the
+       last submitted (a submitted record before any partial), ``keep_most_complete`` the one
+       with most answers (ties: the last);
+    6. ``identical_answers``: records under different links with the same answer codes on at
+       least ``identical_answers_min_items`` answered items; the first submitted is kept;
+    7. ``speeders``: duration (submitdate - startdate) below ``factor`` times the median
+       duration of submitted records of the same start language;
+    8. ``straightlining``: the same answer on every row of at least ``min_grids`` grids with
+       ``min_grid_items`` rows or more.
+
+    Value-level rules: numeric answers outside their range (``out_of_range``) and the
+    ``consistency`` rules (flag columns ``flag_<name>``).
     """
-    log: list[dict] = [{"step": "records in export", "removed": 0, "remaining": len(raw)}]
-
-    def step(name: str, keep: pd.Series) -> pd.DataFrame:
-        kept = raw[keep]
-        log.append({"step": name, "removed": int((~keep).sum()), "remaining": len(kept)})
-        return kept
-
-    if require_submitted:
-        raw = step("not submitted (broken off)", raw["submitdate"].fillna("") != "")
-    raw = step("no consent", raw[consent_column].fillna("") == consent_value)
-    if frame_key not in raw.columns:
+    key = rules.frame_key
+    if key not in raw.columns:
         raise PipelineError(
-            f"the export has no {frame_key!r} column to link responses to the frame; "
+            f"the export has no {key!r} column to link responses to the frame; "
             "export with the participant table, or change 'frame_key' in cleaning.yaml."
         )
-    raw = step("not in population frame", raw[frame_key].isin(frame[frame_key]))
-    raw = raw.sort_values(["submitdate", "id"])
-    raw = step("duplicate link (earlier submission)", ~raw[frame_key].duplicated(keep="last"))
+    unknown = sorted(set(raw["startlanguage"]) - set(languages))
+    if unknown:
+        raise PipelineError(f"responses started in language(s) {unknown} that wave.yaml 'languages' does not list; add them.")
+    variables = q.variables()
+    keep_frame = [key, rules.age_variable, *rules.frame_variables]
+    records = raw.merge(frame[keep_frame], on=key, how="left", validate="many_to_one", indicator="_linked")
+    records = records.rename(columns={"startlanguage": "language"})
+    records["_submitted"] = records["submitdate"].fillna("") != ""
+    started = pd.to_datetime(records["startdate"], errors="coerce")
+    ended = pd.to_datetime(records["submitdate"], errors="coerce")
+    records["duration_seconds"] = (ended - started).dt.total_seconds()
+    alive = pd.Series(True, index=records.index)
+    outcomes: list[RuleOutcome] = []
+    describe = ["survey_id", "id", "language", *rules.frame_variables]
 
-    linked = raw.merge(frame[[frame_key, *frame_variables]], on=frame_key, how="left", validate="many_to_one")
-    scored = score_respondents(linked, questionnaire)
-    out = pd.DataFrame(
-        {"respondent_key": [pseudonym(secret, survey_id, t) for t in linked[frame_key]]}, index=linked.index
-    )
-    for var in frame_variables:
-        out[var] = pd.Categorical(linked[var], categories=categories[var])
+    def apply(rule: str, hit: pd.Series, action: str = "drop") -> pd.Series:
+        hit = hit.fillna(False).astype(bool) & alive
+        outcomes.append(RuleOutcome(rule, RULES_NL[rule], action, records.loc[hit, describe]))
+        return alive & ~hit if action == "drop" else alive
+
+    alive = apply("not_in_frame", records["_linked"] != "both")
+    age = pd.to_numeric(records[rules.age_variable], errors="coerce")
+    alive = apply("not_eligible", age < rules.min_age)
+    comp = rules.completeness
+    core = pd.concat([_item_answered(records, q, i) for i in comp.core_items], axis=1).mean(axis=1)
+    enough = core >= comp.min_core_share if comp.accept_partial else pd.Series(False, index=records.index)
+    alive = apply("incomplete", ~records["_submitted"] & ~enough)
+    consent_col = variables[rules.consent_item][0]
+    alive = apply("no_consent", records[consent_col].fillna("") != rules.consent_value)
+
+    columns = _answer_columns(q)
+    answered = (records[columns].fillna("") != "").sum(axis=1)
+    order = records.assign(_answered=answered, _sub=records["_submitted"].astype(int))
+    if rules.duplicates.same_link == "keep_last_submitted":
+        order = order.sort_values(["_sub", "submitdate", "survey_id", "id"])
+    else:
+        order = order.sort_values(["_answered", "_sub", "submitdate", "survey_id", "id"])
+    order = order[alive[order.index]]
+    alive = apply("duplicate_link", pd.Series(order[key].duplicated(keep="last"), index=order.index).reindex(records.index))
+
+    vector = records[columns].fillna("").astype(str).agg("\x1f".join, axis=1)
+    candidates = records[alive & (answered >= rules.duplicates.identical_answers_min_items)]
+    candidates = candidates.assign(_v=vector[candidates.index]).sort_values(["submitdate", "survey_id", "id"])
+    copies = candidates["_v"].duplicated(keep="first").reindex(records.index)
+    alive = apply("identical_answers", copies)
+
+    sp = rules.speeders
+    judged = alive & records["_submitted"] & records["duration_seconds"].notna()
+    median = records[judged].groupby("language", observed=True)["duration_seconds"].transform("median")
+    alive = apply("speeders", records["duration_seconds"] < sp.factor_of_language_median * median.reindex(records.index), sp.action)
+
+    st = rules.straightlining
+    grids = [item for item in q.items.values() if item.type == "array" and len(item.subquestions) >= st.min_grid_items]
+    flat = pd.Series(0, index=records.index)
+    for g in grids:
+        rows = records[[f"{g.code}[{s.code}]" for s in g.subquestions]].fillna("").astype(str)
+        flat += ((rows.nunique(axis=1) == 1) & (rows.iloc[:, 0] != "")).astype(int)
+    alive = apply("straightlining", flat >= st.min_grids, st.action)
+    apply("partial", ~records["_submitted"], "flag")
+
+    valid = records[alive].copy()
+    scored = score_respondents(valid, q, rules.out_of_range)
+    reasons = [c for c in scored.columns if c.endswith(REASON_SUFFIX)]
+    hit = (scored[reasons] == "out_of_range").any(axis=1) if reasons else pd.Series(False, index=valid.index)
+    outcomes.append(RuleOutcome("out_of_range", RULES_NL["out_of_range"], "set_missing", valid.loc[hit, describe]))
+
+    out = pd.DataFrame({"respondent_key": [pseudonym(secret, int(s), t) for s, t in zip(valid["survey_id"], valid[key])]},
+                       index=valid.index)
+    out["survey_id"] = valid["survey_id"].astype("int64")
+    for var in rules.frame_variables:
+        out[var] = pd.Categorical(valid[var], categories=categories[var])
         if out[var].isna().any():
             raise PipelineError(
                 f"frame variable {var!r} has values outside population.yaml categories "
-                f"({sorted(set(linked[var].dropna()) - set(categories[var]))}); fix the frame or the categories."
+                f"({sorted(set(valid[var].dropna()) - set(categories[var]))}); fix the frame or the categories."
             )
-    unknown = sorted(set(linked["startlanguage"]) - set(languages))
-    if unknown:
-        raise PipelineError(
-            f"responses started in language(s) {unknown} that wave.yaml 'languages' does not list; add them."
-        )
-    out["language"] = pd.Categorical(linked["startlanguage"], categories=languages)
-    submitted = pd.to_datetime(linked["submitdate"], errors="coerce")
-    started = pd.to_datetime(linked["startdate"], errors="coerce")
-    out["duration_seconds"] = (submitted - started).dt.total_seconds()
+    out["language"] = pd.Categorical(valid["language"], categories=languages)
+    out["duration_seconds"] = valid["duration_seconds"]
+    for outcome in outcomes:
+        if outcome.action == "flag":
+            flagged = pd.MultiIndex.from_frame(outcome.records[["survey_id", "id"]])
+            out[f"flag_{outcome.rule}"] = pd.MultiIndex.from_frame(valid[["survey_id", "id"]]).isin(flagged)
+    for rule in rules.consistency:
+        conflict = scored[rule.when.variable].isin(rule.when.in_) & scored[rule.conflicts.variable].isin(rule.conflicts.in_)
+        out[f"flag_{rule.name}"] = conflict
+        outcomes.append(RuleOutcome(rule.name, rule.description, "flag", valid.loc[conflict, describe]))
     out = pd.concat([out, scored], axis=1)
-    out = out.sort_values("respondent_key").reset_index(drop=True)
-    log.append({"step": "valid respondents", "removed": 0, "remaining": len(out)})
-    return out, log
+
+    texts = []
+    for var, (col, item) in variables.items():
+        if item.type == "text":
+            filled = valid[col].fillna("") != ""
+            texts.append(pd.DataFrame({"respondent_key": out.loc[filled, "respondent_key"], "survey_id": valid.loc[filled, "survey_id"],
+                                       "item": var, "language": valid.loc[filled, "language"], "text": valid.loc[filled, col]}))
+    free_text = pd.concat(texts, ignore_index=True) if texts else pd.DataFrame(columns=["respondent_key", "survey_id", "item", "language", "text"])
+    flow = {
+        "started": records[describe],
+        "submitted": records.loc[records["_submitted"], describe],
+        "valid": valid[describe],
+    }
+    return CleaningResult(out.sort_values("respondent_key").reset_index(drop=True), outcomes, free_text, flow)
+
+
+def log_table(result: CleaningResult, frame: pd.DataFrame, groups: list[str], languages: list[str]) -> pd.DataFrame:
+    """``cleaning_log.csv``: the flow invited → started → submitted → valid, then one row per
+    rule, each with its count overall, per language and per category of every group."""
+
+    def counts(records: pd.DataFrame, with_language: bool = True) -> dict[str, object]:
+        row: dict[str, object] = {"count": len(records)}
+        for lang in languages:
+            row[f"language:{lang}"] = int((records["language"] == lang).sum()) if with_language else ""
+        for g in groups:
+            for cat, n in records[g].value_counts(dropna=True).sort_index().items():
+                row[f"{g}:{cat}"] = int(n)
+        return row
+
+    rows = [{"step": "invited", "kind": "flow", "action": "", "description": "Uitgenodigd (populatiebestand)",
+             **counts(frame, with_language=False)}]
+    for step, nl in (("started", "Begonnen"), ("submitted", "Verzonden"), ("valid", "Geldig")):
+        part = result.flow[step]
+        rows.append({"step": step, "kind": "flow", "action": "", "description": nl, **counts(part)})
+    for o in result.outcomes:
+        rows.append({"step": o.rule, "kind": "rule", "action": o.action, "description": o.description, **counts(o.records)})
+    table = pd.DataFrame(rows)
+    count_columns = [c for c in table.columns if ":" in c]
+    table[count_columns] = table[count_columns].fillna(0)
+    return table

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from analysis import pipeline
 from analysis.config import Wave, load_wave
 from analysis.errors import PipelineError
+from analysis.export import export as export_data
 from analysis.fetch import import_files
 from analysis.lss import write_lss
 from analysis.manifest import atomic_write
@@ -139,6 +140,20 @@ def run(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."), 
     """Run all stages in order; the last line printed is the path of the report."""
     result = _stages(list(pipeline.STAGES), wave, demo, root, force)
     sys.stdout.write(f"{result.outputs[0]}\n")
+
+@app.command("export")
+def export_(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."),
+            fmt: Annotated[str, typer.Option("--format", "-f", help="sav (SPSS, with labels), csv (+ codebook) or parquet")] = "sav",
+            output: Annotated[Optional[Path], typer.Option("--output", "-o", help="folder to write to")] = None) -> None:
+    """Export the clean respondents table (no identifiers, no free text) for SPSS or other tools."""
+    try:
+        w = _wave(wave, demo, root)
+        files = export_data(w, fmt, output)
+    except PipelineError as exc:
+        _fail(str(exc))
+    for path in files:
+        print(path)
+
 
 @app.command()
 def lss(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."),

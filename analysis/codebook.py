@@ -16,7 +16,7 @@ from analysis.clean import INDICATOR_PREFIX, MISSING_REASONS, REASON_SUFFIX
 from analysis.config import Wave
 from analysis.questionnaire import DOMAINS
 
-MISSING_NL = {"dont_know": "weet ik niet", "refused": "wil ik niet zeggen",
+MISSING_NL = {"dont_know": "weet ik niet", "refused": "wil ik niet zeggen", "out_of_range": "buiten bereik",
               "not_applicable": "niet gevraagd (filter)", "not_answered": "niet beantwoord"}
 
 
@@ -47,6 +47,12 @@ def codebook(wave: Wave) -> pd.DataFrame:
     add("language", "LimeSurvey startlanguage", "Taal van de vragenlijst", "category",
         "; ".join(f"{c} = {q.languages[c].name}" for c in wave.config.languages if c in q.languages))
     add("duration_seconds", "submitdate - startdate", "Invulduur in seconden", "number")
+    c = wave.cleaning
+    flags = [("partial", "Afgebroken, maar genoeg kernvragen beantwoord (meegeteld)")]
+    flags += [(rule, f"Gemarkeerd door opschoonregel {rule}") for rule, cfg in (("speeders", c.speeders), ("straightlining", c.straightlining)) if cfg.action == "flag"]
+    flags += [(r.name, r.description) for r in c.consistency]
+    for name, description in flags:
+        add(f"flag_{name}", "cleaning.yaml", description, "boolean", "True = gemarkeerd")
     variables = q.variables()
     for var, (column, item) in variables.items():
         if item.type == "text":

@@ -126,12 +126,57 @@ class PopulationConfig(_Strict):
 
 
 # --------------------------------------------------------------------------- cleaning.yaml
+Action = Literal["drop", "flag"]
+
+
+class Completeness(_Strict):
+    accept_partial: bool = Field(description="keep unsubmitted questionnaires with enough core items answered")
+    core_items: list[str] = Field(min_length=1, description="item ids; an array counts as answered when any row is")
+    min_core_share: float = Field(gt=0, le=1)
+
+
+class Duplicates(_Strict):
+    same_link: Literal["keep_last_submitted", "keep_most_complete"]
+    identical_answers_min_items: int = Field(ge=2, description="answered items two records must share to be copies")
+
+
+class Speeders(_Strict):
+    factor_of_language_median: float = Field(gt=0, lt=1, description="duration below this share of the median of the same language")
+    action: Action
+
+
+class Straightlining(_Strict):
+    min_grid_items: int = Field(ge=3, description="grids (arrays) with at least this many rows are checked")
+    min_grids: int = Field(ge=1, description="same answer on every row of at least this many grids")
+    action: Action
+
+
+class ValueIs(_Strict):
+    variable: str
+    in_: list[float] = Field(alias="in", min_length=1)
+
+
+class Consistency(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+    when: ValueIs
+    conflicts: ValueIs
+    action: Literal["flag"] = "flag"
+
+
 class CleaningConfig(_Strict):
-    require_submitted: bool = True
     consent_item: str
     consent_value: str
     frame_key: str = Field("token", description="export column that links a response to the frame")
     frame_variables: list[str] = Field(min_length=1, description="frame columns kept for analysis")
+    age_variable: str = Field(description="frame column with the age at the reference date")
+    min_age: int = Field(ge=0)
+    completeness: Completeness
+    duplicates: Duplicates
+    speeders: Speeders
+    straightlining: Straightlining
+    out_of_range: Literal["set_missing", "error"] = Field(description="numeric answers outside the item's range")
+    consistency: list[Consistency] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- loading
@@ -204,11 +249,18 @@ def load_wave(root: Path, wave_id: str) -> Wave:
 def _cross_check(wave: Wave) -> None:
     """Checks that span files: names used in one file must exist in another."""
     q = wave.questionnaire
-    if wave.cleaning.consent_item not in q.items:
-        raise PipelineError(
-            f"{wave.config_dir / 'cleaning.yaml'}: key 'consent_item' names {wave.cleaning.consent_item!r}, "
-            "which is not an item of questionnaire.yaml."
-        )
+    c = wave.cleaning
+    variables = q.variables()
+    names = [("consent_item", c.consent_item, q.items)]
+    names += [(f"completeness.core_items.{i}", item, q.items) for i, item in enumerate(c.completeness.core_items)]
+    for n, rule in enumerate(c.consistency):
+        names += [(f"consistency.{n}.when.variable", rule.when.variable, variables),
+                  (f"consistency.{n}.conflicts.variable", rule.conflicts.variable, variables)]
+    for key, name, known in names:
+        if name not in known:
+            raise PipelineError(
+                f"{wave.config_dir / 'cleaning.yaml'}: key '{key}' names {name!r}, which is not an item of questionnaire.yaml."
+            )
     known_groups = set(wave.cleaning.frame_variables) | {"language"}
     expected = ", ".join(sorted(known_groups))
     for g in wave.config.estimation.groups:

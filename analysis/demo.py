@@ -16,7 +16,6 @@ rarely that kind; the demo shows the machinery, not that weighting always remove
 
 from __future__ import annotations
 
-import hashlib
 import json
 import string
 from datetime import datetime, timedelta
@@ -138,10 +137,10 @@ def simulate_answers(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
     work = rng.random(n) < logistic(-1.5 + 1.0 * gezin + 0.7 * (1 - woman) - 1.0 * z - 1.6 * ond + 0.5 * ks - 0.3 * old)
     taal = 5.0 + 1.0 * gezin + 1.0 * ond - 1.8 * z + 0.4 * young - 0.7 * old + 0.3 * ks + 0.5 * work + N(1.3)
     health = 0.7 * gezin - 0.6 * old + 0.3 * young + 0.2 * (1 - woman) + N()
-    mental = 0.5 * (health - health.mean()) + 0.4 * gezin + N(0.9)
+    mental = 0.5 * (health - health.mean()) + 0.8 * gezin - 0.4 * z + N(0.9)
     money = 0.6 * gezin + 0.9 * work - 0.2 * old + N()
     contact = 0.5 * gezin + 0.15 * (taal - 5) + 0.4 * young + 0.5 * work + N()
-    lonely = 0.3 - 0.4 * gezin + 0.3 * old - 0.3 * work - 0.2 * contact + N()
+    lonely = 0.3 - 0.8 * gezin + 0.4 * old + 0.3 * young - 0.3 * work - 0.2 * contact + N()
     home = 0.4 * gezin + 0.3 * work + 0.06 * (taal - 5) + 0.3 * ks + N()
 
     out: dict[str, np.ndarray] = {}
@@ -155,7 +154,7 @@ def simulate_answers(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
     tick = lambda mask: np.where(mask, "Y", "").astype(object)  # noqa: E731
     study = (ond == 1) | (rng.random(n) < 0.06 + 0.08 * young)
     volunteer = rng.random(n) < 0.12 + 0.06 * gezin
-    programme = ~work & (rng.random(n) < 0.3 + 0.1 * ks)
+    programme = ~work & (rng.random(n) < 0.2 + 0.2 * (1 - gezin) + 0.1 * ks)
     care = rng.random(n) < 0.05 + 0.25 * woman
     only_lessons = ~(work | study | volunteer | programme) & (rng.random(n) < 0.7)
     out["W2[SQ001]"], out["W2[SQ002]"], out["W2[SQ003]"] = tick(work), tick(study), tick(volunteer)
@@ -173,7 +172,7 @@ def simulate_answers(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
     for sq in ("SQ003", "SQ005"):  # positively worded: lower code = more often = better
         out[f"MHI[{sq}]"] = _codes(np.clip(np.round(2.9 - 1.1 * mental + N(0.8)), 1, 6))
     out["F1"] = _with_missing(rng, _codes(_cut(money, [1.2, 0.3, -0.8])), {"98": 0.03, "99": 0.02})
-    out["F2"] = np.where(rng.random(n) < logistic(-1.0 - 0.5 * gezin - 0.6 * work), "Y", "N").astype(object)
+    out["F2"] = np.where(rng.random(n) < logistic(-0.8 - 0.9 * gezin - 0.6 * work + 0.4 * z), "Y", "N").astype(object)
     out["S1"] = _codes(_cut(contact, [1.5, 0.4, -0.4, -1.2]))
     out["S2"] = _codes(_cut(0.8 * contact + 0.3 * work + N(0.7), [1.3, 0.2, -0.6, -1.4]))
     for sq in ("SQ001", "SQ004", "SQ006"):  # emotional loneliness, negatively worded
@@ -182,7 +181,7 @@ def simulate_answers(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
     for sq in ("SQ002", "SQ003", "SQ005"):  # social loneliness, positively worded
         e = lonely + N(0.7)
         out[f"DJG[{sq}]"] = np.where(e < -0.3, "1", np.where(e < 0.6, "2", "3")).astype(object)
-    discr = rng.random(n) < logistic(-1.3 + 0.5 * (1 - gezin) + 0.3 * (1 - woman) + 0.3 * young)
+    discr = rng.random(n) < logistic(-1.6 + 0.9 * (1 - gezin) + 0.3 * (1 - woman) + 0.5 * young)
     out["S3"] = _with_missing(rng, np.where(discr, "1", "2").astype(object), {"99": 0.03})
     out["H1"] = _with_missing(rng, _codes(_cut(home, [1.0, -0.3, -1.0, -1.7])), {"98": 0.04})
     out["H2"] = _codes(np.clip(np.round(7.0 + 0.8 * home + N()), 1, 10))
@@ -206,74 +205,143 @@ def simulate_answers(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
 def response_propensity(frame: pd.DataFrame) -> np.ndarray:
     """Probability of submitting, by the registry characteristics (main effects on the logit)."""
     x = (
-        -1.2
-        + 0.65 * (frame["status"] == "gezin")
-        + 0.35 * (frame["gender"] == "vrouw")
-        - 0.55 * (frame["ageband"] == "18-26")
-        + 0.25 * (frame["ageband"] == "41+")
-        - 1.1 * (frame["route"] == "Z")
-        - 0.3 * (frame["route"] == "onderwijs")
+        -1.4
+        + 1.2 * (frame["status"] == "gezin")
+        + 0.45 * (frame["gender"] == "vrouw")
+        - 0.7 * (frame["ageband"] == "18-26")
+        + 0.3 * (frame["ageband"] == "41+")
+        - 1.2 * (frame["route"] == "Z")
+        - 0.4 * (frame["route"] == "onderwijs")
     ).to_numpy(float)
     return 1 / (1 + np.exp(-x))
 
 
+PLANTED_RATES = {
+    "speeders": 0.03, "straightlining": 0.02, "duplicate_link": 0.015,
+    "out_of_range": 0.01, "werk_tegenstrijdig": 0.01, "identical_answers": 0.005,
+}
+"""Shares of submitting respondents given each data-quality problem the clean stage must find."""
+LATE_BREAK_OFF = 0.35
+"""Share of break-offs that stop only after the loneliness grid (enough core items to count)."""
+
+
 def _export_rows(
     frame: pd.DataFrame, answers: pd.DataFrame, columns: list[str], wave: Wave, rng: np.random.Generator
-) -> tuple[list[dict], np.ndarray]:
-    """Export rows of everyone who opened the questionnaire, ordered by start time."""
+) -> tuple[list[dict], np.ndarray, dict[str, list[int]]]:
+    """Export rows of everyone who opened the questionnaire, ordered by start time, with planted
+    data-quality problems; returns the rows, who submitted, and the response ids of each plant.
+
+    Natural durations are kept above what the speeder rule could catch (online at least 400 s,
+    interviews at least 700 s), and a natural straight-liner on both grids is nudged, so that the
+    clean stage's findings can be compared with the plants exactly.
+    """
     n = len(frame)
     submitted = rng.random(n) < response_propensity(frame)
     broke_off = ~submitted & (rng.random(n) < 0.06)
+    late = broke_off & (rng.random(n) < LATE_BREAK_OFF)
     refused = submitted & (rng.random(n) < 0.015)  # said no to the consent question
     start = datetime.combine(wave.config.fieldwork.start, datetime.min.time()) + timedelta(hours=8)
     days = (wave.config.fieldwork.end - wave.config.fieldwork.start).days
-    offsets = rng.exponential(days / 3, n).clip(0, days - 0.5) * 86400 + rng.uniform(0, 50000, n)
+    offsets = rng.exponential(days / 3, n).clip(0, days - 2) * 86400 + rng.uniform(0, 50000, n)
     interview = answers["MODUS"].to_numpy() == "2"
-    seconds = np.where(interview, rng.normal(1100, 200, n), rng.lognormal(np.log(480), 0.35, n)).clip(90)
-    opened = np.flatnonzero(submitted | broke_off)
-    opened = opened[np.argsort(offsets[opened], kind="stable")]
-    rows = []
+    seconds = np.where(interview, rng.normal(1100, 200, n).clip(700), rng.lognormal(np.log(560), 0.25, n).clip(400))
     item_blank = rng.random((n, len(columns))) < 0.02  # item non-response ("" in the export)
     unblankable = {"MODUS"} | {c for c in columns if c.startswith("W2[")}  # a blank box means "not ticked"
-    for rid, p in enumerate(opened, start=1):
-        began = start + timedelta(seconds=float(offsets[p]))
-        ended = began + timedelta(seconds=float(seconds[p] if submitted[p] else seconds[p] / 3))
-        row = {
-            "id": rid,
-            "submitdate": ended.strftime("%Y-%m-%d %H:%M:%S") if submitted[p] else "",
-            "lastpage": 3 if submitted[p] else 1,
-            "startlanguage": answers.at[p, "startlanguage"],
-            "seed": str(rng.integers(10_000_000, 99_999_999)),
-            "token": frame.at[p, "token"],
-            "startdate": began.strftime("%Y-%m-%d %H:%M:%S"),
-            "datestamp": ended.strftime("%Y-%m-%d %H:%M:%S"),
-        }
+    late_from = columns.index("S3")  # a late break-off stops after the loneliness grid
+    mhi = [c for c in columns if c.startswith("MHI[")]
+    djg = [c for c in columns if c.startswith("DJG[")]
+
+    pool = rng.permutation(np.flatnonzero(submitted & ~refused))
+    plant: dict[str, np.ndarray] = {}
+    at = 0
+    for kind, rate in PLANTED_RATES.items():
+        size = int(round(rate * pool.size))
+        plant[kind] = pool[at : at + size]
+        at += size
+    planted_people = set(pool[:at].tolist())
+    spare_tokens = iter(rng.permutation(np.flatnonzero(~submitted & ~broke_off)))
+
+    def answer_row(p: int, blanks: bool) -> dict[str, str]:
+        row = {}
         for j, col in enumerate(columns):
             value = answers.at[p, col]
             if col == "TOESTEM":
                 value = "N" if refused[p] else "Y"
-            elif refused[p] or (broke_off[p] and j > len(columns) // 3):
+            elif refused[p] or (broke_off[p] and j > (late_from - 1 if late[p] else len(columns) // 3)):
                 value = ""  # after refusal nothing is shown; after break-off nothing answered
-            elif col not in unblankable and item_blank[p, j]:
+            elif blanks and col not in unblankable and item_blank[p, j]:
                 value = ""
             row[col] = value
-        rows.append(row)
-    return rows, submitted
+        if row[mhi[0]] and len({row[c] for c in mhi}) == 1 and row[djg[0]] and len({row[c] for c in djg}) == 1:
+            row[djg[1]] = "1" if row[djg[1]] != "1" else "3"  # no natural straight-liner on both grids
+        return row
+
+    records = []  # (start offset, person, token person, duration, submitted, answers, plant kind)
+    for p in np.flatnonzero(submitted | broke_off):
+        planted = p in planted_people
+        ans = answer_row(p, blanks=not planted and not late[p])
+        kind = next((k for k, members in plant.items() if p in members), None)
+        duration = seconds[p] if submitted[p] else seconds[p] / 3
+        if kind == "speeders":
+            duration = rng.uniform(40, 90)
+        elif kind == "straightlining":
+            for c in mhi:
+                ans[c] = "4"
+            for c in djg:
+                ans[c] = "2"
+        elif kind == "out_of_range":
+            ans["H2"] = "12"
+        elif kind == "werk_tegenstrijdig":
+            ans["W1"], ans["W2[SQ001]"], ans["W3"] = "N", "Y", "N"
+        own = None if kind in ("duplicate_link", "identical_answers") else kind  # the plant is the extra record
+        records.append((offsets[p], p, p, duration, bool(submitted[p]), ans, own))
+        if kind == "duplicate_link":  # the same person submitted once before (that record gives way)
+            first = dict(ans, H2=str(max(1, int(ans["H2"] or 7) - 1)))
+            records.append((offsets[p] - 86400, p, p, seconds[p], True, first, "duplicate_link"))
+        elif kind == "identical_answers":  # the same answers again under someone else's link, a day later
+            other = next(spare_tokens)
+            submitted[other] = True
+            records.append((offsets[p] + 86400, other, other, seconds[p], True, dict(ans), "identical_answers"))
+    records.sort(key=lambda r: (r[0], r[1]))
+    rows, planted_ids = [], {k: [] for k in PLANTED_RATES}
+    planted_ids.update(partial=[], incomplete=[], no_consent=[])
+    for rid, (offset, p, tp, duration, done, ans, kind) in enumerate(records, start=1):
+        began = start + timedelta(seconds=float(offset))
+        ended = began + timedelta(seconds=float(duration))
+        rows.append({
+            "id": rid,
+            "submitdate": ended.strftime("%Y-%m-%d %H:%M:%S") if done else "",
+            "lastpage": 3 if done else (2 if late[p] else 1),
+            "startlanguage": answers.at[p, "startlanguage"],
+            "seed": str(rng.integers(10_000_000, 99_999_999)),
+            "token": frame.at[tp, "token"],
+            "startdate": began.strftime("%Y-%m-%d %H:%M:%S"),
+            "datestamp": ended.strftime("%Y-%m-%d %H:%M:%S"),
+            **ans,
+        })
+        if kind:
+            planted_ids[kind].append(rid)
+        if not done:
+            planted_ids["partial" if late[p] else "incomplete"].append(rid)
+        elif refused[p] and tp == p:
+            planted_ids["no_consent"].append(rid)
+    return rows, submitted, planted_ids
 
 
 def generate(wave: Wave) -> dict[str, bytes]:
     """Generate the demo wave; returns file name -> bytes, all deterministic for the seed.
 
     Files: ``responses_<sid>.json`` (LimeSurvey JSON export), ``frame.csv`` (population frame
-    with response flag and tokens: raw data, never leaves ``data_raw/``) and
-    ``population_truth.json`` (population value of every indicator).
+    with response flag and tokens: raw data, never leaves ``data_raw/``),
+    ``population_truth.json`` (population value of every indicator) and ``planted.json``
+    (response ids of the planted data-quality problems, by the cleaning rule that must find them).
     """
     assert wave.config.demo is not None
     rng = np.random.default_rng(wave.config.demo.seed)
     frame = make_frame(wave, rng)
     answers = simulate_answers(frame, rng)
     columns = [col for col, _ in wave.questionnaire.variables().values()]
-    rows, submitted = _export_rows(frame, answers, columns, wave, rng)
+    rows, submitted, planted = _export_rows(frame, answers, columns, wave, rng)
     frame["responded"] = submitted.astype(int)
     truth_input = answers.rename(columns={"startlanguage": "language"})
     scored = score_respondents(truth_input, wave.questionnaire)
@@ -287,12 +355,5 @@ def generate(wave: Wave) -> dict[str, bytes]:
         f"responses_{sid}.json": export,
         "frame.csv": frame.to_csv(index=False, lineterminator="\n").encode("utf-8"),
         "population_truth.json": (json.dumps(truth, indent=2, sort_keys=True) + "\n").encode("utf-8"),
+        "planted.json": (json.dumps(planted, indent=2, sort_keys=True) + "\n").encode("utf-8"),
     }
-
-
-def fingerprint(files: dict[str, bytes]) -> str:
-    """sha256 over the generated files, to tell whether a stored demo snapshot is current."""
-    h = hashlib.sha256()
-    for name in sorted(files):
-        h.update(name.encode() + b"\0" + files[name])
-    return h.hexdigest()

@@ -26,6 +26,7 @@ from analysis.errors import PipelineError
 from analysis.indicators import estimate_indicators
 from analysis.fetch import FetchSettings, credentials, fetch_wave
 from analysis.limesurvey import responses_table
+from analysis.schema import parquet_with_labels, validate_respondents
 from analysis.lss import drift, structure_from_spec, write_lss
 from analysis.snapshots import combined_responses, latest_snapshot, raw_files, snapshots, structure_of
 from analysis.weighting import diagnostics, rake
@@ -98,6 +99,7 @@ def fetch(wave: Wave, force: bool = False) -> StageResult:
         out[snapshot / "export_summary.json"] = manifest.json_bytes(summary)
         out[wave.raw_dir / "frame.csv"] = files["frame.csv"]
         out[wave.raw_dir / "population_truth.json"] = files["population_truth.json"]
+        out[wave.raw_dir / "planted.json"] = files["planted.json"]
         return out
 
     return _run(wave, "fetch", manifest_path, [], produce, force)
@@ -157,45 +159,42 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
 
     def produce() -> dict[Path, bytes]:
         frame = pd.read_csv(frame_path, dtype=str, keep_default_na=False)
-        q = wave.questionnaire
-        consent_column = q.variables()[wave.cleaning.consent_item][0]
         categories = {v: list(wave.population.variables[v].categories) for v in wave.cleaning.frame_variables}
-        parts, logs = [], {}
-        changed = {}
+        tables, changed = [], {}
         for survey_id in wave.config.limesurvey.survey_ids:
             check_structure(wave, survey_id)
             combined = combined_responses(wave, survey_id)
             if not combined.snapshots:
                 raise PipelineError(f"no snapshot of wave {wave.id!r} holds responses of survey {survey_id}; fetch again.")
             changed[str(survey_id)] = combined.changed
-            raw = responses_table(combined.rows, f"survey {survey_id}")
-            table, log = cleaning.clean_responses(
-                raw, frame, q, survey_id=survey_id, consent_column=consent_column,
-                consent_value=wave.cleaning.consent_value, frame_key=wave.cleaning.frame_key,
-                frame_variables=wave.cleaning.frame_variables, categories=categories,
-                languages=wave.config.languages, secret=_secret(wave),
-                require_submitted=wave.cleaning.require_submitted,
-            )
-            table.insert(1, "survey_id", survey_id)
-            parts.append(table)
-            logs[str(survey_id)] = log
-        respondents = pd.concat(parts, ignore_index=True).sort_values("respondent_key", ignore_index=True)
-        cleaning_log = {
+            tables.append(responses_table(combined.rows, f"survey {survey_id}").assign(survey_id=survey_id))
+        result = cleaning.clean_responses(
+            pd.concat(tables, ignore_index=True), frame, wave.questionnaire, wave.cleaning,
+            categories=categories, languages=wave.config.languages, secret=_secret(wave),
+        )
+        respondents = result.respondents
+        validate_respondents(wave, respondents)
+        log = cleaning.log_table(result, frame, wave.cleaning.frame_variables, wave.config.languages)
+        free_text = result.free_text.sort_values(["respondent_key", "item"])
+        summary = {
             "snapshot": snapshot.name,
             "snapshots_combined": [p.name for p in snapshots(wave)],
             "responses_changed_between_snapshots": changed,
-            "steps_by_survey": logs,
             "respondents": len(respondents),
             "population": wave.population.total,
             "invited": len(frame),
             "respondents_by_language": respondents["language"].value_counts(sort=False).astype(int).to_dict(),
+            "steps": log[["step", "kind", "action", "description", "count"]].to_dict(orient="records"),
         }
         book = codebook(wave)
         return {
-            out_dir / "respondents.parquet": _parquet(respondents),
-            out_dir / "cleaning_log.json": manifest.json_bytes(cleaning_log),
+            out_dir / "respondents.parquet": parquet_with_labels(wave, respondents),
+            out_dir / "cleaning_log.json": manifest.json_bytes(summary),
+            out_dir / "cleaning_log.csv": log.to_csv(index=False, lineterminator="\n").encode("utf-8"),
             out_dir / "codebook.csv": codebook_csv(book),
             out_dir / "codebook.md": codebook_markdown(wave, book),
+            # free text stays with the raw data, for manual coding only (never analysed or published)
+            wave.raw_dir / "quarantine" / "free_text.csv": free_text.to_csv(index=False, lineterminator="\n").encode("utf-8"),
         }
 
     return _run(wave, "clean", out_dir / "clean.manifest.json", [*inputs, frame_path], produce, force)

@@ -244,22 +244,14 @@ def _methods_markdown(data: ReportData) -> str:
 
 
 def cleaning_table(data: ReportData) -> None:
-    """The response flow: records in the export and what each cleaning rule removed."""
-    rows = []
-    for survey, steps in data.cleaning["steps_by_survey"].items():
-        for s in steps:
-            rows.append({"Stap": _STEP_NL.get(s["step"], s["step"]), "Verwijderd": s["removed"], "Over": s["remaining"]})
-    _show_table(gt.GT(pd.DataFrame(rows), id="responsstroom").cols_align("right", columns=["Verwijderd", "Over"]))
-
-
-_STEP_NL = {
-    "records in export": "Records in de export",
-    "not submitted (broken off)": "Niet verzonden (afgebroken)",
-    "no consent": "Geen toestemming",
-    "not in population frame": "Niet in het populatiebestand",
-    "duplicate link (earlier submission)": "Dubbel ingevuld (eerdere inzending)",
-    "valid respondents": "Geldige respondenten",
-}
+    """The response flow (invited → started → submitted → valid) and what each rule did."""
+    action_nl = {"drop": "verwijderd", "flag": "gemarkeerd, meegeteld", "set_missing": "antwoord als ontbrekend", "": ""}
+    rows = [{"Stap": s["description"], "Gevolg": action_nl.get(s["action"], s["action"]), "Aantal": s["count"]}
+            for s in data.cleaning["steps"]]
+    table = (gt.GT(pd.DataFrame(rows), id="responsstroom").cols_align("right", columns=["Aantal"])
+             .tab_source_note("De eerste vier regels zijn de responsstroom; daarna wat elke opschoonregel "
+                              "deed, in de volgorde waarin de regels worden toegepast (cleaning.yaml)."))
+    _show_table(table)
 
 
 def representativeness_table(data: ReportData) -> None:

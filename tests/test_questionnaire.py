@@ -90,7 +90,8 @@ def test_validate_lists_every_problem_and_the_changes_since_the_baseline(project
     new = project / "surveys" / "wave2"
     new.mkdir()
     for name in ("population.yaml", "cleaning.yaml"):
-        (new / name).write_text((project / "surveys" / "demo" / name).read_text(encoding="utf-8"), encoding="utf-8")
+        text = (project / "surveys" / "demo" / name).read_text(encoding="utf-8")
+        (new / name).write_text(text.replace("achterstand,", "vervoer,"), encoding="utf-8")
     wave = (project / "surveys" / "demo" / "wave.yaml").read_text(encoding="utf-8")
     (new / "wave.yaml").write_text(wave.replace("id: demo", "id: wave2").replace("baseline_wave: null", "baseline_wave: demo"), encoding="utf-8")
     data = copy.deepcopy(SPEC)
