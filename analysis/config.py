@@ -92,11 +92,34 @@ class Variable(_Strict):
         return self
 
 
-class Raking(_Strict):
-    method: Literal["raking"] = "raking"
-    margins: list[str] = Field(min_length=1)
+class Trimming(_Strict):
+    upper_relative_to_mean: float = Field(gt=1, description="cap weights at this multiple of the mean weight")
+    strict: bool = Field(True, description="repeat until no weight exceeds the cap (R trimWeights strict)")
+    recalibrate: bool = Field(True, description="calibrate again to the margins after trimming")
+
+
+class Propensity(_Strict):
+    variables: list[str] = Field(min_length=1, description="frame variables of the logistic response model")
+    use: Literal["inverse", "classes"] = Field(description="inverse propensities, or response rates within classes")
+    classes: int = Field(5, ge=2, description="number of propensity classes (use: classes)")
+
+
+class Weighting(_Strict):
+    method: Literal["raking", "linear", "logit"] = "raking"
+    margins: list[str] = Field(min_length=1, description="margin names; 'a*b' for an interaction margin")
+    bounds: tuple[float, float] | None = Field(None, description="lower and upper bound of the g-weights")
     tolerance: float = Field(gt=0, lt=1, description="max relative margin deviation")
     max_iterations: int = Field(ge=1)
+    trimming: Trimming | None = None
+    propensity: Propensity | None = Field(None, description="start from inverse response propensities (needs frame.csv)")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "Weighting":
+        if self.bounds is not None and not self.bounds[0] < 1 < self.bounds[1]:
+            raise ValueError("bounds must be [lower, upper] with lower < 1 < upper")
+        if self.method == "logit" and self.bounds is None:
+            raise ValueError("method logit needs bounds")
+        return self
 
 
 class PopulationConfig(_Strict):
@@ -105,14 +128,19 @@ class PopulationConfig(_Strict):
     total: int = Field(gt=0)
     variables: dict[str, Variable]
     margins: dict[str, dict[str, int]]
-    weighting: Raking
+    weighting: Weighting
 
     @model_validator(mode="after")
     def _consistent(self) -> "PopulationConfig":
         for name, counts in self.margins.items():
-            if name not in self.variables:
-                raise ValueError(f"margins.{name}: no variable {name!r} under 'variables'")
-            unknown = set(counts) - set(self.variables[name].categories)
+            parts = name.split("*")
+            for part in parts:
+                if part not in self.variables:
+                    raise ValueError(f"margins.{name}: no variable {part!r} under 'variables'")
+            allowed = [""]
+            for part in parts:
+                allowed = [f"{a}*{c}" if a else c for a in allowed for c in self.variables[part].categories]
+            unknown = set(counts) - set(allowed)
             if unknown:
                 raise ValueError(f"margins.{name}: categories {sorted(unknown)} not declared")
             if sum(counts.values()) != self.total:
@@ -280,7 +308,10 @@ def _cross_check(wave: Wave) -> None:
         raise PipelineError(
             f"{wave.config_dir / 'wave.yaml'}: key 'languages' lists {unknown}, which questionnaire.yaml does not declare."
         )
-    for name in wave.population.weighting.margins:
+    needed = {part for name in wave.population.weighting.margins for part in name.split("*")}
+    if wave.population.weighting.propensity:
+        needed |= set(wave.population.weighting.propensity.variables)
+    for name in sorted(needed):
         if name not in wave.cleaning.frame_variables:
             raise PipelineError(
                 f"{wave.config_dir / 'population.yaml'}: weighting margin {name!r} is not among "

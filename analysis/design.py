@@ -77,7 +77,10 @@ class SurveyDesign:
     def _model_matrix(self) -> np.ndarray | None:
         if not self.calibration:
             return None
-        dummies = pd.get_dummies(self.data[self.calibration].astype(str), drop_first=True, dtype=float)
+        from analysis.weighting import margin_values  # 'a*b' margins are interactions
+
+        table = pd.DataFrame({m: margin_values(self.data, m) for m in self.calibration})
+        dummies = pd.get_dummies(table.astype(str), drop_first=True, dtype=float)
         return np.column_stack([np.ones(self.n), dummies.to_numpy()])
 
     # ------------------------------------------------------------------ variance machinery

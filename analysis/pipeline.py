@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from analysis import clean as cleaning
@@ -29,7 +28,7 @@ from analysis.limesurvey import responses_table
 from analysis.schema import parquet_with_labels, validate_respondents
 from analysis.lss import drift, structure_from_spec, write_lss
 from analysis.snapshots import combined_responses, latest_snapshot, raw_files, snapshots, structure_of
-from analysis.weighting import diagnostics, rake
+from analysis import weighting
 
 SECRET_ENV = "RAPPORTAGE_PSEUDONYM_SECRET"
 
@@ -202,35 +201,23 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
 
 # --------------------------------------------------------------------------- weight
 def weight(wave: Wave, force: bool = False) -> StageResult:
-    """Rake to the registry margins → ``weights.parquet`` and ``weighting.json``."""
+    """Calibrate to the registry margins (optionally from response-propensity weights, with
+    trimming) → ``weights.parquet`` and ``weighting.json`` with the diagnostics."""
     respondents_path = wave.clean_dir / "respondents.parquet"
     _require(respondents_path, wave, "clean")
-    pop = wave.population
+    frame_path = wave.raw_dir / "frame.csv"
+    inputs = [respondents_path] + ([frame_path] if frame_path.is_file() else [])
 
     def produce() -> dict[Path, bytes]:
         respondents = pd.read_parquet(respondents_path)
-        margins = {m: {c: float(v) for c, v in pop.margins[m].items()} for m in pop.weighting.margins}
-        n = len(respondents)
-        base = np.full(n, pop.total / n)
-        result = rake(respondents, margins, base_weights=base,
-                      tolerance=pop.weighting.tolerance, max_iterations=pop.weighting.max_iterations)
-        report = {
-            "method": "raking",
-            "margins": pop.weighting.margins,
-            "tolerance": pop.weighting.tolerance,
-            "iterations": result.iterations,
-            "max_margin_deviation": result.max_deviation,
-            "design_weight": pop.total / n,
-            "population_total": pop.total,
-            "diagnostics": diagnostics(respondents, result.weights, margins),
-        }
-        weights = pd.DataFrame({"respondent_key": respondents["respondent_key"], "weight": result.weights})
+        frame = pd.read_csv(frame_path, dtype=str, keep_default_na=False) if frame_path.is_file() else None
+        weights, report = weighting.weight_wave(wave, respondents, frame)
         return {
             wave.clean_dir / "weights.parquet": _parquet(weights),
             wave.clean_dir / "weighting.json": manifest.json_bytes(report),
         }
 
-    return _run(wave, "weight", wave.clean_dir / "weight.manifest.json", [respondents_path], produce, force)
+    return _run(wave, "weight", wave.clean_dir / "weight.manifest.json", inputs, produce, force)
 
 
 # --------------------------------------------------------------------------- estimate
@@ -246,6 +233,7 @@ def design_for(wave: Wave) -> SurveyDesign:
     return SurveyDesign(
         respondents, weights["weight"].to_numpy(),
         calibration=wave.population.weighting.margins,
+        design_weights=weights["base_weight"].to_numpy(),
         population_size=wave.population.total if est.fpc else None,
     )
 

@@ -27,7 +27,8 @@ def test_manifests_record_inputs_config_and_outputs(demo_run):
     wave, _ = demo_run
     record = json.loads((wave.clean_dir / "weight.manifest.json").read_text())
     assert record["stage"] == "weight" and record["wave"] == "demo"
-    assert record["inputs"] == {"data_clean/demo/respondents.parquet": sha256_file(wave.clean_dir / "respondents.parquet")}
+    assert record["inputs"] == {"data_clean/demo/respondents.parquet": sha256_file(wave.clean_dir / "respondents.parquet"),
+                                "data_raw/demo/frame.csv": sha256_file(wave.raw_dir / "frame.csv")}
     assert record["outputs"]["data_clean/demo/weights.parquet"] == sha256_file(wave.clean_dir / "weights.parquet")
     assert record["config_sha256"] == wave.config_sha256()
     assert record["package_version"] and len(record["code_sha256"]) == 64

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from analysis.design import SurveyDesign
-from analysis.weighting import rake
+from analysis.weighting import calibrate, rake, trim
 from tests.conftest import REPO
 
 REF = REPO / "tests" / "reference"
@@ -61,12 +61,39 @@ def test_calibration_makes_standard_errors_smaller_than_fixed_weights(design):
     assert se_cal < se_fixed  # work depends on the raking variables
 
 
+@pytest.mark.parametrize(("column", "method", "bounds"), [
+    ("linear", "linear", None),
+    ("linear_bounded", "linear", (0.3, 3.0)),
+    ("raking_bounded", "raking", (0.3, 3.0)),
+    ("logit", "logit", (0.3, 4.0)),
+])
+def test_calibration_distances_and_bounds_match_r_calibrate(column, method, bounds):
+    data = pd.read_csv(REF / "demo_respondents.csv")
+    ref = pd.read_csv(REF / "r_calibration.csv")
+    n = len(data)
+    result = calibrate(data, MARGINS, method=method, bounds=bounds, base_weights=np.full(n, N / n), max_iterations=500)
+    np.testing.assert_allclose(result.weights, ref[column].to_numpy(), rtol=RTOL)
+    if bounds:
+        g = result.weights / (N / n)
+        assert g.min() >= bounds[0] - 1e-12 and g.max() <= bounds[1] + 1e-12
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_trimming_matches_r_trimweights(design, strict):
+    ref = pd.read_csv(REF / "r_calibration.csv")
+    cut = 3.5 * design.weights.mean()
+    trimmed, count = trim(design.weights, upper=cut, strict=strict)
+    np.testing.assert_allclose(trimmed, ref["trimmed_strict" if strict else "trimmed"].to_numpy(), rtol=RTOL)
+    assert count == int((design.weights > cut).sum()) and count > 0
+    assert trimmed.sum() == pytest.approx(design.weights.sum(), rel=1e-12)  # nothing lost
+
+
 @pytest.mark.slow
 def test_reference_numbers_are_reproducible_with_r(tmp_path):
     if not shutil.which("Rscript") or subprocess.run(["Rscript", "-e", "library(survey)"], capture_output=True).returncode:
         pytest.skip("R with the survey package is not installed (.ci/run installs it)")
     subprocess.run(["Rscript", str(REF / "make_reference.R"), str(REF), str(tmp_path)], check=True, capture_output=True)
-    for name in ("r_weights.csv", "r_estimates.csv"):
+    for name in ("r_weights.csv", "r_estimates.csv", "r_calibration.csv", "r_propensity.csv", "r_indicator.csv"):
         fresh = pd.read_csv(tmp_path / name)
         stored = pd.read_csv(REF / name)
         pd.testing.assert_frame_equal(fresh, stored, rtol=1e-9)
@@ -79,3 +106,20 @@ def test_reference_dataset_is_the_current_demo_wave(demo_run):
     stored = pd.read_csv(REF / "demo_respondents.csv")
     current = current[stored.columns].astype({c: str for c in ("status", "gender", "ageband", "route")})
     pd.testing.assert_frame_equal(current.reset_index(drop=True), stored, check_dtype=False)
+
+
+def test_response_model_and_r_indicators_match_r_glm():
+    from analysis.propensity import fit_response_model, partial_r_indicators, r_indicator
+
+    variables = ["status", "gender", "ageband", "route"]
+    cells = pd.read_csv(REF / "demo_response_cells.csv", dtype={v: str for v in variables})
+    model = fit_response_model(cells, variables)
+    ref = pd.read_csv(REF / "r_propensity.csv", dtype={v: str for v in variables})
+    merged = model.cells.merge(ref, on=variables, suffixes=("", "_r"))
+    assert len(merged) == len(cells)
+    np.testing.assert_allclose(merged.propensity, merged.propensity_r, rtol=RTOL)
+    indicators = pd.read_csv(REF / "r_indicator.csv").set_index("name")["value"]
+    assert r_indicator(model) == pytest.approx(indicators["R"], rel=RTOL)
+    partial = {r["variable"]: r["value"] for r in partial_r_indicators(model) if r["category"] is None}
+    for var in variables:
+        assert partial[var] == pytest.approx(indicators[var], rel=RTOL)

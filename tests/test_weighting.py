@@ -74,3 +74,74 @@ def test_diagnostics_report_kish_deff_and_margins():
     rows = {(m["variable"], m["category"]): m for m in d["margins"]}
     assert rows["a", "y"]["weighted_share"] == pytest.approx(0.4)
     assert rows["a", "y"]["sample_share"] == pytest.approx((data.a == "y").mean())
+
+
+# ------------------------------------------------------------------ calibration, trimming, the stage
+from analysis.weighting import calibrate, trim  # noqa: E402
+
+
+def test_interaction_margin_is_met():
+    data = sample(200)
+    data["c"] = np.where(np.arange(200) % 3 == 0, "p", "q")
+    margins = {"a*c": {"x*p": 20.0, "x*q": 40.0, "y*p": 15.0, "y*q": 25.0}, "b": {"u": 30.0, "v": 70.0}}
+    w = rake(data, margins, tolerance=1e-12).weights
+    joint = pd.Series(w).groupby((data.a + "*" + data.c).to_numpy()).sum()
+    assert joint.to_dict() == pytest.approx(margins["a*c"], rel=1e-10)
+
+
+def test_calibration_errors_are_clear():
+    data = sample()
+    with pytest.raises(PipelineError, match="logit calibration needs finite bounds"):
+        calibrate(data, MARGINS, method="logit")
+    with pytest.raises(PipelineError, match=r"linear calibration found no positive weights that meet every margin within g-weight bounds \[0.99, 1.01\]"):
+        calibrate(data, MARGINS, method="linear", bounds=(0.99, 1.01), base_weights=np.full(len(data), 2.0), max_iterations=50)
+
+
+def test_trim_shares_the_excess_and_counts_capped_weights():
+    w, n = trim(np.array([1.0, 1.0, 1.0, 9.0]), upper=4.0)
+    assert n == 1 and w == pytest.approx([1 + 5 / 3, 1 + 5 / 3, 1 + 5 / 3, 4.0]) and w.sum() == pytest.approx(12.0)
+
+
+def edit_population(project, old, new):
+    path = project / "surveys" / "demo" / "population.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_weight_stage_with_propensity_linear_bounds_and_trimming(project):
+    import json
+
+    from analysis import pipeline
+    from analysis.config import load_wave
+
+    edit_population(project, "  method: raking\n", "  method: linear\n  bounds: [0.3, 4.0]\n"
+                    "  trimming: {upper_relative_to_mean: 3.0, strict: true, recalibrate: true}\n"
+                    "  propensity: {variables: [status, gender, ageband, route, kansrijke_start], use: classes, classes: 5}\n")
+    wave = load_wave(project, "demo")
+    for stage in ("fetch", "clean", "weight"):
+        pipeline.STAGES[stage](wave, False)
+    report = json.loads((wave.clean_dir / "weighting.json").read_text())
+    weights = pd.read_parquet(wave.clean_dir / "weights.parquet")
+    assert report["method"] == "linear" and report["propensity"]["use"] == "classes"
+    assert report["trimming"]["trimmed"] > 0 and report["max_margin_deviation"] < 1e-9
+    assert len(np.unique(weights.base_weight.round(9))) > 1  # started from propensity-class weights
+    g = weights.weight / weights.base_weight
+    assert g.min() >= 0.3 - 1e-9 and g.max() <= 4.0 + 1e-9
+    rep = report["representativeness"]
+    assert 0 < rep["r_indicator"] < 1 and "kansrijke_start" in rep["model_variables"]
+    rows = {(m["variable"], m["category"]): m for m in report["diagnostics"]["margins"]}
+    assert abs(rows["status", "asiel"]["std_diff_before"]) > 0.2 and abs(rows["status", "asiel"]["std_diff_after"]) < 1e-6
+
+
+def test_propensity_without_a_frame_is_a_clear_error(project):
+    from analysis import pipeline
+    from analysis.config import load_wave
+
+    edit_population(project, "  method: raking\n", "  method: raking\n  propensity: {variables: [status], use: inverse}\n")
+    wave = load_wave(project, "demo")
+    pipeline.fetch(wave)
+    pipeline.clean(wave)
+    (wave.raw_dir / "frame.csv").unlink()
+    with pytest.raises(PipelineError, match=r"weighting.propensity needs the population frame data_raw/demo/frame.csv"):
+        pipeline.weight(wave)

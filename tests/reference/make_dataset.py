@@ -19,6 +19,12 @@ def main() -> None:
     columns += [c for c in respondents.columns if c.startswith("ind_")]
     out = Path(__file__).with_name("demo_respondents.csv")
     respondents[columns].to_csv(out, index=False, lineterminator="\n")
+    # persons and valid respondents per cell of the weighting variables (the response model's data)
+    from analysis.propensity import response_cells
+
+    frame = pd.read_csv(root / "data_raw" / "demo" / "frame.csv", dtype=str, keep_default_na=False)
+    cells = response_cells(frame, respondents, ["status", "gender", "ageband", "route"])
+    cells.to_csv(Path(__file__).with_name("demo_response_cells.csv"), index=False, lineterminator="\n")
 
 
 if __name__ == "__main__":

@@ -60,3 +60,44 @@ for (ind in indicators) {
 write.csv(do.call(rbind, rows), file.path(out, "r_estimates.csv"), row.names = FALSE)
 cat(sprintf("R %s, survey %s: %d respondents, %d indicators\n",
             getRversion(), packageVersion("survey"), n, length(indicators)))
+
+# --- other calibration distances, bounds and trimming (r_calibration.csv) -------------------
+f <- ~status + gender + ageband + route
+cal_with <- function(calfun, bounds = c(-Inf, Inf)) {
+  weights(calibrate(des, f, population = pop, calfun = calfun, bounds = bounds,
+                    epsilon = 1e-13, maxit = 500))
+}
+raked <- weights(cal)
+cut <- 3.5 * mean(raked)
+w <- data.frame(
+  respondent_key = d$respondent_key,
+  linear = num(cal_with("linear")),
+  linear_bounded = num(cal_with("linear", c(0.3, 3))),
+  raking_bounded = num(cal_with("raking", c(0.3, 3))),
+  logit = num(cal_with("logit", c(0.3, 4))),
+  trimmed = num(weights(trimWeights(cal, upper = cut))),
+  trimmed_strict = num(weights(trimWeights(cal, upper = cut, strict = TRUE)))
+)
+write.csv(w, file.path(out, "r_calibration.csv"), row.names = FALSE)
+
+# --- response model and R-indicator (r_propensity.csv, r_indicator.csv) ----------------------
+cells <- read.csv(file.path(dir, "demo_response_cells.csv"), stringsAsFactors = FALSE)
+cells$status <- factor(cells$status, levels = c("asiel", "gezin"))
+cells$gender <- factor(cells$gender, levels = c("man", "vrouw"))
+cells$ageband <- factor(cells$ageband, levels = c("18-26", "27-40", "41+"))
+cells$route <- factor(cells$route, levels = c("B1", "Z", "onderwijs"))
+model <- glm(cbind(respondents, persons - respondents) ~ status + gender + ageband + route,
+             family = binomial, data = cells, control = glm.control(epsilon = 1e-14, maxit = 100))
+cells$propensity <- fitted(model)
+write.csv(data.frame(status = cells$status, gender = cells$gender, ageband = cells$ageband, route = cells$route,
+                     propensity = num(cells$propensity)), file.path(out, "r_propensity.csv"), row.names = FALSE)
+N_all <- sum(cells$persons)
+rho_bar <- sum(cells$persons * cells$propensity) / N_all
+R <- 1 - 2 * sqrt(sum(cells$persons * (cells$propensity - rho_bar)^2) / (N_all - 1))
+partial <- sapply(c("status", "gender", "ageband", "route"), function(v) {
+  n_k <- tapply(cells$persons, cells[[v]], sum)
+  rho_k <- tapply(cells$persons * cells$propensity, cells[[v]], sum) / n_k
+  sqrt(sum(n_k / N_all * (rho_k - rho_bar)^2))
+})
+write.csv(data.frame(name = c("R", names(partial)), value = num(c(R, partial))),
+          file.path(out, "r_indicator.csv"), row.names = FALSE)
