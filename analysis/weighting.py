@@ -39,50 +39,79 @@ def margin_values(data: pd.DataFrame, var: str) -> pd.Series:
     return values
 
 
-def _check_margins(data: pd.DataFrame, margins: dict[str, dict[str, float]]) -> dict[str, np.ndarray]:
-    """Validate the margins against the data; returns each respondent's category code per margin."""
-    codes = {}
-    for var, targets in margins.items():
-        values = margin_values(data, var)
-        n_missing = int(values.isna().sum())
-        if n_missing:
+@dataclass(frozen=True)
+class _Cells:
+    """Respondents collapsed to the cells of the cross-classification of the weighting
+    variables: every calibration here gives the same g-weight to the respondents of one cell,
+    so the work is done on a few dozen cells. Collapsing is one mixed-radix index and one
+    ``bincount`` over the rows; expanding back is one gather."""
+
+    flat: np.ndarray  # every respondent's cell, as an index into the full cross-classification
+    used: np.ndarray  # the cells that hold respondents
+    codes: dict[str, np.ndarray]  # per margin: the category (position in its targets) of each used cell
+    base: np.ndarray  # sum of base weights per used cell
+
+    def expand(self, g: np.ndarray) -> np.ndarray:
+        full = np.zeros(int(self.flat.max()) + 1 if self.flat.size else 0)
+        full[self.used] = g
+        return full[self.flat]
+
+
+def _column_codes(data: pd.DataFrame, column: str) -> tuple[np.ndarray, list[str]]:
+    if column not in data.columns:
+        raise PipelineError(f"weighting variable {column!r} is not in the respondents table.")
+    values = data[column]
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype("string").astype("category")
+    return values.cat.codes.to_numpy(), [str(c) for c in values.cat.categories]
+
+
+def _prepare(data: pd.DataFrame, margins: dict[str, dict[str, float]], base_weights: np.ndarray | None):
+    """Validate margins against the data and collapse the respondents to cells."""
+    base = np.ones(len(data)) if base_weights is None else np.asarray(base_weights, dtype=float)
+    if base.shape != (len(data),) or not np.all(base > 0):
+        raise PipelineError("base weights must be positive, one per respondent.")
+    columns = list(dict.fromkeys(part for var in margins for part in var.split("*")))
+    raw = {c: _column_codes(data, c) for c in columns}
+    for var in margins:
+        missing = np.zeros(len(data), dtype=bool)
+        for part in var.split("*"):
+            missing |= raw[part][0] < 0
+        if missing.any():
             raise PipelineError(
-                f"weighting variable {var!r} is missing for {n_missing} respondent(s); "
+                f"weighting variable {var!r} is missing for {int(missing.sum())} respondent(s); "
                 "fix the frame link or drop the variable from weighting.margins in population.yaml."
             )
-        present = set(values.unique())
-        for cat, target in targets.items():
+    sizes = [len(raw[c][1]) for c in columns]
+    flat = np.zeros(len(data), dtype=np.int64)
+    for c, size in zip(columns, sizes):
+        flat = flat * size + raw[c][0]
+    counts = np.bincount(flat, minlength=int(np.prod(sizes)))
+    used = np.flatnonzero(counts)
+    cell_parts = dict(zip(columns, np.unravel_index(used, tuple(sizes))))
+    codes, targets = {}, {}
+    for var, wanted in margins.items():
+        labels = [""] * used.size
+        for part in var.split("*"):
+            names = raw[part][1]
+            labels = [f"{a}*{names[k]}" if a else names[k] for a, k in zip(labels, cell_parts[part])]
+        present = set(labels)
+        for cat, target in wanted.items():
             if target > 0 and cat not in present:
                 raise PipelineError(
                     f"margin {var!r} category {cat!r} has a population count of {target:g} but no respondents; "
                     "collapse it with a neighbouring category in population.yaml."
                 )
-        extra = present - set(targets)
+        extra = present - set(wanted)
         if extra:
             raise PipelineError(
                 f"margin {var!r}: respondents have categories {sorted(extra)} without a population count in population.yaml."
             )
-        codes[var] = pd.Categorical(values, categories=list(targets)).codes.astype(np.int64)
-    return codes
-
-
-@dataclass(frozen=True)
-class _Cells:
-    """Respondents collapsed to the cells of the cross-classification of all margins: every
-    calibration here gives the same g-weight to respondents of one cell, so the work is done on
-    a few dozen cells and expanded back to rows with one gather."""
-
-    row_cell: np.ndarray  # cell index of every respondent
-    codes: dict[str, np.ndarray]  # category code of every cell, per margin
-    base: np.ndarray  # sum of base weights per cell
-
-
-def _cells(codes: dict[str, np.ndarray], base_weights: np.ndarray, sizes: list[int]) -> _Cells:
-    flat = np.ravel_multi_index(tuple(codes.values()), tuple(sizes)) if codes else np.zeros(base_weights.size, np.int64)
-    used, row_cell = np.unique(flat, return_inverse=True)
-    cell_codes = np.unravel_index(used, tuple(sizes))
-    base = np.bincount(row_cell, weights=base_weights, minlength=used.size)
-    return _Cells(row_cell, dict(zip(codes, cell_codes)), base)
+        position = {cat: i for i, cat in enumerate(wanted)}
+        codes[var] = np.array([position[label] for label in labels], dtype=np.int64)
+        targets[var] = np.array(list(wanted.values()), dtype=float)
+    cell_base = np.bincount(flat, weights=base, minlength=counts.size)[used]
+    return _Cells(flat, used, codes, cell_base), targets, base
 
 
 def _max_deviation(cells: _Cells, w_cell: np.ndarray, targets: dict[str, np.ndarray]) -> float:
@@ -92,15 +121,6 @@ def _max_deviation(cells: _Cells, w_cell: np.ndarray, targets: dict[str, np.ndar
         ok = target > 0
         worst = max(worst, float(np.max(np.abs(achieved[ok] - target[ok]) / target[ok])))
     return worst
-
-
-def _prepare(data: pd.DataFrame, margins: dict[str, dict[str, float]], base_weights: np.ndarray | None):
-    codes = _check_margins(data, margins)
-    base = np.ones(len(data)) if base_weights is None else np.asarray(base_weights, dtype=float)
-    if base.shape != (len(data),) or not np.all(base > 0):
-        raise PipelineError("base weights must be positive, one per respondent.")
-    targets = {var: np.array(list(t.values()), dtype=float) for var, t in margins.items()}
-    return _cells(codes, base, [t.size for t in targets.values()]), targets, base
 
 
 def rake(
@@ -163,7 +183,7 @@ def rake(
         dev = _max_deviation(cells, w, targets)
         if dev < tolerance:
             g = w / cells.base
-            return RakeResult(weights=base * g[cells.row_cell], iterations=iteration, max_deviation=dev)
+            return RakeResult(weights=base * cells.expand(g), iterations=iteration, max_deviation=dev)
     raise PipelineError(
         f"raking did not reach tolerance {tolerance:g} in {max_iterations} iterations "
         f"(largest margin deviation {dev:.3g}); raise weighting.max_iterations or collapse sparse categories."
@@ -262,7 +282,7 @@ def calibrate(
             f"{method} calibration found no positive weights that meet every margin{where} "
             f"(largest margin deviation {dev:.3g}); widen weighting.bounds or collapse sparse categories."
         )
-    return RakeResult(weights=base * g[cells.row_cell], iterations=iteration, max_deviation=dev)
+    return RakeResult(weights=base * cells.expand(g), iterations=iteration, max_deviation=dev)
 
 
 def trim(weights: np.ndarray, *, upper: float = np.inf, lower: float = -np.inf, strict: bool = False) -> tuple[np.ndarray, int]:
