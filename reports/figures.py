@@ -237,10 +237,22 @@ def _methods_markdown(data: ReportData) -> str:
         f"Het design-effect van de weging (Kish) is {nl_number(d['deff_kish'], 2)}, de effectieve "
         f"steekproefomvang {nl_number(d['n_effective'], 0)}; de gewichten lopen van "
         f"{nl_number(d['weights']['min'], 2)} tot {nl_number(d['weights']['max'], 2)}. "
+        + _representativeness_sentence(data) +
         f"Betrouwbaarheidsintervallen houden rekening met de weging (linearisatie met kalibratieresiduen) "
         f"en met de eindige-populatiecorrectie. Cellen met minder dan {cfg.disclosure.min_n} respondenten "
         f"worden niet gepubliceerd."
     )
+
+
+def _representativeness_sentence(data: ReportData) -> str:
+    rep = data.weighting.get("representativeness")
+    if not rep:
+        return ""
+    partial = [p for p in rep["partial_r_indicators"] if p["category"] is None]
+    strongest = max(partial, key=lambda p: p["value"])
+    return (f"De R-indicator van de respons is {nl_number(rep['r_indicator'], 2)} (1 = volledig representatief); "
+            f"de respons verschilt het meest naar {data.group_label(strongest['variable']).lower()} "
+            f"(partiële R-indicator {nl_number(strongest['value'], 3)}). ")
 
 
 def cleaning_table(data: ReportData) -> None:
