@@ -93,7 +93,7 @@ def test_reference_numbers_are_reproducible_with_r(tmp_path):
     if not shutil.which("Rscript") or subprocess.run(["Rscript", "-e", "library(survey)"], capture_output=True).returncode:
         pytest.skip("R with the survey package is not installed (.ci/run installs it)")
     subprocess.run(["Rscript", str(REF / "make_reference.R"), str(REF), str(tmp_path)], check=True, capture_output=True)
-    for name in ("r_weights.csv", "r_estimates.csv", "r_calibration.csv", "r_propensity.csv", "r_indicator.csv"):
+    for name in ("r_weights.csv", "r_estimates.csv", "r_calibration.csv", "r_propensity.csv", "r_indicator.csv", "r_models.csv"):
         fresh = pd.read_csv(tmp_path / name)
         stored = pd.read_csv(REF / name)
         pd.testing.assert_frame_equal(fresh, stored, rtol=1e-9)
@@ -123,3 +123,46 @@ def test_response_model_and_r_indicators_match_r_glm():
     partial = {r["variable"]: r["value"] for r in partial_r_indicators(model) if r["category"] is None}
     for var in variables:
         assert partial[var] == pytest.approx(indicators[var], rel=RTOL)
+
+
+@pytest.fixture(scope="module")
+def ordered_design(design) -> SurveyDesign:
+    """The reference design with R's factor levels (they decide the regression's reference)."""
+    data = design.data.copy()
+    levels = {"status": ["asiel", "gezin"], "gender": ["vrouw", "man"], "ageband": ["18-26", "27-40", "41+"],
+              "route": ["B1", "Z", "onderwijs"]}
+    for var, cats in levels.items():
+        data[var] = pd.Categorical(data[var], categories=cats)
+    return SurveyDesign(data, design.weights, calibration=list(MARGINS), population_size=N)
+
+
+def models_reference() -> dict[str, float]:
+    return pd.read_csv(REF / "r_models.csv").set_index("name")["value"].to_dict()
+
+
+@pytest.mark.parametrize(("row", "col"), [("status", "route"), ("gender", "ageband"), ("ind_werk_betaald", "status")])
+def test_rao_scott_chisq_matches_r_svychisq(ordered_design, row, col):
+    ref = models_reference()
+    result = ordered_design.chisq(row, col)
+    tag = f"chisq_{row}_x_{col}"
+    for key in ("F", "ndf", "ddf"):
+        assert result[key] == pytest.approx(ref[f"{tag}_{key}"], rel=RTOL), key
+    assert result["p_value"] == pytest.approx(ref[f"{tag}_p"], rel=1e-5)
+
+
+def test_logistic_regression_matches_r_svyglm(ordered_design):
+    ref = models_reference()
+    table = ordered_design.logistic("ind_werk_betaald", ["status", "gender", "ageband", "route", "ind_taal_voldoende"])
+    for row in table.itertuples():
+        assert row.estimate == pytest.approx(ref[f"glm_{row.term}_estimate"], rel=RTOL), row.term
+        assert row.se == pytest.approx(ref[f"glm_{row.term}_se"], rel=RTOL), row.term
+
+
+def test_korn_graubard_interval_and_differences_match_r(ordered_design):
+    ref = models_reference()
+    small = ordered_design.mean("ind_werk_betaald", by="route", small_n=10_000)["onderwijs"]
+    assert small.ci_low == pytest.approx(ref["beta_onderwijs_werk_low"], rel=RTOL)
+    assert small.ci_high == pytest.approx(ref["beta_onderwijs_werk_high"], rel=RTOL)
+    diff, se = ordered_design.mean_difference("ind_werk_participeert", "status", "asiel", "gezin")
+    assert diff == pytest.approx(ref["diff_werk_asiel_gezin"], rel=RTOL)
+    assert se == pytest.approx(ref["diff_werk_asiel_gezin_se"], rel=RTOL)

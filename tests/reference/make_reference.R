@@ -101,3 +101,33 @@ partial <- sapply(c("status", "gender", "ageband", "route"), function(v) {
 })
 write.csv(data.frame(name = c("R", names(partial)), value = num(c(R, partial))),
           file.path(out, "r_indicator.csv"), row.names = FALSE)
+
+# --- tests, regression, small-domain intervals, differences (r_models.csv) --------------------
+res <- list()
+add <- function(name, value) res[[length(res) + 1]] <<- data.frame(name = name, value = num(value))
+for (pair in list(c("status", "route"), c("gender", "ageband"), c("ind_werk_betaald", "status"))) {
+  t <- svychisq(as.formula(paste0("~", pair[1], "+", pair[2])), cal, statistic = "F")
+  tag <- paste(pair, collapse = "_x_")
+  add(paste0("chisq_", tag, "_F"), t$statistic)
+  add(paste0("chisq_", tag, "_ndf"), t$parameter[["ndf"]])
+  add(paste0("chisq_", tag, "_ddf"), t$parameter[["ddf"]])
+  add(paste0("chisq_", tag, "_p"), t$p.value)
+}
+m <- svyglm(ind_werk_betaald ~ status + gender + ageband + route + ind_taal_voldoende, design = cal,
+            family = quasibinomial, control = glm.control(epsilon = 1e-14, maxit = 100))
+for (k in names(coef(m))) {
+  add(paste0("glm_", k, "_estimate"), coef(m)[[k]])
+  add(paste0("glm_", k, "_se"), SE(m)[[k]])
+}
+small <- cal[d$route == "onderwijs", ]
+ci <- attr(suppressWarnings(svyciprop(~ind_werk_betaald, small, method = "beta", na.rm = TRUE)), "ci")
+add("beta_onderwijs_werk_low", ci[[1]])
+add("beta_onderwijs_werk_high", ci[[2]])
+# svyby(covmat = TRUE) fails on this calibrated design, so the same linearisation by hand:
+cal <- update(cal, ya = ind_werk_participeert * (status == "asiel"), a = as.numeric(status == "asiel"),
+              yb = ind_werk_participeert * (status == "gezin"), b = as.numeric(status == "gezin"))
+tot <- svytotal(~ya + a + yb + b, cal)
+dif <- svycontrast(tot, quote(ya / a - yb / b))
+add("diff_werk_asiel_gezin", coef(dif)[[1]])
+add("diff_werk_asiel_gezin_se", SE(dif)[[1]])
+write.csv(do.call(rbind, res), file.path(out, "r_models.csv"), row.names = FALSE)
