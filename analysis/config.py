@@ -52,10 +52,12 @@ class Estimation(_Strict):
     confidence: float = Field(0.95, gt=0.5, lt=1)
     fpc: bool = True
     groups: list[str] = Field(default_factory=list)
+    small_domain_n: int = Field(50, ge=0, description="proportions on fewer valid answers get the Korn-Graubard interval")
 
 
 class Disclosure(_Strict):
     min_n: int = Field(ge=1, description="unweighted base below which a cell is suppressed")
+    min_n_percentage: int = Field(30, ge=1, description="unweighted base below which a percentage is suppressed")
 
 
 class WaveConfig(_Strict):

@@ -245,8 +245,10 @@ def estimate(wave: Wave, force: bool = False) -> StageResult:
 
     def produce() -> dict[Path, bytes]:
         est = wave.config.estimation
+        disclosure = wave.config.disclosure
         table = estimate_indicators(design_for(wave), wave.questionnaire, groups=est.groups,
-                                    confidence=est.confidence, min_n=wave.config.disclosure.min_n)
+                                    confidence=est.confidence, min_n=disclosure.min_n,
+                                    min_n_percentage=disclosure.min_n_percentage, small_domain_n=est.small_domain_n)
         return {wave.clean_dir / "estimates.parquet": _parquet(table)}
 
     return _run(wave, "estimate", wave.clean_dir / "estimate.manifest.json", inputs, produce, force)

@@ -62,6 +62,8 @@ def test_estimates_cover_every_indicator_and_group_and_suppress_small_cells(demo
     assert set(est.domain) == {"werk", "taal", "gezondheid", "financien", "sociale_verbinding", "thuis_voelen"}
     published = est[~est.suppressed]
     assert (published.n >= wave.config.disclosure.min_n).all()
+    assert (published[published.kind == "proportion"].n >= wave.config.disclosure.min_n_percentage).all()
+    assert {"n_eff", "deff", "ci_method", "suppression"} <= set(est.columns)
     assert ((published.ci_low <= published.estimate) & (published.estimate <= published.ci_high)).all()
     assert est[est.suppressed].estimate.isna().all()
 
@@ -122,3 +124,20 @@ def test_clean_outputs_are_byte_identical_across_runs(demo_run, project):
         pipeline.STAGES[stage](other, False)
     for name in ("respondents.parquet", "weights.parquet", "estimates.parquet", "cleaning_log.json", "weighting.json"):
         assert (other.clean_dir / name).read_bytes() == (wave.clean_dir / name).read_bytes(), name
+
+
+def test_disclosure_blanks_small_cells_and_their_complement():
+    from analysis.disclosure import suppress_small_cells
+
+    table = pd.DataFrame({
+        "indicator": ["x"] * 4, "kind": ["proportion"] * 4, "group": ["totaal", "route", "route", "route"],
+        "category": ["totaal", "B1", "Z", "onderwijs"], "n": [300, 240, 40, 20],
+        "estimate": [0.5, 0.5, 0.4, 0.7], "se": 0.01, "ci_low": 0.4, "ci_high": 0.6,
+        "estimate_unweighted": 0.5, "n_eff": 100.0, "deff": 1.2,
+    })
+    out = suppress_small_cells(table, min_n=10, min_n_percentage=30).set_index("category")
+    assert out.loc["onderwijs", "suppression"] == "primary"  # 20 < 30 for a percentage
+    assert out.loc["Z", "suppression"] == "complementary"  # else onderwijs = total minus the rest
+    assert not out.loc["B1", "suppressed"] and out.loc[["Z", "onderwijs"], "estimate"].isna().all()
+    means = suppress_small_cells(table.assign(kind="mean"), min_n=10, min_n_percentage=30)
+    assert not means.suppressed.any()  # a mean on 20 respondents passes min_n = 10
