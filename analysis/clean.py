@@ -108,11 +108,9 @@ def score_scale(values: pd.DataFrame, scale: Scale) -> pd.Series:
     >>> score_scale(answers, mhi5).tolist()  # second row: only 3 of 5 answered
     [72.0, nan]
     """
-    points = []
-    for group in scale.scoring:
-        for item in group.items:
-            points.append(values[item].map(group.points).astype(float).rename(item))
-    table = pd.concat(points, axis=1)
+    from analysis.reliability import item_points  # the same points as the reliability analysis
+
+    table = item_points(values, scale)
     answered = table.notna().sum(axis=1)
     score = table.mean(axis=1) * scale.multiply
     if scale.method == "sum":

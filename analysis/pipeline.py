@@ -23,6 +23,7 @@ from analysis.config import Wave
 from analysis.design import SurveyDesign
 from analysis.errors import PipelineError
 from analysis.indicators import estimate_indicators
+from analysis.reliability import scale_reliability
 from analysis.fetch import FetchSettings, credentials, fetch_wave
 from analysis.limesurvey import responses_table
 from analysis.schema import parquet_with_labels, validate_respondents
@@ -249,7 +250,10 @@ def estimate(wave: Wave, force: bool = False) -> StageResult:
         table = estimate_indicators(design_for(wave), wave.questionnaire, groups=est.groups,
                                     confidence=est.confidence, min_n=disclosure.min_n,
                                     min_n_percentage=disclosure.min_n_percentage, small_domain_n=est.small_domain_n)
-        return {wave.clean_dir / "estimates.parquet": _parquet(table)}
+        respondents = pd.read_parquet(inputs[0])
+        reliability = scale_reliability(respondents, wave.questionnaire, est.confidence)
+        return {wave.clean_dir / "estimates.parquet": _parquet(table),
+                wave.clean_dir / "reliability.json": manifest.json_bytes(reliability)}
 
     return _run(wave, "estimate", wave.clean_dir / "estimate.manifest.json", inputs, produce, force)
 
@@ -259,7 +263,7 @@ def render(wave: Wave, force: bool = False) -> StageResult:
     """The Quarto report → ``reports/_output/<wave>/rapportage-inburgering.html``."""
     from analysis import render as rendering
 
-    inputs = [wave.clean_dir / n for n in ("estimates.parquet", "weighting.json", "cleaning_log.json")]
+    inputs = [wave.clean_dir / n for n in ("estimates.parquet", "reliability.json", "weighting.json", "cleaning_log.json")]
     _require(inputs[0], wave, "estimate")
     inputs += rendering.source_files(wave.root)
     target = wave.output_dir / "rapportage-inburgering.html"

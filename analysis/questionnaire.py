@@ -123,6 +123,7 @@ class Scale(_Strict):
     min_answered: int = Field(ge=1, description="fewer answered items give NA; otherwise prorated")
     multiply: float = 1.0
     method: Literal["sum", "mean"] = "sum"
+    reflective: bool = Field(True, description="items measure one construct (Cronbach's alpha applies); false for counts and indices")
 
     @property
     def items(self) -> list[str]:

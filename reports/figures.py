@@ -31,6 +31,7 @@ class ReportData:
     estimates: pd.DataFrame
     weighting: dict
     cleaning: dict
+    reliability: dict
 
     def group_label(self, group: str) -> str:
         if group == "language":
@@ -68,6 +69,7 @@ def load(root: str, wave: str) -> ReportData:
         estimates=pd.read_parquet(w.clean_dir / "estimates.parquet"),
         weighting=json.loads((w.clean_dir / "weighting.json").read_text(encoding="utf-8")),
         cleaning=json.loads((w.clean_dir / "cleaning_log.json").read_text(encoding="utf-8")),
+        reliability=json.loads((w.clean_dir / "reliability.json").read_text(encoding="utf-8")),
     )
 
 
@@ -284,4 +286,14 @@ def representativeness_table(data: ReportData) -> None:
         .tab_source_note("Respons = respondenten als percentage van de populatie in de categorie. "
                          "Steekproef en Gewogen: verdeling van de respondenten voor en na weging.")
     )
+    _show_table(table)
+
+
+def reliability_table(data: ReportData) -> None:
+    """Cronbach's alpha of every multi-item scale, with its 95% interval (Feldt)."""
+    rows = [{"Schaal": r["label"], "Items": r["items"], "n": r["n"],
+             "Cronbachs alfa (95%-BI)": f"{nl_number(r['alpha'], 2)} ({nl_number(r['ci_low'], 2)}–{nl_number(r['ci_high'], 2)})"}
+            for r in data.reliability.values()]
+    table = (gt.GT(pd.DataFrame(rows), id="betrouwbaarheid").cols_align("right", columns=["Items", "n", "Cronbachs alfa (95%-BI)"])
+             .tab_source_note("Berekend op de itemscores (omgekeerde items omgedraaid), respondenten die alle items beantwoordden."))
     _show_table(table)

@@ -93,7 +93,7 @@ def test_reference_numbers_are_reproducible_with_r(tmp_path):
     if not shutil.which("Rscript") or subprocess.run(["Rscript", "-e", "library(survey)"], capture_output=True).returncode:
         pytest.skip("R with the survey package is not installed (.ci/run installs it)")
     subprocess.run(["Rscript", str(REF / "make_reference.R"), str(REF), str(tmp_path)], check=True, capture_output=True)
-    for name in ("r_weights.csv", "r_estimates.csv", "r_calibration.csv", "r_propensity.csv", "r_indicator.csv", "r_models.csv"):
+    for name in ("r_weights.csv", "r_estimates.csv", "r_calibration.csv", "r_propensity.csv", "r_indicator.csv", "r_models.csv", "r_alpha.csv"):
         fresh = pd.read_csv(tmp_path / name)
         stored = pd.read_csv(REF / name)
         pd.testing.assert_frame_equal(fresh, stored, rtol=1e-9)
@@ -166,3 +166,17 @@ def test_korn_graubard_interval_and_differences_match_r(ordered_design):
     diff, se = ordered_design.mean_difference("ind_werk_participeert", "status", "asiel", "gezin")
     assert diff == pytest.approx(ref["diff_werk_asiel_gezin"], rel=RTOL)
     assert se == pytest.approx(ref["diff_werk_asiel_gezin_se"], rel=RTOL)
+
+
+def test_cronbach_alpha_matches_r_psych():
+    from analysis.reliability import cronbach
+
+    if not (REF / "r_alpha.csv").is_file():
+        pytest.skip("r_alpha.csv is made when R has the psych package")
+    points = pd.read_csv(REF / "demo_scale_points.csv")
+    ref = pd.read_csv(REF / "r_alpha.csv").set_index("scale")["alpha"]
+    assert len(ref) == 5
+    for scale, alpha in ref.items():
+        result = cronbach(points[[c for c in points.columns if c.startswith(f"{scale}.")]])
+        assert result["alpha"] == pytest.approx(alpha, rel=RTOL), scale
+        assert result["ci_low"] < result["alpha"] < result["ci_high"]

@@ -25,6 +25,14 @@ def main() -> None:
     frame = pd.read_csv(root / "data_raw" / "demo" / "frame.csv", dtype=str, keep_default_na=False)
     cells = response_cells(frame, respondents, ["status", "gender", "ageband", "route"])
     cells.to_csv(Path(__file__).with_name("demo_response_cells.csv"), index=False, lineterminator="\n")
+    # item points of the multi-item scales (reversed items turned around), for Cronbach's alpha
+    from analysis.config import load_wave
+    from analysis.reliability import item_points
+
+    wave = load_wave(root, "demo")
+    parts = [item_points(respondents, scale).add_prefix(f"{scale_id}.") for scale_id, scale in wave.questionnaire.scales.items()
+             if scale.reflective and len(scale.items) >= 3]
+    pd.concat(parts, axis=1).to_csv(Path(__file__).with_name("demo_scale_points.csv"), index=False, lineterminator="\n")
 
 
 if __name__ == "__main__":

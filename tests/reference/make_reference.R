@@ -131,3 +131,14 @@ dif <- svycontrast(tot, quote(ya / a - yb / b))
 add("diff_werk_asiel_gezin", coef(dif)[[1]])
 add("diff_werk_asiel_gezin_se", SE(dif)[[1]])
 write.csv(do.call(rbind, res), file.path(out, "r_models.csv"), row.names = FALSE)
+
+# --- Cronbach's alpha of the scales (r_alpha.csv); needs psych (Debian r-cran-psych) -----------
+if (requireNamespace("psych", quietly = TRUE)) {
+  pts <- read.csv(file.path(dir, "demo_scale_points.csv"), check.names = FALSE)
+  scales <- unique(sub("[.].*$", "", names(pts)))
+  alphas <- sapply(scales, function(s) {
+    items <- na.omit(pts[, startsWith(names(pts), paste0(s, "."))])
+    suppressWarnings(psych::alpha(items, check.keys = FALSE, warnings = FALSE)$total$raw_alpha)
+  })
+  write.csv(data.frame(scale = scales, alpha = num(alphas)), file.path(out, "r_alpha.csv"), row.names = FALSE)
+}
