@@ -50,7 +50,8 @@ class DemoSettings(_Strict):
 
 class Estimation(_Strict):
     confidence: float = Field(0.95, gt=0.5, lt=1)
-    fpc: bool = True
+    fpc: Literal["unit", "uniform", "none"] = Field(
+        "uniform", description="finite population correction: per respondent 1 - 1/w_i (unit), 1 - n/N (uniform, as R survey's fpc), or none")
     groups: list[str] = Field(default_factory=list)
     small_domain_n: int = Field(50, ge=0, description="proportions on fewer valid answers get the Korn-Graubard interval")
 

@@ -10,7 +10,7 @@ import code as a real wave. The population values of every indicator are written
 can show that weighting moves the estimates toward the truth.
 
 Non-response here is *missing at random given the weighting variables* (status, gender, age
-band, route) with main effects only, the situation raking is designed for. Real non-response is
+band, route) with main effects on the log scale, the situation raking is designed for. Real non-response is
 rarely that kind; the demo shows the machinery, not that weighting always removes bias.
 """
 
@@ -203,17 +203,18 @@ def simulate_answers(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
 
 
 def response_propensity(frame: pd.DataFrame) -> np.ndarray:
-    """Probability of submitting, by the registry characteristics (main effects on the logit)."""
+    """Probability of submitting, by the registry characteristics: main effects on the log
+    scale (propensity = product of factors), the response model that raking corrects exactly."""
     x = (
-        -1.4
-        + 1.2 * (frame["status"] == "gezin")
-        + 0.45 * (frame["gender"] == "vrouw")
-        - 0.7 * (frame["ageband"] == "18-26")
-        + 0.3 * (frame["ageband"] == "41+")
-        - 1.2 * (frame["route"] == "Z")
-        - 0.4 * (frame["route"] == "onderwijs")
+        -1.9
+        + 0.75 * (frame["status"] == "gezin")
+        + 0.35 * (frame["gender"] == "vrouw")
+        - 0.55 * (frame["ageband"] == "18-26")
+        + 0.2 * (frame["ageband"] == "41+")
+        - 1.1 * (frame["route"] == "Z")
+        - 0.35 * (frame["route"] == "onderwijs")
     ).to_numpy(float)
-    return 1 / (1 + np.exp(-x))
+    return np.exp(x)
 
 
 PLANTED_RATES = {
@@ -346,9 +347,13 @@ def generate(wave: Wave) -> dict[str, bytes]:
     truth_input = answers.rename(columns={"startlanguage": "language"})
     scored = score_respondents(truth_input, wave.questionnaire)
     truth = {}
+    groups = frame.assign(language=answers["startlanguage"])
     for ind in wave.questionnaire.indicators:
-        values = scored[INDICATOR_PREFIX + ind.id].dropna()
-        truth[ind.id] = {"value": float(values.mean()), "n": int(values.size)}
+        column = scored[INDICATOR_PREFIX + ind.id]
+        values = column.dropna()
+        by_group = {g: {str(k): float(v) for k, v in column.groupby(groups[g]).mean().dropna().items()}
+                    for g in wave.config.estimation.groups}
+        truth[ind.id] = {"value": float(values.mean()), "n": int(values.size), "groups": by_group}
     sid = wave.config.limesurvey.survey_ids[0]
     export = encode_json_export(rows)
     return {

@@ -61,6 +61,7 @@ class SurveyDesign:
         calibration: list[str] | None = None,
         design_weights: np.ndarray | None = None,
         population_size: float | None = None,
+        fpc: str = "uniform",
     ) -> None:
         self.data = data.reset_index(drop=True)
         self.weights = np.asarray(weights, dtype=float)
@@ -68,6 +69,9 @@ class SurveyDesign:
         if self.weights.shape != (self.n,):
             raise ValueError("one weight per respondent is needed")
         self.population_size = population_size
+        if fpc not in ("uniform", "unit"):
+            raise ValueError("fpc is 'uniform' (1 - n/N) or 'unit' (1 - 1/w_i per respondent)")
+        self.fpc = fpc
         if design_weights is None:
             design_weights = np.full(self.n, (population_size or self.n) / self.n)
         self.design_weights = np.asarray(design_weights, dtype=float)
@@ -107,8 +111,12 @@ class SurveyDesign:
         """Covariance matrix of the column totals of ``x`` (n x k): fpc * n / (n - 1) * sum of
         outer products of the centred rows."""
         n = self.n
-        fpc = 1.0 - n / self.population_size if self.population_size else 1.0
         centred = x - x.mean(axis=0)
+        if self.fpc == "unit":
+            # Poisson sampling with inclusion probability 1 / w_i: each unit its own fpc (Hajek)
+            centred = centred * np.sqrt(np.clip(1 - 1 / self.weights, 0, 1))[:, None]
+            return n / (n - 1) * centred.T @ centred
+        fpc = 1.0 - n / self.population_size if self.population_size else 1.0
         return fpc * n / (n - 1) * centred.T @ centred
 
     def vcov(self, x: np.ndarray) -> np.ndarray:

@@ -235,7 +235,8 @@ def design_for(wave: Wave) -> SurveyDesign:
         respondents, weights["weight"].to_numpy(),
         calibration=wave.population.weighting.margins,
         design_weights=weights["base_weight"].to_numpy(),
-        population_size=wave.population.total if est.fpc else None,
+        population_size=wave.population.total if est.fpc != "none" else None,
+        fpc="unit" if est.fpc == "unit" else "uniform",
     )
 
 

@@ -72,8 +72,8 @@ cut <- 3.5 * mean(raked)
 w <- data.frame(
   respondent_key = d$respondent_key,
   linear = num(cal_with("linear")),
-  linear_bounded = num(cal_with("linear", c(0.3, 3))),
-  raking_bounded = num(cal_with("raking", c(0.3, 3))),
+  linear_bounded = num(cal_with("linear", c(0.3, 3.5))),
+  raking_bounded = num(cal_with("raking", c(0.3, 3.5))),
   logit = num(cal_with("logit", c(0.3, 4))),
   trimmed = num(weights(trimWeights(cal, upper = cut))),
   trimmed_strict = num(weights(trimWeights(cal, upper = cut, strict = TRUE)))
