@@ -141,3 +141,15 @@ def test_disclosure_blanks_small_cells_and_their_complement():
     assert not out.loc["B1", "suppressed"] and out.loc[["Z", "onderwijs"], "estimate"].isna().all()
     means = suppress_small_cells(table.assign(kind="mean"), min_n=10, min_n_percentage=30)
     assert not means.suppressed.any()  # a mean on 20 respondents passes min_n = 10
+
+
+def test_the_exploration_notebook_runs_on_a_wave(demo_run, monkeypatch, capsys):
+    import runpy
+
+    from tests.conftest import REPO
+
+    wave, _ = demo_run
+    monkeypatch.setenv("RAPPORTAGE_ROOT", str(wave.root))
+    runpy.run_path(str(REPO / "notebooks" / "demo_verkenning.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "respondents, weights sum to 2623" in out and "odds_ratio" in out and '"F":' in out
