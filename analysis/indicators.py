@@ -66,3 +66,55 @@ def estimate_indicators(
                 }
             )
     return suppress_small_cells(pd.DataFrame(rows), min_n, min_n_percentage)
+
+
+def _items_behind(q: Questionnaire, name: str) -> set[str]:
+    """Item ids an indicator's source (item, sub-question or scale) is made of."""
+    if name in q.scales:
+        return {q.item_of(v)[0] for v in q.scales[name].items}
+    return {q.item_of(name)[0]}
+
+
+def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: Questionnaire, q_base: Questionnaire,
+                          margins_now: list[str], margins_base: list[str], confidence: float) -> pd.DataFrame:
+    """Change since the baseline wave for every cell published in both waves.
+
+    change = estimate_now - estimate_baseline, SE = sqrt(se_now^2 + se_baseline^2) (independent
+    samples), normal interval. A change is only ``comparable`` when the indicator's definition
+    and every item behind it (by id: code, type, base-language wording, answer codes, filter)
+    are unchanged, and both waves were weighted to the same margins; otherwise the row says why.
+    """
+    from scipy import stats
+
+    from analysis.questionnaire import compare
+
+    diff = compare(q_base, q_now)
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    notes: dict[str, str] = {}
+    same_margins = sorted(margins_now) == sorted(margins_base)
+    for ind in q_now.indicators:
+        reasons = []
+        if ind.id not in {i.id for i in q_base.indicators}:
+            reasons.append("indicator is new")
+        else:
+            if ind.id in diff.indicators_changed:
+                reasons.append("definition changed (" + ", ".join(diff.indicators_changed[ind.id]) + ")")
+            items = _items_behind(q_now, ind.of) | (_items_behind(q_now, ind.universe.of) if ind.universe else set())
+            changed = sorted(i for i in items if i in diff.changed or i in diff.added)
+            if changed:
+                reasons.append("items changed: " + ", ".join(changed))
+        if not same_margins:
+            reasons.append("weighted to other margins (" + ", ".join(margins_base) + " then, " + ", ".join(margins_now) + " now)")
+        notes[ind.id] = "; ".join(reasons)
+    key = ["indicator", "group", "category"]
+    base = baseline[key + ["estimate", "se"]].rename(columns={"estimate": "baseline_estimate", "se": "baseline_se"})
+    out = current.merge(base, on=key, how="left")
+    out["change"] = out["estimate"] - out["baseline_estimate"]
+    out["change_se"] = np.sqrt(out["se"] ** 2 + out["baseline_se"] ** 2)
+    out["change_ci_low"] = out["change"] - z * out["change_se"]
+    out["change_ci_high"] = out["change"] + z * out["change_se"]
+    out["comparability_note"] = out["indicator"].map(notes).fillna("")
+    out.loc[out["baseline_estimate"].isna() & (out["comparability_note"] == ""), "comparability_note"] = "no published baseline value"
+    out["comparable"] = out["comparability_note"] == ""
+    out.loc[~out["comparable"], ["change", "change_se", "change_ci_low", "change_ci_high"]] = np.nan
+    return out.drop(columns=["baseline_se"])

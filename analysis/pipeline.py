@@ -244,6 +244,8 @@ def estimate(wave: Wave, force: bool = False) -> StageResult:
     """Every indicator overall and by group → ``estimates.parquet``."""
     inputs = [wave.clean_dir / "respondents.parquet", wave.clean_dir / "weights.parquet"]
     _require(inputs[1], wave, "weight")
+    if wave.config.baseline_wave:  # the baseline's estimates are an input: a rerun there reruns here
+        inputs.append(wave.root / "data_clean" / wave.config.baseline_wave / "estimates.parquet")
 
     def produce() -> dict[Path, bytes]:
         est = wave.config.estimation
@@ -251,6 +253,15 @@ def estimate(wave: Wave, force: bool = False) -> StageResult:
         table = estimate_indicators(design_for(wave), wave.questionnaire, groups=est.groups,
                                     confidence=est.confidence, min_n=disclosure.min_n,
                                     min_n_percentage=disclosure.min_n_percentage, small_domain_n=est.small_domain_n)
+        if wave.config.baseline_wave:
+            from analysis.config import load_wave
+            from analysis.indicators import compare_with_baseline
+
+            base = load_wave(wave.root, wave.config.baseline_wave)
+            base_path = base.clean_dir / "estimates.parquet"
+            _require(base_path, base, "estimate")
+            table = compare_with_baseline(table, pd.read_parquet(base_path), wave.questionnaire, base.questionnaire,
+                                          wave.population.weighting.margins, base.population.weighting.margins, est.confidence)
         respondents = pd.read_parquet(inputs[0])
         reliability = scale_reliability(respondents, wave.questionnaire, est.confidence)
         return {wave.clean_dir / "estimates.parquet": _parquet(table),

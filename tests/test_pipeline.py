@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from analysis import pipeline
 from analysis.config import load_wave
@@ -153,3 +154,31 @@ def test_the_exploration_notebook_runs_on_a_wave(demo_run, monkeypatch, capsys):
     runpy.run_path(str(REPO / "notebooks" / "demo_verkenning.py"), run_name="__main__")
     out = capsys.readouterr().out
     assert "respondents, weights sum to 2623" in out and "odds_ratio" in out and '"F":' in out
+
+
+def test_change_since_the_baseline_wave_only_where_comparable(demo_run, project):
+    """A second (generated) wave with the demo as baseline: one item reworded, others not."""
+    import shutil
+
+    base_wave, _ = demo_run
+    shutil.copytree(base_wave.clean_dir, project / "data_clean" / "demo")  # the baseline's outputs
+    new = project / "surveys" / "demo2"
+    shutil.copytree(project / "surveys" / "demo", new)
+    wave_yaml = (new / "wave.yaml").read_text()
+    (new / "wave.yaml").write_text(wave_yaml.replace("id: demo", "id: demo2").replace("baseline_wave: null", "baseline_wave: demo")
+                                   .replace("seed: 20251031", "seed: 20261031"))
+    q = (new / "questionnaire.yaml").read_text(encoding="utf-8")
+    (new / "questionnaire.yaml").write_text(q.replace("Hoe is over het algemeen uw gezondheid?", "Hoe gezond voelt u zich?"), encoding="utf-8")
+    wave = load_wave(project, "demo2")
+    for stage in ("fetch", "clean", "weight", "estimate"):
+        pipeline.STAGES[stage](wave, False)
+    est = pd.read_parquet(wave.clean_dir / "estimates.parquet")
+    overall = est[est.group == "totaal"].set_index("indicator")
+    assert not overall.loc["gez_goed", "comparable"] and "items changed: gezondheid" in overall.loc["gez_goed", "comparability_note"]
+    assert np.isnan(overall.loc["gez_goed", "change"])
+    work = overall.loc["werk_betaald"]
+    assert work.comparable and work.change == pytest.approx(work.estimate - work.baseline_estimate)
+    assert work.change_ci_low < work.change < work.change_ci_high
+    # the same population and questionnaire: most changes are within their intervals
+    ok = overall[overall.comparable]
+    assert ((ok.change_ci_low <= 0) & (0 <= ok.change_ci_high)).mean() >= 0.8
