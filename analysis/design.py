@@ -77,6 +77,11 @@ class SurveyDesign:
         self.design_weights = np.asarray(design_weights, dtype=float)
         self.calibration = list(calibration or [])
         self._model = self._model_matrix()
+        self._sqrt_d = np.sqrt(self.design_weights)
+        if self._model is not None:
+            q, r = np.linalg.qr(self._model * self._sqrt_d[:, None])
+            keep = np.abs(np.diag(r)) > 1e-10 * np.abs(r).max()  # drop aliased columns, as qr.resid does
+            self._q = q[:, keep]
 
     def _model_matrix(self) -> np.ndarray | None:
         if not self.calibration:
@@ -98,10 +103,11 @@ class SurveyDesign:
         if self._model is None:
             return x
         w = self.weights if x.ndim == 1 else self.weights[:, None]
-        sd = np.sqrt(self.design_weights) if x.ndim == 1 else np.sqrt(self.design_weights)[:, None]
+        sd = self._sqrt_d if x.ndim == 1 else self._sqrt_d[:, None]
         z = np.divide(x, w, out=np.zeros_like(x, dtype=float), where=w != 0)
-        beta, *_ = np.linalg.lstsq(self._model * np.sqrt(self.design_weights)[:, None], z * sd, rcond=None)
-        return w * (z - self._model @ beta)
+        s = z * sd  # residual of sqrt(d) z on sqrt(d) M, by the orthonormal basis computed once
+        resid = s - self._q @ (self._q.T @ s)
+        return w * resid / sd
 
     def _variance_of_total(self, x: np.ndarray) -> float:
         """Var of sum(x) under SRS without replacement of n from N (``onestage`` in R survey)."""
