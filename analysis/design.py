@@ -200,6 +200,14 @@ class SurveyDesign:
 
 
     # ------------------------------------------------------------------ beyond means
+    def total(self, variable: str) -> tuple[float, float]:
+        """Weighted total sum(w y) over respondents with a value, and its calibration-aware SE
+        (influence values w_i y_i, as R ``svytotal(na.rm = TRUE)``)."""
+        y = self.data[variable].to_numpy(dtype=float)
+        valid = ~np.isnan(y)
+        x = np.where(valid, self.weights * np.nan_to_num(y), 0.0)
+        return float(x.sum()), float(np.sqrt(self._variance_of_total(self._residualise(x))))
+
     def mean_difference(self, variable: str, by: str, a: str, b: str) -> tuple[float, float]:
         """Difference of the means of domains ``a`` and ``b`` of ``by`` and its standard error,
         with the covariance between the two domain estimates (both from the full design):

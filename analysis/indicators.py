@@ -118,3 +118,20 @@ def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: 
     out["comparable"] = out["comparability_note"] == ""
     out.loc[~out["comparable"], ["change", "change_se", "change_ci_low", "change_ci_high"]] = np.nan
     return out.drop(columns=["baseline_se"])
+
+
+def group_tests(design: SurveyDesign, questionnaire: Questionnaire, *, groups: list[str]) -> pd.DataFrame:
+    """Does a proportion differ between the categories of a group? The Rao–Scott adjusted
+    chi-square test (R ``svychisq``, statistic F) for every proportion indicator x group."""
+    rows = []
+    for ind in questionnaire.indicators:
+        if ind.kind != "proportion":
+            continue
+        for group in ind.groups if ind.groups is not None else groups:
+            column = INDICATOR_PREFIX + ind.id
+            present = design.data.loc[design.data[column].notna(), group].nunique()
+            if present < 2:
+                continue
+            result = design.chisq(column, group)
+            rows.append({"indicator": ind.id, "group": group, **result})
+    return pd.DataFrame(rows)

@@ -22,7 +22,7 @@ from analysis.codebook import codebook, codebook_csv, codebook_markdown
 from analysis.config import Wave
 from analysis.design import SurveyDesign
 from analysis.errors import PipelineError
-from analysis.indicators import estimate_indicators
+from analysis.indicators import estimate_indicators, group_tests
 from analysis.reliability import scale_reliability
 from analysis.fetch import FetchSettings, credentials, fetch_wave
 from analysis.limesurvey import responses_table
@@ -250,7 +250,8 @@ def estimate(wave: Wave, force: bool = False) -> StageResult:
     def produce() -> dict[Path, bytes]:
         est = wave.config.estimation
         disclosure = wave.config.disclosure
-        table = estimate_indicators(design_for(wave), wave.questionnaire, groups=est.groups,
+        design = design_for(wave)
+        table = estimate_indicators(design, wave.questionnaire, groups=est.groups,
                                     confidence=est.confidence, min_n=disclosure.min_n,
                                     min_n_percentage=disclosure.min_n_percentage, small_domain_n=est.small_domain_n)
         if wave.config.baseline_wave:
@@ -264,7 +265,9 @@ def estimate(wave: Wave, force: bool = False) -> StageResult:
                                           wave.population.weighting.margins, base.population.weighting.margins, est.confidence)
         respondents = pd.read_parquet(inputs[0])
         reliability = scale_reliability(respondents, wave.questionnaire, est.confidence)
+        tests = group_tests(design, wave.questionnaire, groups=est.groups)
         return {wave.clean_dir / "estimates.parquet": _parquet(table),
+                wave.clean_dir / "group_tests.parquet": _parquet(tests),
                 wave.clean_dir / "reliability.json": manifest.json_bytes(reliability)}
 
     return _run(wave, "estimate", wave.clean_dir / "estimate.manifest.json", inputs, produce, force)
@@ -275,7 +278,7 @@ def render(wave: Wave, force: bool = False) -> StageResult:
     """The Quarto report → ``reports/_output/<wave>/rapportage-inburgering.html``."""
     from analysis import render as rendering
 
-    inputs = [wave.clean_dir / n for n in ("estimates.parquet", "reliability.json", "weighting.json", "cleaning_log.json")]
+    inputs = [wave.clean_dir / n for n in ("estimates.parquet", "group_tests.parquet", "reliability.json", "weighting.json", "cleaning_log.json")]
     _require(inputs[0], wave, "estimate")
     inputs += rendering.source_files(wave.root)
     target = wave.output_dir / "rapportage-inburgering.html"

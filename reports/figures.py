@@ -32,6 +32,7 @@ class ReportData:
     weighting: dict
     cleaning: dict
     reliability: dict
+    tests: pd.DataFrame
 
     def group_label(self, group: str) -> str:
         if group == "language":
@@ -70,6 +71,7 @@ def load(root: str, wave: str) -> ReportData:
         weighting=json.loads((w.clean_dir / "weighting.json").read_text(encoding="utf-8")),
         cleaning=json.loads((w.clean_dir / "cleaning_log.json").read_text(encoding="utf-8")),
         reliability=json.loads((w.clean_dir / "reliability.json").read_text(encoding="utf-8")),
+        tests=pd.read_parquet(w.clean_dir / "group_tests.parquet"),
     )
 
 
@@ -133,10 +135,17 @@ def _sentence(data: ReportData, ind) -> str:
     status = data.estimates[(data.estimates.indicator == ind.id) & (data.estimates.group == "status")]
     if len(status) == 2 and not status["suppressed"].any():
         a, b = status.iloc[0], status.iloc[1]
-        overlap = not (a["ci_high"] < b["ci_low"] or b["ci_high"] < a["ci_low"])
-        intervals = "de 95%-intervallen overlappen" if overlap else "de 95%-intervallen overlappen niet"
+        test = data.tests[(data.tests.indicator == ind.id) & (data.tests.group == "status")]
+        if len(test):
+            p = float(test.p_value.iloc[0])
+            p_text = "p < 0,001" if p < 0.001 else f"p = {nl_number(p, 3)}"
+            verdict = (f"een verschil dat niet aan toeval is toe te schrijven ({p_text})" if p < 0.05
+                       else f"geen aantoonbaar verschil ({p_text})")
+        else:
+            overlap = not (a["ci_high"] < b["ci_low"] or b["ci_high"] < a["ci_low"])
+            verdict = "de 95%-intervallen overlappen" if overlap else "de 95%-intervallen overlappen niet"
         text += (f" {data.plural('status', a['category']).capitalize()}: {fmt_value(a, False)}; "
-                 f"{data.plural('status', b['category'])}: {fmt_value(b, False)} ({intervals}).")
+                 f"{data.plural('status', b['category'])}: {fmt_value(b, False)}; {verdict}.")
     return text
 
 

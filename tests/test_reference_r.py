@@ -93,7 +93,7 @@ def test_reference_numbers_are_reproducible_with_r(tmp_path):
     if not shutil.which("Rscript") or subprocess.run(["Rscript", "-e", "library(survey)"], capture_output=True).returncode:
         pytest.skip("R with the survey package is not installed (.ci/run installs it)")
     subprocess.run(["Rscript", str(REF / "make_reference.R"), str(REF), str(tmp_path)], check=True, capture_output=True)
-    for name in ("r_weights.csv", "r_estimates.csv", "r_calibration.csv", "r_propensity.csv", "r_indicator.csv", "r_models.csv", "r_alpha.csv"):
+    for name in ("r_weights.csv", "r_estimates.csv", "r_calibration.csv", "r_propensity.csv", "r_indicator.csv", "r_models.csv", "r_alpha.csv", "r_totals.csv"):
         fresh = pd.read_csv(tmp_path / name)
         stored = pd.read_csv(REF / name)
         pd.testing.assert_frame_equal(fresh, stored, rtol=1e-9)
@@ -189,3 +189,10 @@ def test_unit_fpc_equals_the_uniform_one_when_weights_are_equal(design):
     assert unit.se == pytest.approx(uniform.se, rel=1e-12)
     varying = SurveyDesign(design.data, design.weights, calibration=list(MARGINS), population_size=N, fpc="unit")
     assert varying.mean("ind_werk_participeert").se > design.mean("ind_werk_participeert").se  # low-response cells get less correction
+
+
+def test_totals_match_r_svytotal(design):
+    ref = pd.read_csv(REF / "r_totals.csv").set_index("name")["value"]
+    total, se = design.total("ind_werk_betaald")
+    assert total == pytest.approx(ref["total_werk_betaald"], rel=RTOL)
+    assert se == pytest.approx(ref["total_werk_betaald_se"], rel=RTOL)

@@ -142,3 +142,8 @@ if (requireNamespace("psych", quietly = TRUE)) {
   })
   write.csv(data.frame(scale = scales, alpha = num(alphas)), file.path(out, "r_alpha.csv"), row.names = FALSE)
 }
+tot <- svytotal(~ind_werk_betaald, cal, na.rm = TRUE)
+res <- list()
+add("total_werk_betaald", coef(tot)[[1]])
+add("total_werk_betaald_se", SE(tot)[[1]])
+write.csv(do.call(rbind, res), file.path(out, "r_totals.csv"), row.names = FALSE)
