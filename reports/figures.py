@@ -220,8 +220,9 @@ def domain_table(data: ReportData, domain: str) -> None:
     table = (
         gt.GT(pd.DataFrame(rows), rowname_col="Categorie", groupname_col="Groep", id=f"tabel-{domain}")
         .cols_align("right", columns=[i.label for i in inds])
-        .tab_source_note(f"{SUPPRESSED} = niet gepubliceerd: minder dan {data.wave.config.disclosure.min_n} "
-                         "respondenten. Tussen haakjes het 95%-betrouwbaarheidsinterval.")
+        .tab_source_note(f"{SUPPRESSED} = niet gepubliceerd: te weinig respondenten (percentages minder dan "
+                         f"{data.wave.config.disclosure.min_n_percentage}, gemiddelden minder dan {data.wave.config.disclosure.min_n}), "
+                         "of terug te rekenen uit de andere cellen. Tussen haakjes het 95%-betrouwbaarheidsinterval.")
     )
     _show_table(table)
 
@@ -250,8 +251,9 @@ def _methods_markdown(data: ReportData) -> str:
         f"{nl_number(d['weights']['min'], 2)} tot {nl_number(d['weights']['max'], 2)}. "
         + _representativeness_sentence(data) +
         f"Betrouwbaarheidsintervallen houden rekening met de weging (linearisatie met kalibratieresiduen) "
-        f"en met de eindige-populatiecorrectie. Cellen met minder dan {cfg.disclosure.min_n} respondenten "
-        f"worden niet gepubliceerd."
+        f"en met de eindige-populatiecorrectie. Percentages op minder dan {cfg.disclosure.min_n_percentage} en "
+        f"gemiddelden op minder dan {cfg.disclosure.min_n} respondenten worden niet gepubliceerd, en ook geen cel "
+        f"waaruit zo'n waarde terug te rekenen is."
     )
 
 
