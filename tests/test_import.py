@@ -38,14 +38,21 @@ def test_csv_with_full_headings_is_refused_with_what_to_do(tmp_path):
         decode_csv_export(path.read_bytes(), str(path))
 
 
-def test_a_real_wave_runs_from_an_imported_snapshot(project, monkeypatch):
-    monkeypatch.setenv("RAPPORTAGE_PSEUDONYM_SECRET", "a-test-secret-of-enough-length")
+@pytest.fixture
+def offline(project):
+    """A real wave 'w2025' and the two files a researcher downloads from the admin pages."""
     make_real_wave(project)
     wave = load_wave(project, "w2025")
     export = project / "export.csv"
     export.write_bytes(encode_csv_export(demo_export_rows(project)))
     lss = project / "survey.lss"
     lss.write_bytes(write_lss(wave.questionnaire, 482025))
+    return wave, export, lss
+
+
+def test_a_real_wave_runs_from_an_imported_snapshot(project, offline, monkeypatch):
+    monkeypatch.setenv("RAPPORTAGE_PSEUDONYM_SECRET", "a-test-secret-of-enough-length")
+    wave, export, lss = offline
     result = runner.invoke(app, ["import", "--wave", "w2025", "--root", str(project), str(export), str(lss)])
     assert result.exit_code == 0, result.output
     [snap] = snapshots(wave)
@@ -56,11 +63,8 @@ def test_a_real_wave_runs_from_an_imported_snapshot(project, monkeypatch):
     assert "fetch: up to date, skipped" in result.output  # an existing snapshot is used, no server needed
 
 
-def test_import_errors_name_the_file_and_write_nothing(project):
-    make_real_wave(project)
-    wave = load_wave(project, "w2025")
-    export = project / "export.csv"
-    export.write_bytes(encode_csv_export(demo_export_rows(project)))
+def test_import_errors_name_the_file_and_write_nothing(project, offline):
+    wave, export, _ = offline
     other = project / "other.lss"
     other.write_bytes(write_lss(wave.questionnaire, 999))
     result = runner.invoke(app, ["import", "--wave", "w2025", "--root", str(project), str(export), str(other)])
@@ -74,14 +78,9 @@ def test_import_errors_name_the_file_and_write_nothing(project):
     assert snapshots(wave) == [] and not any(p.name.startswith(".incomplete") for p in wave.raw_dir.iterdir())
 
 
-def test_clean_of_a_real_wave_needs_the_pseudonymisation_secret(project, monkeypatch):
+def test_clean_of_a_real_wave_needs_the_pseudonymisation_secret(project, offline, monkeypatch):
     monkeypatch.delenv("RAPPORTAGE_PSEUDONYM_SECRET", raising=False)
-    make_real_wave(project)
-    wave = load_wave(project, "w2025")
-    export = project / "export.csv"
-    export.write_bytes(encode_csv_export(demo_export_rows(project)))
-    lss = project / "survey.lss"
-    lss.write_bytes(write_lss(wave.questionnaire, 482025))
+    wave, export, lss = offline
     assert runner.invoke(app, ["import", "--wave", "w2025", "--root", str(project), str(export), str(lss)]).exit_code == 0
     result = runner.invoke(app, ["clean", "--wave", "w2025", "--root", str(project)])
     assert result.exit_code == 1 and "set the environment variable RAPPORTAGE_PSEUDONYM_SECRET" in " ".join(result.output.split())
