@@ -72,6 +72,9 @@ def decode_item(codes: pd.Series, item: Item, variable: str, out_of_range: str =
         return values, reasons
     else:
         mapping = {o.code: (o.value if o.value is not None else o.missing) for o in item.options}  # type: ignore[misc]
+        if item.other is not None:
+            mapping["-oth-"] = item.other_value  # LimeSurvey's code for 'other, namely …'
+
     unknown = sorted(set(given) - set(mapping))
     if unknown:
         raise PipelineError(
@@ -151,6 +154,10 @@ def score_respondents(answers: pd.DataFrame, questionnaire: Questionnaire, out_o
     otherwise its unticked boxes are 0.
     """
     variables = questionnaire.variables()
+    answers = answers.copy()
+    for column in questionnaire.other_text_columns().values():  # multiple choice 'other': text -> ticked
+        if column in answers.columns and column in {c for c, item in variables.values() if item.type == "multiple"}:
+            answers[column] = answers[column].astype("string").fillna("").map(lambda t: "Y" if t.strip() else "")
     values: dict[str, pd.Series] = {}
     reasons: dict[str, pd.Series] = {}
     for var, (col, item) in variables.items():
@@ -161,6 +168,8 @@ def score_respondents(answers: pd.DataFrame, questionnaire: Questionnaire, out_o
         values[var], reasons[var] = decode_item(answers[col], item, var, out_of_range)
     for item_id, item in questionnaire.items.items():
         members = [s.id for s in item.subquestions] or [item_id]
+        if item.type == "multiple" and item.other is not None:
+            members.append(f"{item_id}_anders")
         if item.type == "multiple":
             ticked = pd.concat([values[m] for m in members], axis=1).notna().any(axis=1)
             for m in members:
@@ -377,9 +386,11 @@ def clean_responses(
     out = pd.concat([out, scored], axis=1)
 
     texts = []
-    for var, (col, item) in variables.items():
-        if item.type == "text":
-            filled = valid[col].fillna("") != ""
+    text_columns = {var: col for var, (col, item) in variables.items() if item.type == "text"}
+    text_columns |= {f"{item_id}[other]": col for item_id, col in q.other_text_columns().items()}
+    for var, col in text_columns.items():
+        if col in valid.columns:
+            filled = valid[col].fillna("").astype(str).str.strip() != ""
             texts.append(pd.DataFrame({"respondent_key": out.loc[filled, "respondent_key"], "survey_id": valid.loc[filled, "survey_id"],
                                        "item": var, "language": valid.loc[filled, "language"], "text": valid.loc[filled, col]}))
     free_text = pd.concat(texts, ignore_index=True) if texts else pd.DataFrame(columns=["respondent_key", "survey_id", "item", "language", "text"])

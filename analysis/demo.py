@@ -50,6 +50,13 @@ REMARKS = {
 }
 
 
+OTHER_ACTIVITY = {
+    "nl": "Mantelzorg voor mijn moeder", "en": "Caring for a relative", "ar": "أعتني بأحد أفراد العائلة",
+    "ti": "ንስድራይ ይሕግዝ", "tr": "Aile üyesine bakıyorum", "fa": "از یکی از اعضای خانواده مراقبت می‌کنم",
+    "prs": "از یکی از اعضای خانواده مراقبت می‌کنم",
+}
+
+
 def _exact(rng: np.random.Generator, score: np.ndarray, counts: dict[str, int]) -> np.ndarray:
     """Assign categories with exactly ``counts``, highest ``score`` to the first category."""
     order = np.argsort(-(score + rng.normal(0, 1e-9, score.size)), kind="stable")
@@ -160,6 +167,7 @@ def simulate_answers(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
     out["W2[SQ001]"], out["W2[SQ002]"], out["W2[SQ003]"] = tick(work), tick(study), tick(volunteer)
     out["W2[SQ004]"], out["W2[SQ005]"], out["W2[SQ006]"] = tick(programme), tick(only_lessons), tick(care)
     out["W2[SQ007]"] = tick(~(work | study | volunteer | programme | only_lessons | care))
+    other_activity = rng.random(n) < 0.04  # 'iets anders, namelijk …' in the respondent's own words
     searching = rng.random(n) < logistic(-0.6 + 0.5 * gezin - 0.8 * z + 0.4 * (1 - woman))
     out["W3"] = np.where(work, "", np.where(searching, "Y", "N")).astype(object)  # filter: W1 = N
     out["T1"] = _codes(np.clip(np.round(taal), 1, 10))
@@ -197,6 +205,7 @@ def simulate_answers(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
     out["OPMERK"] = np.array(
         [REMARKS[lang][k] if r else "" for lang, k, r in zip(languages, pick, remark)], dtype=object
     )
+    out["W2[other]"] = np.array([OTHER_ACTIVITY[lang] if o else "" for lang, o in zip(languages, other_activity)], dtype=object)
     answers = pd.DataFrame(out)
     answers.insert(0, "startlanguage", languages)
     return answers

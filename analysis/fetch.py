@@ -213,7 +213,8 @@ def fetch_structure(rc: RemoteControl, survey_id: int, languages: list[str]) -> 
             qu = by_qid.get(int(q["qid"]))
             if qu is None:
                 qu = Question(code=q["title"], type=q["type"], group=gindex[int(q["gid"])], texts={},
-                              relevance=q.get("relevance") or "1", mandatory=q.get("mandatory") == "Y")
+                              relevance=q.get("relevance") or "1", mandatory=q.get("mandatory") == "Y",
+                              other=q.get("other") == "Y")
                 questions[qu.code] = by_qid[int(q["qid"])] = qu
             qu.texts[lang] = q["question"]
         subs = sorted((q for q in listed if int(q["parent_qid"]) != 0 and int(q.get("scale_id") or 0) == 0),

@@ -48,6 +48,7 @@ class Question:
     relevance: str = "1"
     mandatory: bool = False
     hidden: bool = False
+    other: bool = False
     subquestions: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     answers: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
@@ -92,6 +93,7 @@ def structure_from_spec(q: Questionnaire, languages: list[str] | None = None) ->
         questions[item.code] = Question(
             code=item.code, type=LIMESURVEY_TYPE[item.type], group=group_ids.index(item.group),
             texts=pick(item.text), relevance=relevance(q, item_id), mandatory=item.mandatory, hidden=item.hidden,
+            other=item.other is not None,
             subquestions=[(s.code, pick(s.text)) for s in item.subquestions],
             answers=[(o.code, pick(o.label)) for o in item.options],
         )
@@ -142,7 +144,7 @@ def write_lss(q: Questionnaire, survey_id: int, title: dict[str, str] | None = N
         group_order[qu.group] = group_order.get(qu.group, 0) + 1
         questions.append({
             "qid": parent, "parent_qid": 0, "sid": survey_id, "gid": 10 + qu.group, "type": qu.type, "title": code,
-            "preg": "", "other": "N", "mandatory": "Y" if qu.mandatory else "N", "encrypted": "N",
+            "preg": "", "other": "Y" if qu.other else "N", "mandatory": "Y" if qu.mandatory else "N", "encrypted": "N",
             "question_order": group_order[qu.group], "scale_id": 0, "same_default": 0, "relevance": qu.relevance,
             "question_theme_name": "", "modulename": "", "same_script": 0,
         })
@@ -150,6 +152,10 @@ def write_lss(q: Questionnaire, survey_id: int, title: dict[str, str] | None = N
                            for lang in s.languages]
         if qu.hidden:
             attributes.append({"qid": parent, "attribute": "hidden", "value": "1", "language": ""})
+        if qu.other:
+            spec_item = next(i for i in q.items.values() if i.code == code)
+            attributes += [{"qid": parent, "attribute": "other_replace_text", "value": spec_item.other[lang], "language": lang}
+                           for lang in s.languages]
         for order, (sq_code, texts) in enumerate(qu.subquestions, start=1):
             qid += 1
             subquestions.append({
@@ -236,7 +242,8 @@ def parse_lss(data: bytes, source: str = ".lss") -> Structure:
     by_qid: dict[str, Question] = {}
     for r in parents:
         qu = Question(code=r["title"], type=r["type"], group=gindex.get(r["gid"], -1), texts=texts.get(r["qid"], {}),
-                      relevance=r.get("relevance") or "1", mandatory=r.get("mandatory") == "Y", hidden=r["qid"] in hidden)
+                      relevance=r.get("relevance") or "1", mandatory=r.get("mandatory") == "Y", hidden=r["qid"] in hidden,
+                      other=r.get("other") == "Y")
         questions[qu.code] = by_qid[r["qid"]] = qu
     for r in sorted(rows("subquestions"), key=lambda r: int(r["question_order"] or 0)):
         if r["parent_qid"] in by_qid and r.get("scale_id", "0") in ("0", ""):
@@ -264,6 +271,9 @@ def drift(spec: Structure, fielded: Structure) -> list[str]:
             continue
         if got.type != want.type:
             out.append(f"question {code}: type {got.type} in the survey, {want.type} in the specification")
+        if got.other != want.other:
+            out.append(f"question {code}: 'other' option {'on' if got.other else 'off'} in the survey, "
+                       f"{'on' if want.other else 'off'} in the specification")
         for kind, a, b in (("sub-question", want.subquestions, got.subquestions), ("answer", want.answers, got.answers)):
             wc, gc = [c for c, _ in a], [c for c, _ in b]
             if wc != gc:

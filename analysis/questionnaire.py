@@ -92,6 +92,8 @@ class Item(_Strict):
     source: str = Field("", description="where the wording comes from")
     options: list[Option] = Field(default_factory=list)
     subquestions: list[SubQuestion] = Field(default_factory=list)
+    other: dict[str, str] | None = Field(None, description="label of an 'other, namely …' option per language")
+    other_value: float | None = Field(None, description="value of the 'other' answer (single choice; LimeSurvey code -oth-)")
     range: tuple[float, float] | None = None
     hidden: bool = False
     mandatory: bool = False
@@ -108,6 +110,10 @@ class Item(_Strict):
             raise ValueError("'subquestions' belong to types array and multiple, and only there")
         if self.type == "numeric" and self.range is None:
             raise ValueError("type numeric needs 'range: [min, max]'")
+        if self.other is not None and self.type not in ("single", "multiple"):
+            raise ValueError("'other' belongs to types single and multiple")
+        if self.type == "single" and (self.other is None) != (self.other_value is None):
+            raise ValueError("a single choice with 'other' needs 'other_value' (and only then)")
         return self
 
 
@@ -222,14 +228,20 @@ class Questionnaire(_Strict):
             if item.subquestions:
                 for sq in item.subquestions:
                     out[sq.id] = (f"{item.code}[{sq.code}]", item)
+                if item.other is not None:  # multiple choice: the 'other' box, ticked when text was given
+                    out[f"{item_id}_anders"] = (f"{item.code}[other]", item)
             else:
                 out[item_id] = (item.code, item)
         return out
 
+    def other_text_columns(self) -> dict[str, str]:
+        """Export columns holding 'other, namely …' texts: item id -> column. Never analysed."""
+        return {item_id: f"{item.code}[other]" for item_id, item in self.items.items() if item.other is not None}
+
     def item_of(self, variable: str) -> tuple[str, Item]:
         """(item id, item) holding an analysis variable."""
         for item_id, item in self.items.items():
-            if item_id == variable or any(sq.id == variable for sq in item.subquestions):
+            if item_id == variable or variable == f"{item_id}_anders" or any(sq.id == variable for sq in item.subquestions):
                 return item_id, item
         raise KeyError(variable)
 
@@ -250,6 +262,8 @@ class Questionnaire(_Strict):
         out += [(f"groups.{g}.text", grp.text) for g, grp in self.groups.items()]
         for item_id, item in self.items.items():
             out.append((f"items.{item_id}.text", item.text))
+            if item.other is not None:
+                out.append((f"items.{item_id}.other", item.other))
             out += [(f"items.{item_id}.options.{o.code}.label", o.label) for o in item.options]
             out += [(f"items.{item_id}.subquestions.{s.id}.text", s.text) for s in item.subquestions]
         return out

@@ -73,7 +73,8 @@ def test_clean_twice_gives_byte_identical_output(demo_run):
 
 
 CANARIES = {"token": "CANARYTOKEN77", "email": "canary.mail@example.invalid", "ipaddr": "203.0.113.77",
-            "firstname": "Canaryfirst", "lastname": "Canarylast", "OPMERK": "kanarie-vrije-tekst-ٴ-ቋ"}
+            "firstname": "Canaryfirst", "lastname": "Canarylast", "OPMERK": "kanarie-vrije-tekst-ٴ-ቋ",
+            "W2[other]": "kanarie-anders-namelijk"}
 
 
 def test_canaries_in_identifiers_and_free_text_never_reach_clean_data_exports_or_report(project):
@@ -82,7 +83,10 @@ def test_canaries_in_identifiers_and_free_text_never_reach_clean_data_exports_or
     snapshot = latest_snapshot(wave)
     rows = json.loads((snapshot / "responses_482025.json").read_bytes())["responses"]
     frame = pd.read_csv(wave.raw_dir / "frame.csv", dtype=str, keep_default_na=False)
-    target = next(r for r in rows if r["submitdate"] and r["TOESTEM"] == "Y" and r["id"] > 100)
+    planted = {i for ids in json.loads((wave.raw_dir / "planted.json").read_text()).values() for i in ids}
+    tokens = [r["token"] for r in rows]
+    target = next(r for r in rows if r["submitdate"] and r["TOESTEM"] == "Y" and r["id"] > 100
+                  and r["id"] not in planted and tokens.count(r["token"]) == 1)  # a respondent that stays valid
     frame.loc[frame.token == target["token"], "token"] = CANARIES["token"]
     for r in rows:  # LimeSurvey adds these columns when IP addresses and participant data are kept
         r.update(email="", ipaddr="198.51.100.1", firstname="", lastname="")
@@ -106,6 +110,7 @@ def test_canaries_in_identifiers_and_free_text_never_reach_clean_data_exports_or
             assert canary.encode("utf-16-le") not in data, (name, path)  # SPSS may store text as UTF-16
     quarantine = pd.read_csv(wave.raw_dir / "quarantine" / "free_text.csv")
     assert CANARIES["OPMERK"] in set(quarantine.text)  # kept aside for coding, with the pseudonym only
+    assert CANARIES["W2[other]"] in set(quarantine[quarantine["item"] == "activiteiten[other]"].text)
     assert set(quarantine.columns) == {"respondent_key", "survey_id", "item", "language", "text"}
 
 
@@ -195,6 +200,16 @@ def test_mean_scale_and_indicator_universe(demo_run):
     assert respondents.loc[respondents.werk == 0, "ind_werk_zoekend"].notna().mean() > 0.9
     skipped = respondents.loc[respondents.werk_zoeken__missing == "not_applicable", "werk"]
     assert ((skipped == 1) | skipped.isna()).all()  # filter W1 = N did not hold (or W1 unanswered)
+
+
+def test_other_namely_single_choice_gets_its_value_and_the_text_is_kept_aside():
+    from analysis.questionnaire import Item
+
+    item = Item.model_validate({"code": "Q1", "type": "single", "group": "g", "text": {"nl": "?"},
+                                "other": {"nl": "anders, namelijk"}, "other_value": 9,
+                                "options": [{"code": "SY", "value": 1, "label": {"nl": "Syrië"}}]})
+    values, _ = clean.decode_item(pd.Series(["SY", "-oth-", ""]), item, "herkomst")
+    assert values.tolist()[:2] == [1.0, 9.0] and np.isnan(values[2])
 
 
 def test_unknown_codes_and_out_of_range_values():

@@ -135,6 +135,7 @@ def test_lss_round_trips_to_the_same_structure(demo_lss):
     assert parsed.questions["W3"].relevance == '((W1.NAOK == "N"))'
     assert parsed.questions["MODUS"].hidden and parsed.questions["TOESTEM"].mandatory
     assert parsed.questions["W2"].type == "M" and parsed.questions["MHI"].type == "F" and parsed.questions["AANKOMST"].type == "D"
+    assert parsed.questions["W2"].other and not parsed.questions["G1"].other
     arabic = SPEC["items"]["mhi5"]["subquestions"][2]["text"]["ar"]
     assert arabic.encode("utf-8") in data  # right-to-left text byte for byte, not escaped
 
@@ -179,6 +180,8 @@ def test_lss_keeps_geez_and_persian_scripts_byte_for_byte():
         fill(g["text"])
     for item in data["items"].values():
         fill(item["text"])
+        if item.get("other"):
+            fill(item["other"])
         for o in item.get("options", []):
             fill(o["label"])
         for s in item.get("subquestions", []):
@@ -206,12 +209,14 @@ def test_drift_lists_changed_codes_types_and_missing_questions(demo_lss):
     del fielded.questions["H2"]
     fielded.questions["EXTRA"] = fielded.questions["H1"]
     fielded.questions["T2"].answers[0][1].pop("ar")
+    fielded.questions["W2"].other = False
     found = drift(spec, fielded)
     assert "question G1: answer codes ['1', '2', '3', '4'] in the survey, ['1', '2', '3', '4', '5'] in the specification" in found
     assert "question S3: type Y in the survey, L in the specification" in found
     assert "question H2: in the specification, not in the survey" in found
     assert "question EXTRA: in the survey, not in the specification" in found
     assert "question T2: answer 1 has no text in ar in the survey" in found
+    assert "question W2: 'other' option off in the survey, on in the specification" in found
 
 
 def test_lss_command_writes_an_importable_file(project):

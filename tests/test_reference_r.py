@@ -47,11 +47,16 @@ def test_raking_weights_match_r_calibrate(design):
 def test_means_ses_and_intervals_match_r_survey(design):
     ref = pd.read_csv(REF / "r_estimates.csv")
     assert len(ref) == 20 * (1 + 2 + 2 + 3 + 3)
+    skipped = []
     for row in ref.itertuples():
         column = "ind_" + row.indicator
         est = design.mean(column) if row.group == "totaal" else design.mean(column, by=row.group)[row.category]
         for field in ("estimate", "se", "ci_low", "ci_high"):
+            if np.isnan(getattr(row, field)):  # R's glm gives up on a tiny domain (9 answers, one 'no')
+                skipped.append((row.indicator, row.group, row.category, field))
+                continue
             assert getattr(est, field) == pytest.approx(getattr(row, field), rel=RTOL), (row.indicator, row.group, row.category, field)
+    assert len(skipped) <= 2, skipped
 
 
 def test_calibration_makes_standard_errors_smaller_than_fixed_weights(design):
