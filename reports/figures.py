@@ -308,3 +308,40 @@ def reliability_table(data: ReportData) -> None:
     table = (gt.GT(pd.DataFrame(rows), id="betrouwbaarheid").cols_align("right", columns=["Items", "n", "Cronbachs alfa (95%-BI)"])
              .tab_source_note("Berekend op de itemscores (omgekeerde items omgedraaid), respondenten die alle items beantwoordden."))
     _show_table(table)
+
+
+# --------------------------------------------------------------------------- colophon
+def colophon(data: ReportData) -> None:
+    """Where every number comes from: code version, configuration and raw data hashes, and the
+    command that reproduces the report (read from the stages' manifests)."""
+    import subprocess
+    from importlib.metadata import PackageNotFoundError, version
+
+    from analysis.manifest import sha256_file
+    from analysis.snapshots import snapshots
+
+    wave = data.wave
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=wave.root, capture_output=True,
+                                text=True, timeout=10).stdout.strip() or "niet in een git-repository"
+    except (OSError, subprocess.SubprocessError):
+        commit = "onbekend"
+    manifest = json.loads((wave.clean_dir / "estimate.manifest.json").read_text(encoding="utf-8"))
+    raw = [f"`{p.name}` (manifest sha256 `{sha256_file(p / 'manifest.json')[:16]}…`)" for p in snapshots(wave)]
+
+    def v(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "–"
+
+    packages = ", ".join(f"{p} {v(p)}" for p in ("rapportage-inburgering", "pandas", "numpy", "scipy", "statsmodels", "pingouin"))
+    lines = [
+        f"- Code: git-commit `{commit}`; pakket `rapportage-inburgering` {manifest['package_version']} "
+        f"(broncode sha256 `{manifest['code_sha256'][:16]}…`).",
+        f"- Configuratie `surveys/{wave.id}/`: sha256 `{manifest['config_sha256'][:16]}…`.",
+        f"- Ruwe gegevens: {', '.join(raw) or 'geen snapshot'}.",
+        f"- Software: {packages}.",
+        f"- Opnieuw maken: `rapportage run --wave {wave.id}` (de demonstratiemeting: `make report`).",
+    ]
+    display(Markdown("\n".join(lines)))
