@@ -66,10 +66,11 @@ def _stages(names: list[str], wave: str | None, demo: bool, root: Path, force: b
     """Run the named stages in order; a user error ends the command with one line and exit 1."""
     try:
         w = _wave(wave, demo, root)
-        for name in names:
-            with err.status(f"{name} ({w.id}) …"):
-                result = pipeline.STAGES[name](w, force)
-            _report(result, w.root)
+        with pipeline.wave_lock(w):
+            for name in names:
+                with err.status(f"{name} ({w.id}) …"):
+                    result = pipeline.STAGES[name](w, force)
+                _report(result, w.root)
     except PipelineError as exc:
         _fail(str(exc))
     return result
@@ -93,7 +94,8 @@ def fetch(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path(".")
                     tasks[sid] = bar.add_task("fetch", total=total, sid=sid)
                 bar.update(tasks[sid], completed=done, total=total)
 
-            result = pipeline.fetch_from_server(w, incremental=incremental, progress=progress)
+            with pipeline.wave_lock(w):
+                result = pipeline.fetch_from_server(w, incremental=incremental, progress=progress)
         _report(result, w.root)
     except PipelineError as exc:
         _fail(str(exc))

@@ -7,10 +7,12 @@ changed. Stage functions return a :class:`StageResult`; the CLI only reports it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -292,6 +294,32 @@ def render(wave: Wave, force: bool = False) -> StageResult:
 def _require(path: Path, wave: Wave, stage: str) -> None:
     if not path.is_file():
         raise PipelineError(f"{path.relative_to(wave.root)} is missing; run 'rapportage {stage} --wave {wave.id}' first.")
+
+
+@contextlib.contextmanager
+def wave_lock(wave: Wave) -> Iterator[None]:
+    """One run per wave at a time: a second run refuses at once instead of writing the same
+    files (an advisory lock on ``data_clean/<wave>/.lock``, released when the process ends,
+    also when it is killed)."""
+    wave.clean_dir.mkdir(parents=True, exist_ok=True)
+    path = wave.clean_dir / ".lock"
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise PipelineError(
+                f"wave {wave.id!r} is being processed by {holder}; wait until that run has finished."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 STAGES: dict[str, Callable[[Wave, bool], StageResult]] = {

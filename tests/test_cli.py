@@ -35,3 +35,16 @@ def test_stages_run_from_the_command_line(project):
     assert (project / "data_clean" / "demo" / "respondents.parquet").is_file()
     again = runner.invoke(app, ["clean", "--demo", "--root", str(project)])
     assert "up to date, skipped" in again.output
+
+
+def test_a_second_run_of_the_same_wave_refuses_clearly(project):
+    from analysis import pipeline
+    from analysis.config import load_wave
+
+    wave = load_wave(project, "demo")
+    with pipeline.wave_lock(wave):
+        result = runner.invoke(app, ["fetch", "--demo", "--root", str(project)])
+    assert result.exit_code == 1
+    assert "wave 'demo' is being processed by process" in " ".join(result.output.split())
+    assert not (project / "data_raw" / "demo").exists()  # nothing written
+    assert runner.invoke(app, ["fetch", "--demo", "--root", str(project)]).exit_code == 0  # free again
