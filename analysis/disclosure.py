@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-VALUE_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "estimate_unweighted", "n_eff", "deff"]
 OVERALL = "totaal"
 
 
 def suppress_small_cells(table: pd.DataFrame, min_n: int, min_n_percentage: int | None = None) -> pd.DataFrame:
-    """Flag and blank the cells under the minimum bases; the rows stay (so a reader sees the
-    cell exists) with ``suppressed = True`` and ``suppression`` saying why."""
+    """Flag the cells under the minimum bases (``suppressed = True``, ``suppression`` saying
+    why). The values stay in this internal table for the researchers; the report never shows a
+    suppressed value (it prints "–")."""
     out = table.copy()
     limit = out["kind"].map({"proportion": min_n_percentage or min_n}).fillna(min_n)
     primary = out["n"] < limit
@@ -30,6 +30,4 @@ def suppress_small_cells(table: pd.DataFrame, min_n: int, min_n_percentage: int 
             partner = cells[~blanked].sort_values(["n", "category"]).index[0]
             out.loc[partner, "suppression"] = "complementary"
     out["suppressed"] = out["suppression"].notna()
-    out.loc[out["suppressed"], VALUE_COLUMNS] = float("nan")
-    out["n"] = out["n"].astype("Int64").mask(out["suppressed"])
     return out

@@ -107,17 +107,20 @@ def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: 
             reasons.append("weighted to other margins (" + ", ".join(margins_base) + " then, " + ", ".join(margins_now) + " now)")
         notes[ind.id] = "; ".join(reasons)
     key = ["indicator", "group", "category"]
-    base = baseline[key + ["estimate", "se"]].rename(columns={"estimate": "baseline_estimate", "se": "baseline_se"})
+    base = baseline[key + ["estimate", "se", "suppressed"]].rename(
+        columns={"estimate": "baseline_estimate", "se": "baseline_se", "suppressed": "baseline_suppressed"})
     out = current.merge(base, on=key, how="left")
+    hidden = out["baseline_suppressed"].fillna(False).astype(bool) | out["suppressed"]
+    out.loc[hidden, "baseline_estimate"] = np.nan  # a suppressed cell is not published, so it has no change either
     out["change"] = out["estimate"] - out["baseline_estimate"]
     out["change_se"] = np.sqrt(out["se"] ** 2 + out["baseline_se"] ** 2)
     out["change_ci_low"] = out["change"] - z * out["change_se"]
     out["change_ci_high"] = out["change"] + z * out["change_se"]
     out["comparability_note"] = out["indicator"].map(notes).fillna("")
-    out.loc[out["baseline_estimate"].isna() & (out["comparability_note"] == ""), "comparability_note"] = "no published baseline value"
+    out.loc[out["baseline_estimate"].isna() & (out["comparability_note"] == ""), "comparability_note"] = "too few respondents in one of the waves"
     out["comparable"] = out["comparability_note"] == ""
     out.loc[~out["comparable"], ["change", "change_se", "change_ci_low", "change_ci_high"]] = np.nan
-    return out.drop(columns=["baseline_se"])
+    return out.drop(columns=["baseline_se", "baseline_suppressed"])
 
 
 def group_tests(design: SurveyDesign, questionnaire: Questionnaire, *, groups: list[str]) -> pd.DataFrame:

@@ -66,7 +66,7 @@ def test_estimates_cover_every_indicator_and_group_and_suppress_small_cells(demo
     assert (published[published.kind == "proportion"].n >= wave.config.disclosure.min_n_percentage).all()
     assert {"n_eff", "deff", "ci_method", "suppression"} <= set(est.columns)
     assert ((published.ci_low <= published.estimate) & (published.estimate <= published.ci_high)).all()
-    assert est[est.suppressed].estimate.isna().all()
+    assert est[est.suppressed].estimate.notna().all()  # kept internally, never rendered
 
 
 def test_weights_meet_the_registry_margins(demo_run):
@@ -106,6 +106,25 @@ def test_report_has_six_domain_sections_and_embedded_images_and_no_remote_links(
     assert "Figuur 1:" in html and "Tabel 1:" in html and 'lang="nl"' in html
 
 
+def test_no_suppressed_value_appears_in_the_report(demo_run):
+    import sys
+
+    from tests.conftest import REPO
+
+    sys.path.insert(0, str(REPO / "reports"))
+    from figures import fmt_value
+
+    wave, results = demo_run
+    html = results[-1].outputs[0].read_text(encoding="utf-8")
+    est = pd.read_parquet(wave.clean_dir / "estimates.parquet")
+    hidden = est[est.suppressed]
+    assert len(hidden) > 10  # the demo has small route and language cells
+    for _, row in hidden.iterrows():
+        shown = fmt_value(row.assign(suppressed=False) if hasattr(row, "assign") else {**row, "suppressed": False})
+        assert shown not in html, (row.indicator, row.group, row.category, shown)
+    assert html.count(">–<") >= len(hidden)
+
+
 def test_second_run_skips_every_stage_and_a_config_change_reruns(project):
     wave = load_wave(project, "demo")
     first = [stage(wave, False) for name, stage in pipeline.STAGES.items() if name != "render"]
@@ -139,7 +158,7 @@ def test_disclosure_blanks_small_cells_and_their_complement():
     out = suppress_small_cells(table, min_n=10, min_n_percentage=30).set_index("category")
     assert out.loc["onderwijs", "suppression"] == "primary"  # 20 < 30 for a percentage
     assert out.loc["Z", "suppression"] == "complementary"  # else onderwijs = total minus the rest
-    assert not out.loc["B1", "suppressed"] and out.loc[["Z", "onderwijs"], "estimate"].isna().all()
+    assert not out.loc["B1", "suppressed"] and out.loc[["Z", "onderwijs"], "suppressed"].all()
     means = suppress_small_cells(table.assign(kind="mean"), min_n=10, min_n_percentage=30)
     assert not means.suppressed.any()  # a mean on 20 respondents passes min_n = 10
 
