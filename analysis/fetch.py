@@ -32,7 +32,7 @@ from analysis import manifest
 from analysis.config import Wave
 from analysis.errors import PipelineError
 from analysis.limesurvey import decode_csv_export, decode_json_export, encode_json_export
-from analysis.lss import Question, Structure, drift, parse_lss, structure_from_spec
+from analysis.lss import Question, Structure, drift, parse_lss, structure_from_spec, summarise
 from analysis.snapshots import response_files, snapshots
 
 CREDENTIALS_FILE_ENV = "RAPPORTAGE_LIMESURVEY_CREDENTIALS"
@@ -333,7 +333,7 @@ def import_files(wave: Wave, paths: list[Path]) -> Path:
     differences = drift(structure_from_spec(wave.questionnaire), structure)
     if differences:
         raise PipelineError(
-            f"{lss_files[0]} does not match surveys/{wave.id}/questionnaire.yaml: " + "; ".join(differences[:5])
+            f"{lss_files[0]} does not match surveys/{wave.id}/questionnaire.yaml: " + summarise(differences)
             + ". Update the specification (or the survey) so they agree; nothing was written."
         )
     rows = decode_csv_export(csv_bytes, str(csv_files[0]))
@@ -384,9 +384,8 @@ def _fetch_into(tmp: Path, wave: Wave, creds: Credentials, incremental: bool, se
             (tmp / f"structure_{sid}.json").write_bytes(structure_json(structure))
             differences = drift(spec, structure)
             if differences:
-                shown = "; ".join(differences[:5]) + (f"; and {len(differences) - 5} more" if len(differences) > 5 else "")
                 raise PipelineError(
-                    f"{where} does not match surveys/{wave.id}/questionnaire.yaml: {shown}. "
+                    f"{where} does not match surveys/{wave.id}/questionnaire.yaml: {summarise(differences)}. "
                     "Update the specification (or the survey) so they agree; nothing was written."
                 )
             summary["surveys"][str(sid)] = _fetch_responses(tmp, rc, wave, sid, languages, incremental, settings, progress)

@@ -285,3 +285,9 @@ def drift(spec: Structure, fielded: Structure) -> list[str]:
     for code in fielded.questions.keys() - spec.questions.keys():
         out.append(f"question {code}: in the survey, not in the specification")
     return out
+
+
+def summarise(differences: list[str], shown: int = 5) -> str:
+    """The first few drift differences as one clause, for an error sentence."""
+    more = f"; and {len(differences) - shown} more" if len(differences) > shown else ""
+    return "; ".join(differences[:shown]) + more

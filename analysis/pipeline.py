@@ -29,7 +29,7 @@ from analysis.reliability import scale_reliability
 from analysis.fetch import FetchSettings, credentials, fetch_wave
 from analysis.limesurvey import responses_table
 from analysis.schema import parquet_with_labels, validate_respondents
-from analysis.lss import drift, structure_from_spec, write_lss
+from analysis.lss import drift, structure_from_spec, summarise, write_lss
 from analysis.snapshots import combined_responses, latest_snapshot, raw_files, snapshots, structure_of
 from analysis import weighting
 
@@ -140,10 +140,9 @@ def check_structure(wave: Wave, survey_id: int) -> None:
         return
     differences = drift(structure_from_spec(wave.questionnaire), structure)
     if differences:
-        shown = "; ".join(differences[:5]) + (f"; and {len(differences) - 5} more" if len(differences) > 5 else "")
         raise PipelineError(
             f"survey {survey_id} in snapshot {latest_snapshot(wave).name} does not match surveys/{wave.id}/questionnaire.yaml: "
-            f"{shown}. Update the specification (or the survey) so they agree, then fetch again."
+            f"{summarise(differences)}. Update the specification (or the survey) so they agree, then fetch again."
         )
 
 
