@@ -190,6 +190,16 @@ def domain_figure(data: ReportData, domain: str, group: str = "status") -> None:
     fig.legend(handles, labels, loc="lower center", ncol=len(order), frameon=False)
     fig.tight_layout(rect=(0, 0.09 if len(kinds) == 1 else 0.05, 1, 1))
     plt.show()
+    display(Markdown(f"::: {{.visually-hidden}}\n{figure_description(e)}\n:::"))
+
+
+def figure_description(cells: pd.DataFrame) -> str:
+    """The figure in words, for screen readers: every plotted value (WCAG 1.1.1)."""
+    parts = []
+    for label, rows in cells.groupby("label", sort=False):
+        values = ", ".join(f"{g.lower()} {fmt_value(r, with_ci=False)}" for g, (_, r) in zip(rows.Groep, rows.iterrows()))
+        parts.append(f"{label}: {values}.")
+    return "Wat de figuur toont: " + " ".join(parts)
 
 
 def _wrap(text: str, width: int = 34) -> str:
