@@ -301,6 +301,9 @@ def clean_responses(
     if unknown:
         raise PipelineError(f"responses started in language(s) {unknown} that wave.yaml 'languages' does not list; add them.")
     variables = q.variables()
+    # every record's answers must fit the specification, also those a rule will drop: an unknown
+    # code means the export and questionnaire.yaml disagree
+    score_respondents(raw, q, "set_missing")
     keep_frame = [key, rules.age_variable, *rules.frame_variables]
     records = raw.merge(frame[keep_frame], on=key, how="left", validate="many_to_one", indicator="_linked")
     records = records.rename(columns={"startlanguage": "language"})

@@ -168,7 +168,12 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
             if not combined.snapshots:
                 raise PipelineError(f"no snapshot of wave {wave.id!r} holds responses of survey {survey_id}; fetch again.")
             changed[str(survey_id)] = combined.changed
-            tables.append(responses_table(combined.rows, f"survey {survey_id}").assign(survey_id=survey_id))
+            if combined.rows:  # a survey without responses (yet) adds nothing
+                tables.append(responses_table(combined.rows, f"survey {survey_id}").assign(survey_id=survey_id))
+        if not tables:
+            raise PipelineError(
+                f"data_raw/{wave.id}/ holds no responses for any survey of wave {wave.id!r}; fetch again once responses have come in."
+            )
         result = cleaning.clean_responses(
             pd.concat(tables, ignore_index=True), frame, wave.questionnaire, wave.cleaning,
             categories=categories, languages=wave.config.languages, secret=_secret(wave),

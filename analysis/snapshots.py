@@ -66,7 +66,14 @@ def combined_responses(wave: Wave, survey_id: int) -> Combined:
         if files:
             used.append(snap.name)
         for path in files:
-            for row in decode_json_export(path.read_bytes(), str(path)):
+            rows = decode_json_export(path.read_bytes(), str(path))
+            ids = [row.get("id") for row in rows]
+            if not all(isinstance(i, int) or (isinstance(i, str) and i.isdigit()) for i in ids):
+                raise PipelineError(f"{path}: has a response without a numeric 'id'; the export is damaged, fetch it again.")
+            if len(set(map(int, ids))) != len(ids):
+                dup = next(i for i in map(int, ids) if list(map(int, ids)).count(i) > 1)
+                raise PipelineError(f"{path}: response id {dup} occurs twice; the export is damaged, fetch it again.")
+            for row in rows:
                 rid = int(row["id"])
                 if rid in by_id and by_id[rid] != row:
                     changed.add(rid)
