@@ -301,12 +301,12 @@ def clean_responses(
     if unknown:
         raise PipelineError(f"responses started in language(s) {unknown} that wave.yaml 'languages' does not list; add them.")
     variables = q.variables()
-    # every record's answers must fit the specification, also those a rule will drop: an unknown
-    # code means the export and questionnaire.yaml disagree
-    score_respondents(raw, q, "set_missing")
     keep_frame = [key, rules.age_variable, *rules.frame_variables]
     records = raw.merge(frame[keep_frame], on=key, how="left", validate="many_to_one", indicator="_linked")
     records = records.rename(columns={"startlanguage": "language"})
+    # scored once for every record, also those a rule will drop: an unknown code anywhere means
+    # the export and questionnaire.yaml disagree
+    scored_all = score_respondents(records, q, rules.out_of_range)
     records["_submitted"] = records["submitdate"].fillna("") != ""
     started = pd.to_datetime(records["startdate"], errors="coerce")
     ended = pd.to_datetime(records["submitdate"], errors="coerce")
@@ -361,7 +361,7 @@ def clean_responses(
     apply("partial", ~records["_submitted"], "flag")
 
     valid = records[alive].copy()
-    scored = score_respondents(valid, q, rules.out_of_range)
+    scored = scored_all.loc[valid.index]
     reasons = [c for c in scored.columns if c.endswith(REASON_SUFFIX)]
     hit = (scored[reasons] == "out_of_range").any(axis=1) if reasons else pd.Series(False, index=valid.index)
     outcomes.append(RuleOutcome("out_of_range", RULES_NL["out_of_range"], "set_missing", valid.loc[hit, describe]))
