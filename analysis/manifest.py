@@ -35,9 +35,10 @@ def sha256_file(path: Path) -> str:
 
 
 def code_sha256() -> str:
-    """Hash of the package's Python sources: a code change invalidates earlier outputs."""
+    """Hash of the package's sources (Python, and the script the renderer inlines): a code
+    change invalidates earlier outputs."""
     h = hashlib.sha256()
-    for path in sorted(_PACKAGE_DIR.glob("*.py")):
+    for path in sorted([*_PACKAGE_DIR.glob("*.py"), *_PACKAGE_DIR.glob("*.js")]):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 

@@ -10,7 +10,14 @@ self-contained HTML file. It supports the small set of Quarto features the repor
   ``#| output: asis`` and ``#| tags: [parameters]``;
 - figure and table captions numbered "Figuur n" / "Tabel n", cross-references ``@fig-…`` /
   ``@tbl-…``; section references ``@sec-…``;
+- figures and tables written as Markdown, also from ``output: asis`` cells (this is how the
+  report gives every figure an alt text generated from the data it shows):
+  ``![caption](src){#fig-x fig-alt="…"}`` and a fenced div ``::: {#tbl-x}`` whose last
+  paragraph is the caption;
 - callouts (``::: {.callout-note}`` …) styled by ``reports/style.css``;
+- tabsets (``::: {.panel-tabset}`` with one heading per tab): pandoc writes each tab as a
+  headed section; ``analysis/tabsets.js`` (inlined) turns them into WAI-ARIA tabs, and without
+  script or in print every tab shows as a subsection;
 - cell outputs: PNG images, HTML (tables), Markdown (text built from the numbers).
 
 Anything else in a ``.qmd`` is passed to pandoc as Markdown.
@@ -38,6 +45,11 @@ CELL = re.compile(r"^```\{python\}[^\n]*\n(.*?)^```\s*$", re.S | re.M)
 INCLUDE = re.compile(r"^\{\{<\s*include\s+(\S+)\s*>\}\}[ \t]*$", re.M)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 CROSSREF = re.compile(r"@((?:fig|tbl|sec)-[A-Za-z0-9_-]+)")
+# a Markdown figure with an id, and a fenced div that makes its content a captioned table
+MD_FIGURE = re.compile(r"!\[(?P<caption>(?:[^\]\\]|\\.)*)\]\((?P<src>[^)\s]+)\)\{(?P<attrs>[^}]*#fig-[^}]*)\}")
+MD_TABLE = re.compile(r"^:::+ *\{#(?P<label>tbl-[A-Za-z0-9_-]+)\} *\n(?P<body>.*?)\n:::+ *$", re.S | re.M)
+FLOAT = re.compile(f"{MD_FIGURE.pattern}|{MD_TABLE.pattern}", re.S | re.M)
+TABSET_SCRIPT = Path(__file__).with_name("tabsets.js")
 EXECUTION_TIMEOUT = 600
 
 
@@ -129,58 +141,76 @@ def _raw(markup: str) -> str:
     return f"```{{=html}}\n{markup}\n```"
 
 
-def _caption_block(kind: str, number: int, caption: str) -> str:
-    word = {"fig": "Figuur", "tbl": "Tabel"}[kind]
-    return f"{word} {number}: {caption}"
+WORDS = {"fig": "Figuur", "tbl": "Tabel"}
+
+
+class Floats:
+    """Numbers figures and tables in document order ("Figuur 3", "Tabel 2") and remembers the
+    numbers for cross-references."""
+
+    def __init__(self) -> None:
+        self.counters = {"fig": 0, "tbl": 0}
+        self.numbers: dict[str, str] = {}
+
+    def number(self, label: str) -> str:
+        kind = label.split("-")[0]
+        if label in self.numbers:
+            raise PipelineError(f"{MAIN_DOCUMENT}: the label {label} is used twice.")
+        self.counters[kind] += 1
+        self.numbers[label] = f"{WORDS[kind]} {self.counters[kind]}"
+        return self.numbers[label]
+
+    def figure(self, label: str, images: list[str], caption: str) -> list[str]:
+        cap = html.escape(f"{self.number(label)}: {caption}")
+        return [_raw(f'<figure id="{label}" class="quarto-figure">'), *images,
+                _raw(f"<figcaption>{cap}</figcaption>\n</figure>")]
+
+    def table(self, label: str, content: list[str], caption: str) -> list[str]:
+        cap = html.escape(f"{self.number(label)}: {caption}")
+        return [_raw(f'<div id="{label}" class="quarto-table">\n<p class="table-caption">{cap}</p>'),
+                *content, _raw("</div>")]
+
+    def in_markdown(self, text: str) -> str:
+        """Number the Markdown figures and tables of ``text`` (see the module docstring)."""
+
+        def sub(m: re.Match) -> str:
+            if m.group("src"):
+                attrs = m.group("attrs")
+                label = re.search(r"#(fig-[A-Za-z0-9_-]+)", attrs).group(1)
+                alt = re.search(r'fig-alt="((?:[^"\\]|\\.)*)"', attrs)
+                caption = re.sub(r"\\(.)", r"\1", m.group("caption"))
+                alt_text = re.sub(r"\\(.)", r"\1", alt.group(1)) if alt else caption
+                img = _raw(f'<img src="{m.group("src")}" alt="{html.escape(alt_text, quote=True)}">')
+                return "\n\n".join(self.figure(label, [img], caption))
+            body = m.group("body").rstrip()
+            content, _, caption = body.rpartition("\n\n")
+            return "\n\n".join(self.table(m.group("label"), [content], caption.strip()))
+
+        return FLOAT.sub(sub, text)
 
 
 def to_markdown(nb: nbformat.NotebookNode, options: list[dict], echo_default: bool) -> str:
     """Pandoc Markdown of an executed notebook, with numbered captions and cross-references."""
     parts: list[str] = []
-    numbers: dict[str, str] = {}
-    counters = {"fig": 0, "tbl": 0}
+    floats = Floats()
     for cell, opts in zip(nb.cells, options):
         if cell.cell_type == "markdown":
-            parts.append(cell.source)
+            parts.append(floats.in_markdown(cell.source))
             continue
         if opts.get("echo", echo_default) and cell.source.strip():
             parts.append(f"```python\n{cell.source}\n```")
         if opts.get("output") is False:
             continue
+        cell_parts = _outputs(cell, opts, floats)
         label = str(opts.get("label", ""))
-        kind = label.split("-")[0] if label.startswith(("fig-", "tbl-")) else None
-        cell_parts: list[str] = []  # raw HTML unless produced as Markdown
-        for out in cell.get("outputs", []):
-            if out.output_type == "stream" and out.name == "stdout":
-                text = out.text
-                cell_parts.append(text if opts.get("output") == "asis" else f"```\n{text}\n```")
-            elif out.output_type in ("display_data", "execute_result"):
-                data = out.data
-                if "image/png" in data:
-                    alt = html.escape(str(opts.get("fig-alt", opts.get("fig-cap", ""))), quote=True)
-                    cell_parts.append(_raw(f'<img src="data:image/png;base64,{data["image/png"].strip()}" alt="{alt}">'))
-                elif "text/html" in data:
-                    cell_parts.append(_raw(data["text/html"]))
-                elif "text/markdown" in data:
-                    cell_parts.append(data["text/markdown"])
-                elif "text/plain" in data and out.output_type == "display_data":
-                    cell_parts.append(f"```\n{data['text/plain']}\n```")
-        if kind:
-            counters[kind] += 1
-            numbers[label] = f"{'Figuur' if kind == 'fig' else 'Tabel'} {counters[kind]}"
-            caption = opts.get("fig-cap" if kind == "fig" else "tbl-cap", "")
-            cap = html.escape(_caption_block(kind, counters[kind], caption))
-            if kind == "fig":
-                parts.append(_raw(f'<figure id="{label}" class="quarto-figure">'))
-                parts.extend(cell_parts)
-                parts.append(_raw(f"<figcaption>{cap}</figcaption>\n</figure>"))
-            else:
-                parts.append(_raw(f'<div id="{label}" class="quarto-table">\n<p class="table-caption">{cap}</p>'))
-                parts.extend(cell_parts)
-                parts.append(_raw("</div>"))
+        if label.startswith("fig-"):
+            parts.extend(floats.figure(label, cell_parts, opts.get("fig-cap", "")))
+        elif label.startswith("tbl-"):
+            parts.extend(floats.table(label, cell_parts, opts.get("tbl-cap", "")))
         else:
             parts.extend(cell_parts)
     text = "\n\n".join(parts)
+    numbers = floats.numbers
     for title, sec in re.findall(r"^#+\s+(.+?)\s+\{#(sec-[A-Za-z0-9_-]+)\}", text, re.M):
         numbers.setdefault(sec, title)
 
@@ -191,6 +221,40 @@ def to_markdown(nb: nbformat.NotebookNode, options: list[dict], echo_default: bo
         return f"[{numbers[label]}](#{label})"
 
     return CROSSREF.sub(ref, text)
+
+
+def _outputs(cell: nbformat.NotebookNode, opts: dict, floats: Floats) -> list[str]:
+    """The outputs of one code cell as Markdown / raw HTML blocks, in order. Printed text of an
+    ``output: asis`` cell is joined first (the kernel may split one print over several
+    messages) and read as Markdown."""
+    parts: list[str] = []
+    asis = opts.get("output") == "asis"
+    stdout: list[str] = []
+
+    def flush() -> None:
+        if stdout:
+            text = "".join(stdout)
+            parts.append(floats.in_markdown(text) if asis else f"```\n{text}\n```")
+            stdout.clear()
+
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream" and out.name == "stdout":
+            stdout.append(out.text)
+            continue
+        flush()
+        if out.output_type in ("display_data", "execute_result"):
+            data = out.data
+            if "image/png" in data:
+                alt = html.escape(str(opts.get("fig-alt", opts.get("fig-cap", ""))), quote=True)
+                parts.append(_raw(f'<img src="data:image/png;base64,{data["image/png"].strip()}" alt="{alt}">'))
+            elif "text/html" in data:
+                parts.append(_raw(data["text/html"]))
+            elif "text/markdown" in data:
+                parts.append(floats.in_markdown(data["text/markdown"]))
+            elif "text/plain" in data and out.output_type == "display_data":
+                parts.append(f"```\n{data['text/plain']}\n```")
+    flush()
+    return parts
 
 
 def render_fallback(document: Path, params: dict[str, str]) -> bytes:
@@ -224,6 +288,10 @@ def render_fallback(document: Path, params: dict[str, str]) -> bytes:
     if html_opts.get("css"):
         args.append(f"--css={(document.parent / html_opts['css']).resolve()}")
     with tempfile.TemporaryDirectory() as tmp:
+        if "panel-tabset" in markdown:
+            after = Path(tmp) / "tabsets.html"
+            after.write_text(f"<script>\n{TABSET_SCRIPT.read_text(encoding='utf-8')}</script>\n", encoding="utf-8")
+            args.append(f"--include-after-body={after}")
         out = Path(tmp) / "report.html"
         pypandoc.convert_text(markdown, "html5", format="markdown", outputfile=str(out),
                               extra_args=args, cworkdir=str(document.parent))

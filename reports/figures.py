@@ -7,6 +7,8 @@ confidence intervals from ``estimates.parquet``; Dutch number formatting (decima
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,13 +86,20 @@ def fmt_value(row: pd.Series, with_ci: bool = True) -> str:
     """'31% (28–34%)' for a proportion, '5,6 (5,5–5,7)' for a mean; '–' when suppressed."""
     if row["suppressed"] or pd.isna(row["estimate"]):
         return SUPPRESSED
+    text = fmt_number(row["estimate"], row["kind"])
+    return f"{text} ({fmt_ci(row)})" if with_ci else text
+
+
+def fmt_number(x: float, kind: str) -> str:
+    return f"{x * 100:.0f}%" if kind == "proportion" else nl_number(x)
+
+
+def fmt_ci(row: pd.Series) -> str:
+    if row["suppressed"] or pd.isna(row["estimate"]):
+        return SUPPRESSED
     if row["kind"] == "proportion":
-        text = f"{row['estimate'] * 100:.0f}%"
-        ci = f"{row['ci_low'] * 100:.0f}–{row['ci_high'] * 100:.0f}%"
-    else:
-        text = nl_number(row["estimate"])
-        ci = f"{nl_number(row['ci_low'])}–{nl_number(row['ci_high'])}"
-    return f"{text} ({ci})" if with_ci else text
+        return f"{row['ci_low'] * 100:.0f}–{row['ci_high'] * 100:.0f}%"
+    return f"{nl_number(row['ci_low'])}–{nl_number(row['ci_high'])}"
 
 
 def _show_table(table: gt.GT) -> None:
@@ -151,55 +160,106 @@ def _sentence(data: ReportData, ind) -> str:
 
 # --------------------------------------------------------------------------- domain chapters
 def domain_text(data: ReportData, domain: str) -> None:
-    display(Markdown(" ".join(_sentence(data, ind) for ind in data.indicators(domain))))
+    """One generated sentence per indicator, then where the breakdowns are."""
+    items = "\n".join(f"- {_sentence(data, ind)}" for ind in data.indicators(domain))
+    display(Markdown(f"{items}\n\nDe figuren hieronder tonen de uitkomsten per kenmerk, één tabblad per kenmerk; "
+                     f"@tbl-{domain} zet ze allemaal op een rij, met de betrouwbaarheidsintervallen."))
 
 
-def domain_figure(data: ReportData, domain: str, group: str = "status") -> None:
-    """Dot plot of the domain's indicators by ``group`` with 95% CI error bars.
+def domain_tabs(data: ReportData, domain: str) -> None:
+    """Print (``#| output: asis``) a tabset with one figure per breakdown of the domain's
+    indicators: by every group of ``estimation.groups``. Each figure is Markdown with an
+    alt text generated from the numbers it shows."""
+    title = DOMAINS[domain]
+    lines = ["::: {.panel-tabset}", ""]
+    for group in data.wave.config.estimation.groups:
+        name = data.group_label(group).lower()
+        lines += [f"### {data.group_label(group)}", "",
+                  figure_markdown(data, domain, group, f"{title}: uitkomsten naar {name}, met 95%-betrouwbaarheidsinterval"),
+                  ""]
+    lines.append(":::")
+    print("\n".join(lines))
 
-    Proportions are shown in percent; mean indicators (marks 1–10) get their own panel.
-    """
+
+def figure_markdown(data: ReportData, domain: str, group: str, caption: str) -> str:
+    """``![caption](data:…){#fig-<domain>-<group> fig-alt="…"}``: the figure, numbered and
+    cross-referenceable on both render paths."""
+    cells = _figure_cells(data, domain, group)
+    png = base64.b64encode(domain_plot(cells)).decode("ascii")
+    alt = figure_alt(cells).replace("\\", "/").replace('"', "'")
+    return f'![{caption}](data:image/png;base64,{png}){{#fig-{domain}-{group} fig-alt="{alt}"}}'
+
+
+def _figure_cells(data: ReportData, domain: str, group: str) -> pd.DataFrame:
     inds = data.indicators(domain)
     e = data.estimates[data.estimates.indicator.isin([i.id for i in inds])
-                       & data.estimates.group.isin([OVERALL, group]) & ~data.estimates.suppressed].copy()
+                       & data.estimates.group.isin([OVERALL, group])].copy()
     e["label"] = e.indicator.map({i.id: i.label for i in inds})
     e["Groep"] = [data.category_label(g, c) for g, c in zip(e.group, e.category)]
+    return e
+
+
+def domain_plot(cells: pd.DataFrame) -> bytes:
+    """Dot plot of indicators (rows) by group category (colours) with 95% CI error bars, as PNG.
+
+    Proportions are shown in percent; mean indicators (marks 1–10) get their own panel.
+    Suppressed cells are not drawn.
+    """
+    e = cells[~cells.suppressed]
     kinds = [k for k in ("proportion", "mean") if (e.kind == k).any()]
-    heights = [max(1.0, 0.55 * e[e.kind == k].label.nunique() + 0.6) for k in kinds]
-    fig, axes = plt.subplots(len(kinds), 1, figsize=(7.5, sum(heights) + 0.8), squeeze=False,
-                             gridspec_kw={"height_ratios": heights})
     order = list(dict.fromkeys(e.Groep))
+    row = max(0.55, 0.16 * len(order) + 0.25)
+    heights = [max(1.0, row * e[e.kind == k].label.nunique() + 0.6) for k in kinds]
+    legend_rows = -(-len(order) // 4)
+    fig, axes = plt.subplots(len(kinds), 1, figsize=(7.5, sum(heights) + 0.35 + 0.3 * legend_rows),
+                             squeeze=False, gridspec_kw={"height_ratios": heights})
+    step = min(0.22, 0.8 / max(len(order), 1))
     for ax, kind in zip(axes[:, 0], kinds):
         part = e[e.kind == kind]
         scale = 100 if kind == "proportion" else 1
         labels = list(dict.fromkeys(part.label))
         for j, g in enumerate(order):
             sub = part[part.Groep == g].set_index("label").reindex(labels)
-            y = [i + (j - (len(order) - 1) / 2) * 0.22 for i in range(len(labels))]
+            y = [i + (j - (len(order) - 1) / 2) * step for i in range(len(labels))]
             ax.errorbar(sub.estimate * scale, y,
                         xerr=[(sub.estimate - sub.ci_low) * scale, (sub.ci_high - sub.estimate) * scale],
-                        fmt="o", color=PALETTE[j], label=g, capsize=3, markersize=6)
+                        fmt="o", color=PALETTE[j % len(PALETTE)], label=g, capsize=3, markersize=5)
         ax.set_yticks(range(len(labels)), [_wrap(lbl) for lbl in labels])
         ax.set_ylim(len(labels) - 0.5, -0.5)  # first indicator on top, room for every marker
         ax.set_xlabel("Percentage" if kind == "proportion" else "Gemiddeld rapportcijfer (1–10)")
-        if kind == "proportion":
-            ax.set_xlim(0, 100)
-        else:
-            ax.set_xlim(1, 10)
+        ax.set_xlim(*((0, 100) if kind == "proportion" else (1, 10)))
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(order), frameon=False)
-    fig.tight_layout(rect=(0, 0.09 if len(kinds) == 1 else 0.05, 1, 1))
-    plt.show()
-    display(Markdown(f"::: {{.visually-hidden}}\n{figure_description(e)}\n:::"))
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(order), 4), frameon=False)
+    fig.tight_layout(rect=(0, (0.3 * legend_rows + 0.15) / fig.get_figheight(), 1, 1))
+    return _png(fig)
 
 
-def figure_description(cells: pd.DataFrame) -> str:
-    """The figure in words, for screen readers: every plotted value (WCAG 1.1.1)."""
-    parts = []
+def _png(fig) -> bytes:
+    """The figure as a 64-colour PNG: a third of the size of matplotlib's, no visible loss for
+    flat charts, and no version stamp, so the same numbers give the same bytes every run."""
+    from PIL import Image
+
+    raw = io.BytesIO()
+    fig.savefig(raw, format="png")
+    plt.close(fig)
+    image = Image.open(raw).convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def figure_alt(cells: pd.DataFrame) -> str:
+    """The figure in words (WCAG 1.1.1): every plotted value, and which cells are not shown."""
+    parts, hidden = [], []
     for label, rows in cells.groupby("label", sort=False):
-        values = ", ".join(f"{g.lower()} {fmt_value(r, with_ci=False)}" for g, (_, r) in zip(rows.Groep, rows.iterrows()))
-        parts.append(f"{label}: {values}.")
-    return "Wat de figuur toont: " + " ".join(parts)
+        shown = rows[~rows.suppressed]
+        values = ", ".join(f"{g.lower()} {fmt_value(r, with_ci=False)}" for g, (_, r) in zip(shown.Groep, shown.iterrows()))
+        parts.append(f"{label}: {values}." if values else f"{label}: niets te publiceren.")
+        hidden += [g for g in rows[rows.suppressed].Groep if g not in hidden]
+    text = "Stippenfiguur met 95%-betrouwbaarheidsintervallen. " + " ".join(parts)
+    if hidden:
+        text += f" Niet getoond (te weinig antwoorden): {', '.join(hidden)}."
+    return text
 
 
 def _wrap(text: str, width: int = 34) -> str:
@@ -317,6 +377,59 @@ def reliability_table(data: ReportData) -> None:
             for r in data.reliability.values()]
     table = (gt.GT(pd.DataFrame(rows), id="betrouwbaarheid").cols_align("right", columns=["Items", "n", "Cronbachs alfa (95%-BI)"])
              .tab_source_note("Berekend op de itemscores (omgekeerde items omgedraaid), respondenten die alle items beantwoordden."))
+    _show_table(table)
+
+
+# --------------------------------------------------------------------------- appendices
+def appendix_tables(data: ReportData) -> None:
+    """Print (``#| output: asis``) a tabset with, per domain, the full table of every indicator
+    by every group: estimate, 95% CI, n, effective n, design effect and the unweighted value."""
+    lines = ["::: {.panel-tabset}", ""]
+    for domain, title in DOMAINS.items():
+        table = appendix_table(data, domain)
+        lines += [f"### {title}", "", f"::: {{#tbl-bijlage-{domain}}}", "", "```{=html}", table.as_raw_html(), "```", "",
+                  f"{title}: alle uitkomsten naar groep", ":::", ""]
+    lines.append(":::")
+    print("\n".join(lines))
+
+
+def appendix_table(data: ReportData, domain: str) -> gt.GT:
+    rows = []
+    groups = [OVERALL, *data.wave.config.estimation.groups]
+    for ind in data.indicators(domain):
+        e = data.estimates[data.estimates.indicator == ind.id]
+        for group in groups:
+            for i, (_, r) in enumerate(e[e.group == group].iterrows()):
+                hide = bool(r["suppressed"]) or pd.isna(r["estimate"])
+                rows.append({
+                    "Indicator": ind.label,
+                    "Kenmerk": ("Totaal" if group == OVERALL else data.group_label(group)) if i == 0 else "",
+                    "Categorie": data.category_label(group, r["category"]),
+                    "Uitkomst": fmt_value(r, with_ci=False),
+                    "95%-BI": fmt_ci(r),
+                    "n": SUPPRESSED if hide else f"{int(r['n'])}",
+                    "Effectieve n": SUPPRESSED if hide else nl_number(r["n_eff"], 0),
+                    "Design-effect": SUPPRESSED if hide else nl_number(r["deff"], 2),
+                    "Ongewogen": SUPPRESSED if hide else fmt_number(r["estimate_unweighted"], r["kind"]),
+                })
+    numeric = ["Uitkomst", "95%-BI", "n", "Effectieve n", "Design-effect", "Ongewogen"]
+    return (
+        gt.GT(pd.DataFrame(rows), groupname_col="Indicator", id=f"bijlage-{domain}")
+        .cols_align("right", columns=numeric)
+        .tab_source_note(f"{SUPPRESSED} = niet gepubliceerd (zie de geheimhoudingsregels in de Verantwoording). "
+                         "Effectieve n = n gedeeld door het design-effect van de weging.")
+    )
+
+
+def codebook_table(data: ReportData) -> None:
+    """The codebook of respondents.parquet (from ``data_clean/<wave>/codebook.csv``)."""
+    book = pd.read_csv(data.wave.clean_dir / "codebook.csv", dtype=str, keep_default_na=False)
+    table = (
+        gt.GT(book.rename(columns={"variable": "Variabele", "label_nl": "Omschrijving", "type": "Type",
+                                   "values": "Waarden", "filter": "Filter", "text_nl": "Vraag (Nederlands)"})
+              [["Variabele", "Omschrijving", "Type", "Waarden", "Filter", "Vraag (Nederlands)"]], id="codeboek")
+        .tab_source_note("Waarden: code = label. Filter: de vraag is alleen gesteld als deze voorwaarde geldt.")
+    )
     _show_table(table)
 
 

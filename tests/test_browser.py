@@ -61,3 +61,28 @@ def test_report_opens_offline_without_errors_and_passes_axe(browser, demo_run):
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=False)
     assert console_errors == [], console_errors
     assert serious == [], serious
+
+
+def test_tabsets_switch_by_mouse_and_keyboard(browser, demo_run):
+    _, results = demo_run
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
+    page.goto(results[-1].outputs[0].as_uri(), wait_until="load")
+    tabs = page.locator("#sec-werk [role=tab]")
+    panels = page.locator("#sec-werk [role=tabpanel]")
+    assert tabs.count() == panels.count() == 6
+    assert [panels.nth(i).is_visible() for i in range(6)] == [True] + [False] * 5
+    tabs.nth(2).click()
+    assert tabs.nth(2).get_attribute("aria-selected") == "true" and tabs.nth(0).get_attribute("aria-selected") == "false"
+    assert [panels.nth(i).is_visible() for i in range(6)] == [False, False, True, False, False, False]
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.textContent") == tabs.nth(3).text_content()
+    assert panels.nth(3).is_visible() and not panels.nth(2).is_visible()
+    image = panels.nth(3).locator("img")
+    assert image.evaluate("e => e.complete && e.naturalWidth > 0") and "%" in image.get_attribute("alt")
+    page.keyboard.press("End")
+    assert tabs.nth(5).get_attribute("aria-selected") == "true"
+    page.locator("#sec-werk").scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#sec-werk").screenshot(path=str(ARTIFACTS / "report-werk-tabs.png"))
+    page.close()

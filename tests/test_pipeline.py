@@ -13,6 +13,7 @@ from analysis import pipeline
 from analysis.config import load_wave
 from analysis.manifest import sha256_file
 from analysis.snapshots import latest_snapshot
+from tests.report_html import read_report
 
 
 def test_every_stage_ran_and_wrote_its_outputs(demo_run):
@@ -98,8 +99,11 @@ def test_report_has_six_domain_sections_and_embedded_images_and_no_remote_links(
     html = results[-1].outputs[0].read_text(encoding="utf-8")
     for domain in ("werk", "taal", "gezondheid", "financien", "sociale_verbinding", "thuis_voelen"):
         assert f'id="sec-{domain}"' in html, domain
-        assert f'id="fig-{domain}"' in html and f'id="tbl-{domain}"' in html
-    assert 'id="sec-samenvatting"' in html and 'id="sec-verantwoording"' in html
+        assert f'id="fig-{domain}-status"' in html and f'id="tbl-{domain}"' in html
+        assert f'id="tbl-bijlage-{domain}"' in html
+    for section in ("samenvatting", "verantwoording", "bijlage-uitkomsten", "codeboek", "colofon"):
+        assert f'id="sec-{section}"' in html, section
+    assert html.count('class="panel-tabset"') == 7
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) >= 6
     remote = set(re.findall(r'(?:src|href)="(https?://[^"]+)"', html)) | set(re.findall(r"url\((https?://[^)]+)\)", html))
     assert not remote
@@ -123,6 +127,61 @@ def test_no_suppressed_value_appears_in_the_report(demo_run):
         shown = fmt_value(row.assign(suppressed=False) if hasattr(row, "assign") else {**row, "suppressed": False})
         assert shown not in html, (row.indicator, row.group, row.category, shown)
     assert html.count(">–<") >= len(hidden)
+
+
+def _report_module():
+    import sys
+
+    from tests.conftest import REPO
+
+    sys.path.insert(0, str(REPO / "reports"))
+    import figures
+
+    return figures
+
+
+def test_appendix_lists_every_estimate_and_shows_suppressed_cells_as_a_dash(demo_run):
+    figures = _report_module()
+    wave, results = demo_run
+    report = read_report(results[-1].outputs[0].read_text(encoding="utf-8"))
+    est = pd.read_parquet(wave.clean_dir / "estimates.parquet")
+    groups = ["totaal", *wave.config.estimation.groups]
+    for domain in est.domain.unique():
+        rows = report.tables[f"bijlage-{domain}"]
+        assert rows[0] == ["Kenmerk", "Categorie", "Uitkomst", "95%-BI", "n", "Effectieve n", "Design-effect", "Ongewogen"]
+        body = rows[1:]
+        expected = [r for ind in dict.fromkeys(est[est.domain == domain].indicator) for g in groups
+                    for _, r in est[(est.indicator == ind) & (est.group == g)].iterrows()]
+        assert len(body) == len(expected), domain
+        for shown, row in zip(body, expected):
+            if row.suppressed:
+                assert shown[2:] == ["–"] * 6, (row.indicator, row.group, row.category, shown)
+            else:
+                assert shown[2] == figures.fmt_value(row, with_ci=False) and shown[4] == str(row.n), shown
+
+
+def test_figure_alt_texts_give_every_published_value_and_no_suppressed_one(demo_run):
+    figures = _report_module()
+    wave, results = demo_run
+    report = read_report(results[-1].outputs[0].read_text(encoding="utf-8"))
+    data = figures.load(str(wave.root), wave.id)
+    est = data.estimates
+    for domain in est.domain.unique():
+        for group in wave.config.estimation.groups:
+            alt = report.alts[f"fig-{domain}-{group}"]
+            assert alt.startswith("Stippenfiguur"), alt
+            cells = est[(est.domain == domain) & est.group.isin(["totaal", group])]
+            for _, row in cells.iterrows():
+                value = figures.fmt_value(pd.Series({**row, "suppressed": False}), with_ci=False)
+                said = f"{data.category_label(row.group, row.category).lower()} {value}"
+                assert (said in alt) != bool(row.suppressed), (domain, group, said, alt)
+
+
+def test_rendering_the_same_inputs_twice_gives_the_same_bytes(demo_run):
+    from analysis.render import render_report
+
+    wave, results = demo_run
+    assert render_report(wave) == results[-1].outputs[0].read_bytes()
 
 
 def test_second_run_skips_every_stage_and_a_config_change_reruns(project):

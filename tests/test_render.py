@@ -100,3 +100,40 @@ def test_quarto_renders_the_same_document(demo_run):
     wave, _ = demo_run
     html = _render_with_quarto(wave, {"wave": wave.id, "root": str(wave.root)}).decode("utf-8")
     assert 'id="sec-werk"' in html
+
+
+TABSET_DOC = '''---
+title: "Tabbladen"
+lang: nl
+---
+
+Zie @fig-punt en @tbl-md.
+
+```{python}
+#| output: asis
+import base64
+png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+print("::: {.panel-tabset}\\n\\n### Eerste\\n")
+print(f'![Een punt](data:image/png;base64,{png}){{#fig-punt fig-alt="Eén punt op 42%, gemaakt uit de data"}}')
+print("\\n### Tweede\\n\\n::: {#tbl-md}\\n\\n| a | b |\\n|---|---|\\n| 1 | 2 |\\n\\nEen tabel in Markdown\\n:::\\n\\n:::")
+```
+'''
+
+
+def test_markdown_figures_tables_and_tabsets_from_an_asis_cell(tmp_path):
+    doc = tmp_path / "tabs.qmd"
+    doc.write_text(TABSET_DOC, encoding="utf-8")
+    html = render_fallback(doc, {}).decode("utf-8")
+    assert 'alt="Eén punt op 42%, gemaakt uit de data"' in html  # the generated alt, not the caption
+    assert "Figuur 1: Een punt" in html and "Tabel 1: Een tabel in Markdown" in html
+    assert 'href="#fig-punt">Figuur 1</a>' in html and 'href="#tbl-md">Tabel 1</a>' in html
+    assert '<div class="panel-tabset">' in html and html.count('class="level3"') == 2
+    assert "setAttribute(\"role\", \"tablist\")" in html  # the tab script is inlined, not linked
+    assert "<script src=" not in html
+
+
+def test_a_label_used_twice_is_an_error(tmp_path):
+    doc = tmp_path / "dubbel.qmd"
+    doc.write_text("![a](x.png){#fig-a}\n\n![b](y.png){#fig-a}\n", encoding="utf-8")
+    with pytest.raises(PipelineError, match="fig-a is used twice"):
+        render_fallback(doc, {})
