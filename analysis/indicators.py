@@ -82,7 +82,8 @@ def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: 
     change = estimate_now - estimate_baseline, SE = sqrt(se_now^2 + se_baseline^2) (independent
     samples), normal interval. A change is only ``comparable`` when the indicator's definition
     and every item behind it (by id: code, type, base-language wording, answer codes, filter)
-    are unchanged, and both waves were weighted to the same margins; otherwise the row says why.
+    are unchanged, and both waves were weighted to the same margins; otherwise the row says why,
+    in Dutch, as the report prints it.
     """
     from scipy import stats
 
@@ -95,16 +96,16 @@ def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: 
     for ind in q_now.indicators:
         reasons = []
         if ind.id not in {i.id for i in q_base.indicators}:
-            reasons.append("indicator is new")
+            reasons.append("nieuwe indicator")
         else:
             if ind.id in diff.indicators_changed:
-                reasons.append("definition changed (" + ", ".join(diff.indicators_changed[ind.id]) + ")")
+                reasons.append("definitie gewijzigd (" + ", ".join(diff.indicators_changed[ind.id]) + ")")
             items = _items_behind(q_now, ind.of) | (_items_behind(q_now, ind.universe.of) if ind.universe else set())
             changed = sorted(i for i in items if i in diff.changed or i in diff.added)
             if changed:
-                reasons.append("items changed: " + ", ".join(changed))
+                reasons.append("vraag gewijzigd: " + ", ".join(changed))
         if not same_margins:
-            reasons.append("weighted to other margins (" + ", ".join(margins_base) + " then, " + ", ".join(margins_now) + " now)")
+            reasons.append("gewogen naar andere kenmerken (toen " + ", ".join(margins_base) + "; nu " + ", ".join(margins_now) + ")")
         notes[ind.id] = "; ".join(reasons)
     key = ["indicator", "group", "category"]
     base = baseline[key + ["estimate", "se", "suppressed"]].rename(
@@ -117,7 +118,7 @@ def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: 
     out["change_ci_low"] = out["change"] - z * out["change_se"]
     out["change_ci_high"] = out["change"] + z * out["change_se"]
     out["comparability_note"] = out["indicator"].map(notes).fillna("")
-    out.loc[out["baseline_estimate"].isna() & (out["comparability_note"] == ""), "comparability_note"] = "too few respondents in one of the waves"
+    out.loc[out["baseline_estimate"].isna() & (out["comparability_note"] == ""), "comparability_note"] = "te weinig respondenten in een van beide metingen"
     out["comparable"] = out["comparability_note"] == ""
     out.loc[~out["comparable"], ["change", "change_se", "change_ci_low", "change_ci_high"]] = np.nan
     return out.drop(columns=["baseline_se", "baseline_suppressed"])

@@ -35,6 +35,12 @@ class ReportData:
     cleaning: dict
     reliability: dict
     tests: pd.DataFrame
+    baseline: Wave | None = None
+
+    @property
+    def compared(self) -> bool:
+        """Is there a baseline wave whose estimates were compared with these?"""
+        return self.baseline is not None and "change" in self.estimates.columns
 
     def group_label(self, group: str) -> str:
         if group == "language":
@@ -52,6 +58,9 @@ class ReportData:
         """Lower-case plural for running text ('asielstatushouders'), from population.yaml."""
         variable = self.wave.population.variables[group]
         return variable.plural.get(category, variable.categories[category].lower())
+
+    def questionnaire_label(self, indicator: str) -> str:
+        return next(i.label for i in self.wave.questionnaire.indicators if i.id == indicator)
 
     def indicators(self, domain: str) -> list:
         return [i for i in self.wave.questionnaire.indicators if i.domain == domain]
@@ -74,6 +83,7 @@ def load(root: str, wave: str) -> ReportData:
         cleaning=json.loads((w.clean_dir / "cleaning_log.json").read_text(encoding="utf-8")),
         reliability=json.loads((w.clean_dir / "reliability.json").read_text(encoding="utf-8")),
         tests=pd.read_parquet(w.clean_dir / "group_tests.parquet"),
+        baseline=load_wave(Path(root), w.config.baseline_wave) if w.config.baseline_wave else None,
     )
 
 
@@ -102,6 +112,29 @@ def fmt_ci(row: pd.Series) -> str:
     return f"{nl_number(row['ci_low'])}–{nl_number(row['ci_high'])}"
 
 
+def scientific(x: float) -> str:
+    """'5,8 × 10^−11^' (Markdown superscript) for small numbers such as a margin deviation."""
+    if x == 0:
+        return "0"
+    mantissa, exponent = f"{x:.1e}".split("e")
+    return f"{mantissa.replace('.', ',')} × 10^{int(exponent)}^".replace("^-", "^\u2212")
+
+
+def signed(x: float, decimals: int) -> str:
+    text = nl_number(abs(x), decimals)
+    return text if round(abs(x), decimals) == 0 else ("+" if x > 0 else "\u2212") + text
+
+
+def fmt_change(row: pd.Series) -> str:
+    """'+4,2 procentpunt (−0,9 tot +9,3)' / '+0,3 (−0,1 tot +0,6)'; 'niet vergelijkbaar' or '–'.
+    One decimal, so that an interval that excludes zero never reads 'tot 0'."""
+    if not row.get("comparable", False):
+        return "niet vergelijkbaar" if row.get("comparability_note") and not row["suppressed"] else SUPPRESSED
+    scale, decimals, unit = (100, 1, " procentpunt") if row["kind"] == "proportion" else (1, 2, "")
+    return (f"{signed(row['change'] * scale, decimals)}{unit} "
+            f"({signed(row['change_ci_low'] * scale, decimals)} tot {signed(row['change_ci_high'] * scale, decimals)})")
+
+
 def _show_table(table: gt.GT) -> None:
     display(HTML(table.as_raw_html()))
 
@@ -115,11 +148,18 @@ def key_figures(data: ReportData) -> None:
             row = data.cell(ind.id)
             rows.append({"Domein": title, "Indicator": ind.label, "Uitkomst (95%-BI)": fmt_value(row),
                          "n": SUPPRESSED if row["suppressed"] else f"{int(row['n'])}"})
+            if data.compared:
+                rows[-1][f"Verandering sinds {data.baseline.config.year} (95%-BI)"] = fmt_change(row)
+    frame = pd.DataFrame(rows)
+    note = ("Gewogen uitkomsten; tussen haakjes het 95%-betrouwbaarheidsinterval. "
+            "n = aantal respondenten met een geldig antwoord.")
+    if data.compared:
+        note += (f" Verandering: ten opzichte van de meting {data.baseline.config.year}; 'niet vergelijkbaar' "
+                 "als de vraag, de definitie of de weging veranderde (zie de Verantwoording).")
     table = (
-        gt.GT(pd.DataFrame(rows), groupname_col="Domein", id="kerncijfers")
-        .cols_align("right", columns=["Uitkomst (95%-BI)", "n"])
-        .tab_source_note("Gewogen uitkomsten; tussen haakjes het 95%-betrouwbaarheidsinterval. "
-                         "n = aantal respondenten met een geldig antwoord.")
+        gt.GT(frame, groupname_col="Domein", id="kerncijfers")
+        .cols_align("right", columns=[c for c in frame.columns if c not in ("Domein", "Indicator")])
+        .tab_source_note(note)
     )
     _show_table(table)
 
@@ -155,7 +195,18 @@ def _sentence(data: ReportData, ind) -> str:
             verdict = "de 95%-intervallen overlappen" if overlap else "de 95%-intervallen overlappen niet"
         text += (f" {data.plural('status', a['category']).capitalize()}: {fmt_value(a, False)}; "
                  f"{data.plural('status', b['category'])}: {fmt_value(b, False)}; {verdict}.")
+    if data.compared:
+        text += " " + _change_sentence(data, overall)
     return text
+
+
+def _change_sentence(data: ReportData, row: pd.Series) -> str:
+    year = data.baseline.config.year
+    if not row.get("comparable", False):
+        return f"Niet te vergelijken met {year}: {row['comparability_note']}." if row["comparability_note"] else ""
+    moved = row["change_ci_low"] > 0 or row["change_ci_high"] < 0
+    verdict = "een verandering die niet aan toeval is toe te schrijven" if moved else "geen aantoonbare verandering"
+    return f"Sinds {year}: {fmt_change(row)}, {verdict}."
 
 
 # --------------------------------------------------------------------------- domain chapters
@@ -313,9 +364,10 @@ def _methods_markdown(data: ReportData) -> str:
         f"{data.wave.population.reference_date:%d-%m-%Y}) zijn met een persoonlijke link uitgenodigd; "
         f"het veldwerk liep van {cfg.fieldwork.start:%d-%m-%Y} tot en met {cfg.fieldwork.end:%d-%m-%Y}. "
         f"Na controle bleven **{c['respondents']} geldige respondenten** over, een respons van {pct}%. "
-        f"De respons is gewogen door *raking* naar de registertotalen van "
-        f"{', '.join(data.group_label(m).lower() for m in w['margins'])} "
-        f"({w['iterations']} iteraties; grootste afwijking van een marge {w['max_margin_deviation']:.1e}). "
+        f"De respons is gewogen door {_weighting_method(w)} naar de registertotalen van "
+        f"{', '.join(_margin_label(data, m) for m in w['margins'])} "
+        f"({w['iterations']} iteraties; grootste relatieve afwijking van een marge {scientific(w['max_margin_deviation'])}). "
+        + _propensity_and_trimming(w) +
         f"Het design-effect van de weging (Kish) is {nl_number(d['deff_kish'], 2)}, de effectieve "
         f"steekproefomvang {nl_number(d['n_effective'], 0)}; de gewichten lopen van "
         f"{nl_number(d['weights']['min'], 2)} tot {nl_number(d['weights']['max'], 2)}. "
@@ -327,6 +379,36 @@ def _methods_markdown(data: ReportData) -> str:
     )
 
 
+METHODS = {"raking": "*raking* (iteratief aanpassen aan elke marge)",
+           "linear": "lineaire kalibratie (GREG)",
+           "logit": "logit-kalibratie"}
+
+
+def _weighting_method(w: dict) -> str:
+    text = METHODS[w["method"]]
+    if w.get("bounds"):
+        low, high = w["bounds"]
+        text += f" met gewichten begrensd tussen {nl_number(low, 2)} en {nl_number(high, 2)} keer het startgewicht"
+    return text
+
+
+def _margin_label(data: ReportData, margin: str) -> str:
+    """'leeftijd' or, for an interaction margin 'status*gender', 'migratiestatus × geslacht'."""
+    return " × ".join(data.group_label(v).lower() for v in margin.split("*"))
+
+
+def _propensity_and_trimming(w: dict) -> str:
+    text = ""
+    if w.get("propensity"):
+        text += ("Het startgewicht is de inverse van de responskans uit een responsmodel op de registerkenmerken"
+                 + (f", in {w['propensity']['classes']} klassen" if w["propensity"].get("classes") else "") + ". ")
+    if w.get("trimming"):
+        t = w["trimming"]
+        text += (f"Gewichten boven {nl_number(t['cap'], 2)} zijn afgetopt ({t['trimmed']} respondenten)"
+                 + (" en daarna opnieuw aan de marges aangepast" if t.get("recalibrated") else "") + ". ")
+    return text
+
+
 def _representativeness_sentence(data: ReportData) -> str:
     rep = data.weighting.get("representativeness")
     if not rep:
@@ -336,6 +418,25 @@ def _representativeness_sentence(data: ReportData) -> str:
     return (f"De R-indicator van de respons is {nl_number(rep['r_indicator'], 2)} (1 = volledig representatief); "
             f"de respons verschilt het meest naar {data.group_label(strongest['variable']).lower()} "
             f"(partiële R-indicator {nl_number(strongest['value'], 3)}). ")
+
+
+def languages_table(data: ReportData) -> None:
+    """The languages the questionnaire was offered in and how many respondents used each."""
+    used = data.cleaning["respondents_by_language"]
+    total = sum(used.values())
+    status = {"professional": "gecontroleerde vertaling", "draft": "concept, niet gecontroleerd",
+              "missing": "niet in de specificatie"}
+    offered = data.wave.config.languages
+    rows = []
+    for code in [*offered, *sorted(set(used) - set(offered))]:
+        lang = data.wave.questionnaire.languages[code]
+        n = used.get(code, 0)
+        rows.append({"Taal": lang.name, "Eigen naam": lang.native, "Aangeboden": "ja" if code in offered else "nee",
+                     "Vragenlijst in questionnaire.yaml": status[lang.status], "Respondenten": n,
+                     "Aandeel": f"{nl_number(100 * n / total)}%" if total else SUPPRESSED})
+    table = (gt.GT(pd.DataFrame(rows), id="talen").cols_align("right", columns=["Respondenten", "Aandeel"])
+             .tab_source_note("Respondenten: geldige respondenten naar de taal waarin zij de vragenlijst invulden."))
+    _show_table(table)
 
 
 def cleaning_table(data: ReportData) -> None:
@@ -378,6 +479,31 @@ def reliability_table(data: ReportData) -> None:
     table = (gt.GT(pd.DataFrame(rows), id="betrouwbaarheid").cols_align("right", columns=["Items", "n", "Cronbachs alfa (95%-BI)"])
              .tab_source_note("Berekend op de itemscores (omgekeerde items omgedraaid), respondenten die alle items beantwoordden."))
     _show_table(table)
+
+
+def comparability(data: ReportData) -> None:
+    """Print (``#| output: asis``) whether and how this wave is compared with its baseline."""
+    if data.baseline is None:
+        print(f"Deze meting wordt met geen eerdere meting vergeleken: in `surveys/{data.wave.id}/wave.yaml` is "
+              "geen `baseline_wave` opgegeven. Een verandering wordt alleen berekend als de vraag, de definitie van "
+              "de indicator en de weging in beide metingen gelijk zijn.")
+        return
+    year = data.baseline.config.year
+    overall = data.estimates[data.estimates.group == OVERALL]
+    comparable = int(overall.comparable.sum())
+    print(f"De uitkomsten worden vergeleken met de meting {year} (`{data.baseline.id}`). Een verandering "
+          f"wordt alleen berekend als de vraag (tekst in het Nederlands, antwoordcodes, filter), de definitie van de "
+          f"indicator en de weging in beide metingen gelijk zijn; dat geldt voor {comparable} van de "
+          f"{len(overall)} indicatoren. Het interval van een verandering gaat uit van twee onafhankelijke "
+          f"steekproeven.\n")
+    rows = [{"Indicator": data.questionnaire_label(r["indicator"]),
+             f"Uitkomst {year}": fmt_number(r["baseline_estimate"], r["kind"]) if pd.notna(r["baseline_estimate"]) else SUPPRESSED,
+             f"Uitkomst {data.wave.config.year}": fmt_value(r, False),
+             "Verandering (95%-BI)": fmt_change(r), "Reden": r["comparability_note"] or "vergelijkbaar"}
+            for _, r in overall.iterrows()]
+    table = gt.GT(pd.DataFrame(rows), id="vergelijkbaarheid")
+    print(f"::: {{#tbl-vergelijkbaarheid}}\n\n```{{=html}}\n{table.as_raw_html()}\n```\n\n"
+          f"Vergelijkbaarheid met de meting {year}, alle inburgeraars\n:::")
 
 
 # --------------------------------------------------------------------------- appendices

@@ -244,7 +244,7 @@ def test_change_since_the_baseline_wave_only_where_comparable(demo_run, project)
     shutil.copytree(project / "surveys" / "demo", new)
     wave_yaml = (new / "wave.yaml").read_text()
     (new / "wave.yaml").write_text(wave_yaml.replace("id: demo", "id: demo2").replace("baseline_wave: null", "baseline_wave: demo")
-                                   .replace("seed: 20251031", "seed: 20261031"))
+                                   .replace("seed: 20251031", "seed: 20261031").replace("year: 2025", "year: 2026"))
     q = (new / "questionnaire.yaml").read_text(encoding="utf-8")
     (new / "questionnaire.yaml").write_text(q.replace("Hoe is over het algemeen uw gezondheid?", "Hoe gezond voelt u zich?"), encoding="utf-8")
     wave = load_wave(project, "demo2")
@@ -252,7 +252,7 @@ def test_change_since_the_baseline_wave_only_where_comparable(demo_run, project)
         pipeline.STAGES[stage](wave, False)
     est = pd.read_parquet(wave.clean_dir / "estimates.parquet")
     overall = est[est.group == "totaal"].set_index("indicator")
-    assert not overall.loc["gez_goed", "comparable"] and "items changed: gezondheid" in overall.loc["gez_goed", "comparability_note"]
+    assert not overall.loc["gez_goed", "comparable"] and "vraag gewijzigd: gezondheid" in overall.loc["gez_goed", "comparability_note"]
     assert np.isnan(overall.loc["gez_goed", "change"])
     work = overall.loc["werk_betaald"]
     assert work.comparable and work.change == pytest.approx(work.estimate - work.baseline_estimate)
@@ -260,3 +260,12 @@ def test_change_since_the_baseline_wave_only_where_comparable(demo_run, project)
     # the same population and questionnaire: most changes are within their intervals
     ok = overall[overall.comparable]
     assert ((ok.change_ci_low <= 0) & (0 <= ok.change_ci_high)).mean() >= 0.8
+    # the report prints the changes and why one is not comparable
+    figures = _report_module()
+    report = read_report(pipeline.render(wave, False).outputs[0].read_text(encoding="utf-8"))
+    key = report.tables["kerncijfers"]
+    assert key[0][-1] == "Verandering sinds 2025 (95%-BI)"
+    labels = {i.id: i.label for i in wave.questionnaire.indicators}
+    row = {r[0]: r for r in report.tables["vergelijkbaarheid"]}
+    assert row[labels["gez_goed"]][3:] == ["niet vergelijkbaar", "vraag gewijzigd: gezondheid"]
+    assert row[labels["werk_betaald"]][3] == figures.fmt_change(work) and "procentpunt" in row[labels["werk_betaald"]][3]
