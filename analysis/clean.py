@@ -10,6 +10,8 @@ timestamps stay behind in ``data_raw/``.
 
 from __future__ import annotations
 
+import re
+
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -245,6 +247,23 @@ RULES_NL = {
 }
 
 
+# Columns a LimeSurvey response export may carry besides the answers: response metadata, the
+# participant table's fields, and timings (when "save timings" is on).
+EXPORT_EXTRAS = re.compile(
+    r"^(id|submitdate|lastpage|startlanguage|seed|token|startdate|datestamp|ipaddr|refurl|interviewtime"
+    r"|firstname|lastname|email|emailstatus|language|usesleft|validfrom|validuntil|tid|participant_id"
+    r"|sent|remindersent|remindercount|completed|blacklisted|mpid|attribute_\d+|grouptime\d+|.+time)$",
+    re.IGNORECASE,
+)
+
+
+def unknown_columns(columns, q: Questionnaire) -> list[str]:
+    """Export columns that are neither an item of the questionnaire nor LimeSurvey metadata:
+    questions added to the survey but not to questionnaire.yaml, whose answers would be lost."""
+    known = {col for col, _ in q.variables().values()} | set(q.other_text_columns().values())
+    return [c for c in columns if c not in known and not EXPORT_EXTRAS.match(str(c))]
+
+
 def _answer_columns(q: Questionnaire) -> list[str]:
     """Export columns holding answers (not hidden items, not free text)."""
     return [col for var, (col, item) in q.variables().items() if item.type != "text" and not item.hidden]
@@ -265,6 +284,7 @@ def clean_responses(
     categories: dict[str, list[str]],
     languages: list[str],
     secret: str,
+    frame_source: str = "frame.csv",
 ) -> CleaningResult:
     """Valid respondents as a typed, scored, pseudonymised table, with what every rule did.
 
@@ -292,6 +312,19 @@ def clean_responses(
     ``consistency`` rules (flag columns ``flag_<name>``).
     """
     key = rules.frame_key
+    needed = [key, rules.age_variable, *rules.frame_variables]
+    absent = [c for c in needed if c not in frame.columns]
+    if absent:
+        raise PipelineError(
+            f"{frame_source}: lacks column(s) {', '.join(map(repr, absent))} named in cleaning.yaml "
+            "(frame_key, age_variable, frame_variables); add them to the frame or correct cleaning.yaml."
+        )
+    twice = frame[key][frame[key].duplicated()]
+    if len(twice):
+        raise PipelineError(
+            f"{frame_source}: {len(twice)} personal link(s) in column {key!r} occur more than once; each person "
+            "must appear once in the population frame."
+        )
     if key not in raw.columns:
         raise PipelineError(
             f"the export has no {key!r} column to link responses to the frame; "
@@ -370,12 +403,19 @@ def clean_responses(
                        index=valid.index)
     out["survey_id"] = valid["survey_id"].astype("int64")
     for var in rules.frame_variables:
-        out[var] = pd.Categorical(valid[var], categories=categories[var])
-        if out[var].isna().any():
+        outside = ~valid[var].isin(categories[var])
+        if outside.any():
+            blank = int((valid.loc[outside, var].fillna("") == "").sum())
+            if blank:
+                raise PipelineError(
+                    f"{frame_source}: column {var!r} is empty for {blank} of {len(valid)} respondents; fill it in "
+                    f"from the registry, or remove {var!r} from cleaning.yaml 'frame_variables' and the weighting margins."
+                )
             raise PipelineError(
-                f"frame variable {var!r} has values outside population.yaml categories "
-                f"({sorted(set(valid[var].dropna()) - set(categories[var]))}); fix the frame or the categories."
+                f"{frame_source}: column {var!r} has values {sorted(set(valid.loc[outside, var]))} that "
+                f"population.yaml does not list under variables.{var}.categories; fix the frame or the categories."
             )
+        out[var] = pd.Categorical(valid[var], categories=categories[var])
     out["language"] = pd.Categorical(valid["language"], categories=languages)
     out["duration_seconds"] = valid["duration_seconds"]
     for outcome in outcomes:

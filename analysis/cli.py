@@ -27,7 +27,7 @@ from analysis.questionnaire import check_file, compare
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Rapportage Inburgering: fetch, clean, weight, estimate and render a wave.")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line, never broken mid-path
 
 WaveOpt = Annotated[Optional[str], typer.Option("--wave", "-w", help="wave id: a folder under surveys/")]
 DemoOpt = Annotated[bool, typer.Option("--demo", help="use the embedded demo wave (surveys/demo)")]

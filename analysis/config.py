@@ -38,6 +38,10 @@ class Fieldwork(_Strict):
 class LimeSurveySource(_Strict):
     url: str | None = Field(None, description="RemoteControl 2 JSON-RPC endpoint")
     survey_ids: list[int] = Field(min_length=1)
+    timeout_seconds: float = Field(60.0, gt=0, description="HTTP time-out of one call")
+    retries: int = Field(3, ge=0, le=10, description="attempts after the first on a time-out, dropped connection or HTTP 5xx")
+    backoff_seconds: float = Field(2.0, ge=0, description="wait before the first retry; doubles on each next one")
+    page_size: int = Field(500, ge=1, description="responses asked for per export call")
 
 
 class DemoSettings(_Strict):
@@ -139,20 +143,22 @@ class PopulationConfig(_Strict):
             parts = name.split("*")
             for part in parts:
                 if part not in self.variables:
-                    raise ValueError(f"margins.{name}: no variable {part!r} under 'variables'")
+                    raise ValueError(f"key 'margins.{name}': no variable {part!r} under 'variables'; declare it there")
             allowed = [""]
             for part in parts:
                 allowed = [f"{a}*{c}" if a else c for a in allowed for c in self.variables[part].categories]
             unknown = set(counts) - set(allowed)
             if unknown:
-                raise ValueError(f"margins.{name}: categories {sorted(unknown)} not declared")
+                raise ValueError(f"key 'margins.{name}': categories {sorted(unknown)} are not declared under "
+                                 f"'variables'; declare them or correct the spelling")
             if sum(counts.values()) != self.total:
                 raise ValueError(
-                    f"margins.{name}: counts sum to {sum(counts.values())}, not total {self.total}"
+                    f"key 'margins.{name}': counts sum to {sum(counts.values())}, not total {self.total}; "
+                    "every margin must add up to the population total"
                 )
         for name in self.weighting.margins:
             if name not in self.margins:
-                raise ValueError(f"weighting.margins: {name!r} has no entry under 'margins'")
+                raise ValueError(f"key 'weighting.margins': {name!r} has no counts under 'margins'; add them or remove it")
         return self
 
 
@@ -263,7 +269,7 @@ def load_wave(root: Path, wave_id: str) -> Wave:
     config = load_yaml_model(folder / "wave.yaml", WaveConfig)
     if config.id != wave_id:
         raise PipelineError(
-            f"{folder / 'wave.yaml'}: key 'id' is {config.id!r} but the folder is {wave_id!r}; make them equal."
+            f"surveys/{wave_id}/wave.yaml: key 'id' is {config.id!r} but the folder is {wave_id!r}; make them equal."
         )
     questionnaire = Questionnaire.load(folder / "questionnaire.yaml")
     wave = Wave(
@@ -290,26 +296,33 @@ def _cross_check(wave: Wave) -> None:
     for key, name, known in names:
         if name not in known:
             raise PipelineError(
-                f"{wave.config_dir / 'cleaning.yaml'}: key '{key}' names {name!r}, which is not an item of questionnaire.yaml."
+                f"surveys/{wave.id}/cleaning.yaml: key '{key}' names {name!r}, which is not an item of questionnaire.yaml."
             )
     known_groups = set(wave.cleaning.frame_variables) | {"language"}
     expected = ", ".join(sorted(known_groups))
     for g in wave.config.estimation.groups:
         if g not in known_groups:
             raise PipelineError(
-                f"{wave.config_dir / 'wave.yaml'}: key 'estimation.groups' names {g!r}; expected one of {expected}."
+                f"surveys/{wave.id}/wave.yaml: key 'estimation.groups' names {g!r}; expected one of {expected}."
             )
     for n, ind in enumerate(q.indicators):
         for g in ind.groups or []:
             if g not in known_groups:
                 raise PipelineError(
-                    f"{wave.config_dir / 'questionnaire.yaml'}: key 'indicators.{n}({ind.id}).groups' names {g!r}; "
+                    f"surveys/{wave.id}/questionnaire.yaml: key 'indicators.{n}({ind.id}).groups' names {g!r}; "
                     f"expected one of {expected}."
                 )
     unknown = sorted(set(wave.config.languages) - set(q.languages))
     if unknown:
         raise PipelineError(
-            f"{wave.config_dir / 'wave.yaml'}: key 'languages' lists {unknown}, which questionnaire.yaml does not declare."
+            f"surveys/{wave.id}/wave.yaml: key 'languages' lists {unknown}, which questionnaire.yaml does not declare."
+        )
+    baseline = wave.config.baseline_wave
+    if baseline is not None and (baseline == wave.id or not (wave.root / "surveys" / baseline / "wave.yaml").is_file()):
+        known = sorted(p.name for p in (wave.root / "surveys").glob("*") if p.is_dir() and p.name != wave.id)
+        raise PipelineError(
+            f"surveys/{wave.id}/wave.yaml: key 'baseline_wave' names {baseline!r}, which is not an earlier wave under "
+            f"surveys/ (known: {', '.join(known) or 'none'}); correct it or set it to null."
         )
     needed = {part for name in wave.population.weighting.margins for part in name.split("*")}
     if wave.population.weighting.propensity:
@@ -317,6 +330,6 @@ def _cross_check(wave: Wave) -> None:
     for name in sorted(needed):
         if name not in wave.cleaning.frame_variables:
             raise PipelineError(
-                f"{wave.config_dir / 'population.yaml'}: weighting margin {name!r} is not among "
+                f"surveys/{wave.id}/population.yaml: weighting margin {name!r} is not among "
                 "cleaning.yaml 'frame_variables', so respondents do not carry it."
             )

@@ -31,7 +31,7 @@ from citric.exceptions import LimeSurveyApiError, LimeSurveyError, LimeSurveySta
 from analysis import manifest
 from analysis.config import Wave
 from analysis.errors import PipelineError
-from analysis.limesurvey import decode_csv_export, decode_json_export, encode_json_export
+from analysis.limesurvey import decode_csv_export, decode_json_export, encode_json_export, responses_table
 from analysis.lss import Question, Structure, drift, parse_lss, structure_from_spec, summarise
 from analysis.snapshots import response_files, snapshots
 
@@ -292,9 +292,14 @@ def write_snapshot(wave: Wave, fill: Callable[[Path], dict], now: Callable[[], d
     folder is renamed into place only after the manifest (summary + sha256 of every file) is
     written, and removed on any error. Earlier snapshots are never touched."""
     name = now().strftime("%Y%m%dT%H%M%SZ")
+    for _ in range(2):  # snapshots are named by the second: two in one second wait for the next
+        if not (wave.raw_dir / name).exists():
+            break
+        time.sleep(1.0)
+        name = now().strftime("%Y%m%dT%H%M%SZ")
     final = wave.raw_dir / name
     if final.exists():
-        raise PipelineError(f"snapshot {final} already exists; wait a second and try again.")
+        raise PipelineError(f"snapshot data_raw/{wave.id}/{name} already exists; wait a second and try again.")
     tmp = wave.raw_dir / f".incomplete-{name}"
     wave.raw_dir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(tmp, ignore_errors=True)
@@ -337,6 +342,7 @@ def import_files(wave: Wave, paths: list[Path]) -> Path:
             + ". Update the specification (or the survey) so they agree; nothing was written."
         )
     rows = decode_csv_export(csv_bytes, str(csv_files[0]))
+    responses_table(rows, str(csv_files[0]))  # the same checks as on a fetched export (ids, columns)
 
     def fill(tmp: Path) -> dict:
         (tmp / f"export_{sid}.csv").write_bytes(csv_bytes)

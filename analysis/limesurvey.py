@@ -79,9 +79,17 @@ def decode_csv_export(data: bytes, source: str) -> list[dict]:
         header = next(reader)
     except StopIteration:
         raise PipelineError(f"{source}: is empty; export the responses again.") from None
+    if len(header) == 1:
+        first = text.split("\n", 1)[0]
+        sep = max([",", "\t", "|"], key=first.count)
+        if first.count(sep):
+            raise PipelineError(
+                f"{source}: is separated by {sep!r}, not ';'; export the responses again as CSV with separator ';' "
+                "(or save it with ';' as separator)."
+            )
     if header[:1] != ["id"] or "startlanguage" not in header:
         raise PipelineError(
-            f"{source}: its first column is {header[0]!r}, not 'id': export with headings 'Question code' "
+            f"{source}: its first column is {header[0][:40]!r}, not 'id': export with headings 'Question code' "
             "and responses 'Answer codes' (CSV, separator ';')."
         )
     rows = []

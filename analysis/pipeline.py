@@ -114,8 +114,10 @@ def fetch_from_server(wave: Wave, *, incremental: bool = False, progress=None, s
     existing = snapshots(wave)
     if existing and not refetch:
         return StageResult("fetch", False, sorted(p for p in existing[-1].iterdir() if p.is_file()))
-    snap = fetch_wave(wave, credentials(wave), incremental=incremental, progress=progress,
-                      settings=settings or FetchSettings())
+    source = wave.config.limesurvey
+    settings = settings or FetchSettings(page_size=source.page_size, timeout=source.timeout_seconds,
+                                         retries=source.retries, backoff=source.backoff_seconds)
+    snap = fetch_wave(wave, credentials(wave), incremental=incremental, progress=progress, settings=settings)
     return StageResult("fetch", True, sorted(p for p in snap.iterdir() if p.is_file()))
 
 
@@ -169,7 +171,15 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
                 raise PipelineError(f"no snapshot of wave {wave.id!r} holds responses of survey {survey_id}; fetch again.")
             changed[str(survey_id)] = combined.changed
             if combined.rows:  # a survey without responses (yet) adds nothing
-                tables.append(responses_table(combined.rows, f"survey {survey_id}").assign(survey_id=survey_id))
+                table = responses_table(combined.rows, f"survey {survey_id}")
+                extra = cleaning.unknown_columns(table.columns, wave.questionnaire)
+                if extra:
+                    raise PipelineError(
+                        f"survey {survey_id}: the export has column(s) {', '.join(extra[:5])}{' …' if len(extra) > 5 else ''} "
+                        f"that questionnaire.yaml does not know; add the question(s) to surveys/{wave.id}/questionnaire.yaml "
+                        "so their answers are not dropped unseen."
+                    )
+                tables.append(table.assign(survey_id=survey_id))
         if not tables:
             raise PipelineError(
                 f"data_raw/{wave.id}/ holds no responses for any survey of wave {wave.id!r}; fetch again once responses have come in."
@@ -177,6 +187,7 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
         result = cleaning.clean_responses(
             pd.concat(tables, ignore_index=True), frame, wave.questionnaire, wave.cleaning,
             categories=categories, languages=wave.config.languages, secret=_secret(wave),
+            frame_source=f"data_raw/{wave.id}/frame.csv",
         )
         respondents = result.respondents
         validate_respondents(wave, respondents)

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from analysis.errors import PipelineError
+from analysis.errors import PipelineError, shown
 from analysis.yaml_config import load_yaml_model
 
 DOMAINS: dict[str, str] = {
@@ -198,7 +198,7 @@ class Problem:
     message: str
 
     def sentence(self, path: Path | str) -> str:
-        return f"{path}: key '{self.key}': {self.message}."
+        return f"{shown(path)}: key '{self.key}': {self.message}."
 
 
 class Questionnaire(_Strict):

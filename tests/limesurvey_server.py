@@ -515,8 +515,9 @@ class FakeLimeSurvey:
                     raise TypeError(f"response {row!r} has no integer 'id'")
                 survey.responses[row["id"]] = dict(row)
 
-    def fail(self, method: str, kind: str, times: int = 1) -> None:
-        """The next ``times`` calls of ``method`` (``"*"``: any method) fail with ``kind``.
+    def fail(self, method: str, kind: str, times: int = 1, after: int = 0) -> None:
+        """The next ``times`` calls of ``method`` (``"*"``: any method) fail with ``kind``,
+        after ``after`` calls of it have succeeded (a fault in the middle of a paged export).
 
         ``"http500"``: HTTP 500 with LimeSurvey's HTML error page (rpc/004). ``"timeout"``: no
         answer for ``timeout_sleep`` seconds, then the connection closes. ``"drop"``: status line,
@@ -529,7 +530,7 @@ class FakeLimeSurvey:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(FAULT_KINDS)}")
         with self._lock:
-            self._faults.append([method, kind, times])
+            self._faults.append([method, kind, times, after])
 
     def active_keys(self) -> set[str]:
         """Session keys issued and not released or expired."""
@@ -581,10 +582,13 @@ class FakeLimeSurvey:
 
     def _take_fault(self, method: str, params: list) -> str | None:
         for fault in self._faults:
-            name, kind, remaining = fault
+            name, kind, remaining, after = fault
             if remaining <= 0 or name not in ("*", method):
                 continue
             if kind == "expire" and (method == "get_session_key" or not params or not isinstance(params[0], str)):
+                continue
+            if after > 0:
+                fault[3] -= 1
                 continue
             fault[2] -= 1
             return kind

@@ -29,7 +29,7 @@ def test_unknown_wave_lists_the_known_ones(project):
 @pytest.mark.parametrize(
     ("name", "old", "new", "message"),
     [
-        ("population.yaml", "gezin: 1246}", "gezin: 1200}", r"population.yaml: key '\(top level\)'.*margins.status: counts sum to 2577, not total 2623"),
+        ("population.yaml", "gezin: 1246}", "gezin: 1200}", r"population.yaml: key 'margins.status': counts sum to 2577, not total 2623; every margin must add up"),
         ("population.yaml", "max_iterations: 200", "max_iterations: many", r"population.yaml: key 'weighting.max_iterations'"),
         ("wave.yaml", "disclosure:", "disclosure_typo:", r"wave.yaml: unknown key 'disclosure_typo'; check its spelling"),
         ("wave.yaml", "id: demo", "id: demo: [", r"wave.yaml: is not valid YAML at line \d+"),

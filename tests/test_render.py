@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -99,7 +100,9 @@ def test_quarto_renders_the_same_document(demo_run):
 
     wave, _ = demo_run
     html = _render_with_quarto(wave, {"wave": wave.id, "root": str(wave.root)}).decode("utf-8")
-    assert 'id="sec-werk"' in html
+    assert 'id="sec-werk"' in html and 'id="fig-werk-status"' in html and 'id="tbl-bijlage-werk"' in html
+    assert "panel-tabset" in html and 'lang="nl"' in html
+    assert not re.findall(r'(?:src|href)="https?://', html)  # self-contained, as the fallback
 
 
 TABSET_DOC = '''---

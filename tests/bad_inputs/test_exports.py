@@ -1,0 +1,194 @@
+"""Bad exports and frames a researcher will meet: a newer snapshot (a refetch of everything)
+replaces the good one, or the population frame is damaged, and ``rapportage run`` refuses with
+one sentence while the earlier data and outputs stay byte for byte as they were. CSV exports go
+through ``rapportage import`` of a real (non-demo) wave."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from analysis.limesurvey import encode_csv_export, encode_json_export
+from analysis.lss import write_lss
+from tests.bad_inputs.conftest import assert_refused, runner, tree_hash
+from tests.conftest import demo_export_rows, make_real_wave
+
+
+def mutate_rows(fn):
+    def build(rows):
+        rows = [dict(r) for r in rows]
+        fn(rows)
+        return encode_json_export(rows)
+    return build
+
+
+def first_valid(rows):
+    return next(r for r in rows if r["submitdate"] and r["TOESTEM"] == "Y")
+
+
+JSON_CASES = {
+    "truncated file": (lambda rows: encode_json_export(rows)[:5000], r"responses_482025.json: is not a LimeSurvey JSON response export"),
+    "latin-1 bytes": (lambda rows: encode_json_export(rows).replace(b"\\u00e9", b"\xe9") + b"\xe9",
+                      r"is not a LimeSurvey JSON response export \(UnicodeDecodeError\)"),
+    "not an export": (lambda rows: b'{"status": "No Data, survey table does not exist."}', r"has no 'responses' list"),
+    "duplicate response ids": (mutate_rows(lambda rows: rows.append(dict(rows[-1]))), r"response id \d+ occurs twice"),
+    "unknown answer code": (mutate_rows(lambda rows: first_valid(rows).update(G1="7")),
+                            r"item gezondheid: answer code '7' is not in questionnaire.yaml"),
+    "text in a numeric item": (mutate_rows(lambda rows: first_valid(rows).update(T1="zeven")),
+                               r"item taalcijfer: answer 'zeven' is not a number"),
+    "broken date": (mutate_rows(lambda rows: first_valid(rows).update(AANKOMST="15-01-2019")),
+                    r"item aankomst: answer '15-01-2019' is not a LimeSurvey date"),
+    "missing column": (mutate_rows(lambda rows: [r.pop("G1") for r in rows]), r"the export lacks column 'G1' of item gezondheid"),
+    "extra question column": (mutate_rows(lambda rows: [r.update(Q99="1") for r in rows]),
+                              r"survey 482025: the export has column\(s\) Q99 that questionnaire.yaml does not know"),
+    "no participant table": (mutate_rows(lambda rows: [r.pop("token") for r in rows]), r"the export has no 'token' column"),
+    "unknown start language": (mutate_rows(lambda rows: first_valid(rows).update(startlanguage="zz")),
+                               r"responses started in language\(s\) \['zz'\] that wave.yaml 'languages' does not list"),
+    "zero responses": (lambda rows: encode_json_export([]), r"data_raw/demo/ holds no responses for any survey of wave 'demo'"),
+    "missing id": (mutate_rows(lambda rows: rows[0].update(id="")), r"has a response without a numeric 'id'"),
+    "a weighting cell with no respondents": (
+        mutate_rows(lambda rows: rows.__setitem__(slice(None), [r for r in rows if r["token"] not in Z_ROUTE])),
+        r"margin 'route' category 'Z' has a population count of 407 but no respondents; collapse it"),
+}
+Z_ROUTE: set[str] = set()
+
+
+@pytest.fixture
+def replaced(finished):
+    """The finished demo project with its snapshot replaced by a newer one built per case."""
+    import pandas as pd
+
+    frame = pd.read_csv(finished / "data_raw" / "demo" / "frame.csv", dtype=str)
+    Z_ROUTE.clear()
+    Z_ROUTE.update(frame.token[frame.route == "Z"])
+    snapshot = next((finished / "data_raw" / "demo").glob("2025*"))
+    rows = json.loads((snapshot / "responses_482025.json").read_bytes())["responses"]
+
+    def build(data: bytes) -> None:
+        new = finished / "data_raw" / "demo" / "20251201T000000Z"
+        new.mkdir()
+        (new / "responses_482025.json").write_bytes(data)
+        (new / "manifest.json").write_text("{}")
+        shutil.rmtree(snapshot)
+
+    return finished, rows, build
+
+
+@pytest.mark.parametrize("case", list(JSON_CASES))
+def test_bad_json_export(replaced, case):
+    root, rows, build = replaced
+    make, message = JSON_CASES[case]
+    build(make(rows))
+    if case == "a weighting cell with no respondents":  # cleaning has nothing against it; weighting has
+        assert runner.invoke(app_cli(), ["clean", "--demo", "--root", str(root)]).exit_code == 0
+        assert_refused(root, ["weight", "--demo"], message)
+    else:
+        assert_refused(root, ["clean", "--demo"], message)
+
+
+FRAME_CASES = {
+    "every respondent missing a weighting variable": (
+        lambda f: f.assign(gender=""), r"data_raw/demo/frame.csv: column 'gender' is empty for 596 of 596 respondents; fill it in from the registry"),
+    "frame without the link column": (lambda f: f.drop(columns=["token"]), r"frame.csv.*'token'"),
+    "frame category unknown to population.yaml": (lambda f: f.assign(route=f.route.replace({"Z": "Z-route"})),
+                                                  r"frame.csv.*route.*'Z-route'"),
+    "duplicate links in the frame": (lambda f: pd_concat(f, f.head(3)), r"frame.csv.*token.*(twice|more than once|duplicate)"),
+}
+
+
+def pd_concat(a, b):
+    import pandas as pd
+
+    return pd.concat([a, b], ignore_index=True)
+
+
+@pytest.mark.parametrize("case", list(FRAME_CASES))
+def test_bad_population_frame(finished, case):
+    import pandas as pd
+
+    path = finished / "data_raw" / "demo" / "frame.csv"
+    change, message = FRAME_CASES[case]
+    change(pd.read_csv(path, dtype=str, keep_default_na=False)).to_csv(path, index=False)
+    assert_refused(finished, ["clean", "--demo"], message)
+
+
+def test_a_missing_frame(finished):
+    (finished / "data_raw" / "demo" / "frame.csv").unlink()
+    assert_refused(finished, ["clean", "--demo"], r"data_raw/demo/frame.csv is missing: the population frame")
+
+
+# --------------------------------------------------------------------------- CSV import
+def _csv(rows) -> bytes:
+    return encode_csv_export(rows)
+
+
+CSV_CASES = {
+    "comma instead of semicolon": (lambda rows: _csv(rows).replace(b'";"', b'","'),
+                                   r"export.csv: is separated by ',', not ';'; export the responses again as CSV with separator ';'"),
+    "latin-1 instead of UTF-8": (lambda rows: _csv(rows).decode("utf-8").replace("\u00e9", "\u00e9").encode("utf-8") + "é".encode("latin-1"),
+                                 r"export.csv: is not UTF-8; export the responses again as CSV \(UTF-8\)"),
+    "truncated in the middle of a record": (lambda rows: _csv(rows)[: len(_csv(rows)) // 2],
+                                            r"export.csv: record \d+ has \d+ fields, the header \d+; the file is damaged or truncated"),
+    "empty file": (lambda rows: b"", r"export.csv: is empty; export the responses again"),
+    "full question texts as headings": (lambda rows: _csv(rows).replace(b'"id";', b'"Antwoord ID";', 1),
+                                        r"export.csv: its first column is 'Antwoord ID', not 'id': export with headings 'Question code'"),
+    "duplicate response ids": (lambda rows: _csv(rows + rows[-1:]), r"response id \d+ occurs twice"),
+}
+
+
+@pytest.fixture
+def offline(finished, monkeypatch):
+    """A real wave 'w2025' with an imported snapshot from which everything has run."""
+    monkeypatch.setenv("RAPPORTAGE_PSEUDONYM_SECRET", "a-test-secret-of-enough-length")
+    make_real_wave(finished)
+    rows = demo_export_rows(finished)
+    from analysis.config import load_wave
+
+    wave = load_wave(finished, "w2025")
+    lss = finished / "survey.lss"
+    lss.write_bytes(write_lss(wave.questionnaire, 482025))
+    export = finished / "export.csv"
+    export.write_bytes(_csv(rows))
+    result = runner.invoke(app_cli(), ["import", "--wave", "w2025", "--root", str(finished), str(export), str(lss)])
+    assert result.exit_code == 0, result.output
+    return finished, rows, export, lss
+
+
+def app_cli():
+    from analysis.cli import app
+
+    return app
+
+
+@pytest.mark.parametrize("case", list(CSV_CASES))
+def test_bad_csv_export_on_import(offline, case):
+    root, rows, export, lss = offline
+    make, message = CSV_CASES[case]
+    export.write_bytes(make(rows))
+    assert_refused(root, ["import", "--wave", "w2025", str(export), str(lss)], message)
+
+
+def test_a_damaged_survey_structure_file_on_import(offline):
+    root, rows, export, lss = offline
+    lss.write_bytes(b"<html><body>Login</body></html>")
+    assert_refused(root, ["import", "--wave", "w2025", str(export), str(lss)], r"survey.lss: is not a LimeSurvey survey structure \(.lss\) file")
+
+
+# --------------------------------------------------------------------------- tolerated
+@pytest.mark.parametrize("variant", ["utf-8 BOM on the JSON export", "mixed line endings in the CSV export"])
+def test_harmless_variants_are_read_as_the_original(offline, variant):
+    """Not errors: a BOM added by an editor, or line endings mixed by a copy between systems,
+    change no value, so the result is the same snapshot content."""
+    root, rows, export, lss = offline
+    from analysis.limesurvey import decode_csv_export, decode_json_export
+
+    if variant.startswith("utf-8"):
+        assert decode_json_export(b"\xef\xbb\xbf" + encode_json_export(rows), "x") == decode_json_export(encode_json_export(rows), "x")
+    else:
+        data = _csv(rows)
+        lines = data.split(b"\r\n")
+        mixed = b"".join(line + (b"\n" if i % 2 else b"\r\n") for i, line in enumerate(lines[:-1])) + lines[-1]
+        assert decode_csv_export(mixed, "x") == decode_csv_export(data, "x")
+    assert tree_hash(root)  # the project is intact
