@@ -186,11 +186,8 @@ def score_respondents(answers: pd.DataFrame, questionnaire: Questionnaire, out_o
                 reasons[m] = reasons[m].where(shown, "not_applicable")
     columns: dict[str, pd.Series] = {}
     for var, value in values.items():
-        columns[var] = value
-        if reasons[var].notna().any():
-            columns[var + REASON_SUFFIX] = pd.Series(
-                pd.Categorical(reasons[var], categories=MISSING_REASONS), index=answers.index
-            )
+        columns[var] = value  # every item has its reason column, so the table's columns never depend on the data
+        columns[var + REASON_SUFFIX] = pd.Series(pd.Categorical(reasons[var], categories=MISSING_REASONS), index=answers.index)
     frame = pd.DataFrame(values)
     for scale_id, scale in questionnaire.scales.items():
         columns[scale_id] = score_scale(frame, scale)

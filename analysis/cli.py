@@ -55,6 +55,13 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
+def _interrupted() -> None:
+    """Ctrl-C (SIGINT): every output goes through a temporary file and a rename, so each file is
+    its earlier or its new version and a stage whose outputs are mixed reruns next time."""
+    err.print("[red]interrupted:[/red] no file was left half-written; run the command again to finish.")
+    raise typer.Exit(130)
+
+
 def _report(result: pipeline.StageResult, root: Path) -> None:
     state = "done" if result.ran else "up to date, skipped"
     err.print(f"[bold]{result.stage}[/bold]: {state}")
@@ -73,6 +80,8 @@ def _stages(names: list[str], wave: str | None, demo: bool, root: Path, force: b
                 _report(result, w.root)
     except PipelineError as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:
+        _interrupted()
     return result
 
 
@@ -99,6 +108,8 @@ def fetch(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path(".")
         _report(result, w.root)
     except PipelineError as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:
+        _interrupted()
 
 
 @app.command("import")

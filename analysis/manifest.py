@@ -46,18 +46,39 @@ def code_sha256() -> str:
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename,
     so an interrupted write never leaves a half-written file in place of an earlier one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    atomic_write_all({path: data})
+
+
+def atomic_write_all(files: dict[Path, bytes]) -> None:
+    """Write several outputs: every temporary file is written and synced before the first
+    rename, so an interruption while writing leaves every earlier file in place, and the
+    renames follow each other within milliseconds. A stage whose outputs end up mixed (killed
+    between two renames) no longer matches its manifest, so the next run redoes it."""
+    temps: list[tuple[str, Path]] = []
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            temps.append((tmp, path))
+            os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        for tmp, path in temps:
+            os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _ in temps:
+            Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(paths: list[Path]) -> None:
+    """Remove temporary files that a write killed before its rename left behind (SIGKILL
+    cannot be caught); called before a stage writes the same outputs again, under the wave lock."""
+    for path in paths:
+        for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
 
 
 def json_bytes(obj: object) -> bytes:

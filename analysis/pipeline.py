@@ -54,8 +54,8 @@ def _run(
         recorded = json.loads(manifest_path.read_text(encoding="utf-8"))
         return StageResult(stage, False, [wave.root / p for p in recorded["outputs"]])
     files = produce()
-    for path, data in files.items():
-        manifest.atomic_write(path, data)
+    manifest.remove_stale_temporaries([*files, manifest_path])
+    manifest.atomic_write_all(files)
     record = manifest.build(stage, wave.id, wave.root, inputs, list(files), config)
     manifest.atomic_write(manifest_path, manifest.json_bytes(record))
     return StageResult(stage, True, list(files))

@@ -47,7 +47,7 @@ def respondents_schema(wave: Wave) -> pa.DataFrameSchema:
         else:
             cols[var] = pa.Column(float, pa.Check.isin([o.value for o in item.options if o.value is not None]),
                                   nullable=True, required=False)
-        cols[var + REASON_SUFFIX] = pa.Column("category", pa.Check.isin(MISSING_REASONS), nullable=True, required=False)
+        cols[var + REASON_SUFFIX] = pa.Column("category", pa.Check.isin(MISSING_REASONS), nullable=True)
     for scale_id in q.scales:
         cols[scale_id] = pa.Column(float, nullable=True)
     for ind in q.indicators:

@@ -372,8 +372,10 @@ def _methods_markdown(data: ReportData) -> str:
         f"steekproefomvang {nl_number(d['n_effective'], 0)}; de gewichten lopen van "
         f"{nl_number(d['weights']['min'], 2)} tot {nl_number(d['weights']['max'], 2)}. "
         + _representativeness_sentence(data) +
-        f"Betrouwbaarheidsintervallen houden rekening met de weging (linearisatie met kalibratieresiduen) "
-        f"en met de eindige-populatiecorrectie. Percentages op minder dan {cfg.disclosure.min_n_percentage} en "
+        "Betrouwbaarheidsintervallen houden rekening met de weging (linearisatie met kalibratieresiduen) "
+        "en met de eindige-populatiecorrectie. "
+        + _margin_of_error_sentence(data)
+        + f"Percentages op minder dan {cfg.disclosure.min_n_percentage} en "
         f"gemiddelden op minder dan {cfg.disclosure.min_n} respondenten worden niet gepubliceerd, en ook geen cel "
         f"waaruit zo'n waarde terug te rekenen is."
     )
@@ -407,6 +409,20 @@ def _propensity_and_trimming(w: dict) -> str:
         text += (f"Gewichten boven {nl_number(t['cap'], 2)} zijn afgetopt ({t['trimmed']} respondenten)"
                  + (" en daarna opnieuw aan de marges aangepast" if t.get("recalibrated") else "") + ". ")
     return text
+
+
+def _margin_of_error_sentence(data: ReportData) -> str:
+    """The largest half-width of the published 95% intervals of percentages, overall and by group."""
+    e = data.estimates[(data.estimates.kind == "proportion") & ~data.estimates.suppressed]
+    half = (e.ci_high - e.ci_low) / 2 * 100
+    overall, groups = half[e.group == OVERALL], half[e.group != OVERALL]
+    if overall.empty:
+        return ""
+    text = (f"De foutmarge (de halve breedte van het 95%-interval) van een percentage voor alle inburgeraars is "
+            f"ten hoogste {nl_number(overall.max(), 0)} procentpunt")
+    if not groups.empty:
+        text += f", voor groepen ten hoogste {nl_number(groups.max(), 0)} procentpunt"
+    return text + ". "
 
 
 def _representativeness_sentence(data: ReportData) -> str:

@@ -97,10 +97,10 @@ def test_canaries_in_identifiers_and_free_text_never_reach_clean_data_exports_or
     new.mkdir()
     (new / "responses_482025.json").write_bytes(encode_json_export(rows))
     (new / "manifest.json").write_text("{}")
-    for stage in ("clean", "weight", "estimate", "render"):
-        pipeline.STAGES[stage](wave, True)
-    for fmt in ("sav", "csv", "parquet"):
-        assert runner.invoke(app, ["export", "--demo", "--root", str(project), "--format", fmt]).exit_code == 0
+    logs = [runner.invoke(app, [stage, "--demo", "--root", str(project), "--force"]) for stage in ("clean", "weight", "estimate", "render")]
+    logs += [runner.invoke(app, ["export", "--demo", "--root", str(project), "--format", fmt]) for fmt in ("sav", "csv", "parquet")]
+    assert all(r.exit_code == 0 for r in logs), [r.output for r in logs]
+    assert not [c for c in CANARIES.values() for r in logs if c in r.output]  # nor in what the commands print
     published = [p for folder in (project / "data_clean", project / "reports" / "_output") for p in folder.rglob("*") if p.is_file()]
     assert len(published) >= 12
     for path in published:

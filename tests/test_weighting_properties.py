@@ -53,3 +53,17 @@ def test_raking_by_newton_and_by_ipf_agree(case):
     ipf = rake(data, margins, base_weights=base, tolerance=1e-10, max_iterations=5000).weights
     newton = calibrate(data, margins, method="raking", base_weights=base, tolerance=1e-10, max_iterations=200).weights
     np.testing.assert_allclose(newton, ipf, rtol=1e-6)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(feasible())
+def test_raking_is_idempotent(case):
+    """Weights that already meet every margin are returned unchanged: raking them again does
+    nothing (and calibrating them by Newton's method neither)."""
+    data, margins, base, _ = case
+    w = rake(data, margins, base_weights=base, tolerance=1e-11, max_iterations=5000).weights
+    again = rake(data, margins, base_weights=w, tolerance=1e-9, max_iterations=5000)
+    np.testing.assert_allclose(again.weights, w, rtol=1e-8)
+    assert again.iterations <= 1
+    newton = calibrate(data, margins, method="raking", base_weights=w, tolerance=1e-9, max_iterations=200).weights
+    np.testing.assert_allclose(newton, w, rtol=1e-8)

@@ -34,8 +34,9 @@ def leftovers(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.name.endswith(".tmp") or p.name.startswith((".incomplete", ".tmp"))]
 
 
-def assert_refused(root: Path, args: list[str], message: str, env: dict | None = None) -> str:
-    """Run ``rapportage *args --root root`` and check the three promises of a refusal."""
+def assert_refused(root: Path, args: list[str], message: str, env: dict | None = None, secrets: tuple[str, ...] = ()) -> str:
+    """Run ``rapportage *args --root root`` and check the three promises of a refusal (and that
+    none of ``secrets`` is shown)."""
     before = tree_hash(root)
     result = runner.invoke(app, [*args, "--root", str(root)], env=env)
     assert isinstance(result.exception, SystemExit), repr(result.exception)  # no unhandled exception
@@ -43,6 +44,7 @@ def assert_refused(root: Path, args: list[str], message: str, env: dict | None =
     errors = [" ".join(line.split()) for line in " ".join(result.output.split("\n")).split("error: ")[1:]]
     assert len(errors) == 1 and "Traceback" not in result.output, result.output
     assert re.search(message, errors[0]), errors[0]
+    assert not [s for s in secrets if s in result.output]
     assert tree_hash(root) == before  # nothing written, nothing lost
     assert leftovers(root) == []
     return errors[0]

@@ -96,8 +96,8 @@ def test_server_fault_is_refused_and_keeps_the_earlier_snapshot(server, case):
     root, fake, srv, monkeypatch = server
     breaks, message = CASES[case]
     breaks(root, fake, srv, monkeypatch)
-    text = assert_refused(root, FETCH, message)
-    assert PASSWORD not in text and fake.active_keys() == set()  # no secret shown, every session key released
+    assert_refused(root, FETCH, message, secrets=(PASSWORD, *fake._issued))  # no password, no session key shown
+    assert fake.active_keys() == set()  # every session key released
 
 
 def test_an_expired_session_is_not_an_error(server):
@@ -107,3 +107,25 @@ def test_an_expired_session_is_not_an_error(server):
     result = runner.invoke(__import__("analysis.cli", fromlist=["app"]).app, [*FETCH, "--root", str(root)])
     assert result.exit_code == 0, result.output
     assert [m for m, _ in fake.calls].count("get_session_key") == 3  # the first fetch, this one, and the re-login
+
+
+def test_the_password_and_session_keys_appear_nowhere_after_a_whole_run(server):
+    """Canary credentials: after fetching (done by the fixture) and running every stage of the
+    real wave, neither the password nor any session key the server issued is in any file of
+    the project, in the manifests, the cleaning log, the exports, the report, or the output."""
+    from analysis.cli import app
+
+    root, fake, srv, monkeypatch = server
+    monkeypatch.setenv("RAPPORTAGE_PSEUDONYM_SECRET", "a-test-secret-of-enough-length")
+    outputs = [runner.invoke(app, [*args, "--root", str(root)]) for args in (
+        ["run", "--wave", "w2025"], ["export", "--wave", "w2025", "--format", "sav"],
+        ["fetch", "--wave", "w2025", "--incremental"])]
+    assert [r.exit_code for r in outputs] == [0, 0, 0], [r.output for r in outputs]
+    secrets = [PASSWORD.encode(), *(k.encode() for k in fake._issued)]
+    assert len(secrets) >= 3  # the password and the keys of two fetches
+    files = [p for p in root.rglob("*") if p.is_file()]
+    assert any(p.name == "rapportage-inburgering.html" for p in files) and any(p.suffix == ".sav" for p in files)
+    leaks = [(p.relative_to(root), s) for p in files for s in secrets if s in p.read_bytes()
+             or s.decode().encode("utf-16-le") in p.read_bytes()]
+    assert leaks == []
+    assert not [s for s in secrets for r in outputs if s.decode() in r.output]
