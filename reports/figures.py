@@ -589,8 +589,11 @@ def colophon(data: ReportData) -> None:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=wave.root, capture_output=True,
                                 text=True, timeout=10).stdout.strip() or "niet in een git-repository"
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "analysis", "reports",
+                                  "surveys", "_quarto.yml"], cwd=wave.root, capture_output=True, text=True, timeout=10).stdout
+        dirty = " (met niet-vastgelegde wijzigingen in code of configuratie)" if changed.strip() else ""
     except (OSError, subprocess.SubprocessError):
-        commit = "onbekend"
+        commit, dirty = "onbekend", ""
     manifest = json.loads((wave.clean_dir / "estimate.manifest.json").read_text(encoding="utf-8"))
     raw = [f"`{p.name}` (manifest sha256 `{sha256_file(p / 'manifest.json')[:16]}…`)" for p in snapshots(wave)]
 
@@ -602,7 +605,7 @@ def colophon(data: ReportData) -> None:
 
     packages = ", ".join(f"{p} {v(p)}" for p in ("rapportage-inburgering", "pandas", "numpy", "scipy", "statsmodels", "pingouin"))
     lines = [
-        f"- Code: git-commit `{commit}`; pakket `rapportage-inburgering` {manifest['package_version']} "
+        f"- Code: git-commit `{commit}`{dirty}; pakket `rapportage-inburgering` {manifest['package_version']} "
         f"(broncode sha256 `{manifest['code_sha256'][:16]}…`).",
         f"- Configuratie `surveys/{wave.id}/`: sha256 `{manifest['config_sha256'][:16]}…`.",
         f"- Ruwe gegevens: {', '.join(raw) or 'geen snapshot'}.",
