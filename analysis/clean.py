@@ -247,10 +247,10 @@ RULES_NL = {
 # Columns a LimeSurvey response export may carry besides the answers: response metadata, the
 # participant table's fields, and timings (when "save timings" is on).
 EXPORT_EXTRAS = re.compile(
-    r"^(id|submitdate|lastpage|startlanguage|seed|token|startdate|datestamp|ipaddr|refurl|interviewtime"
+    r"^(id|submitdate|lastpage|startlanguage|seed|token|startdate|datestamp|ipaddr|refurl"
     r"|firstname|lastname|email|emailstatus|language|usesleft|validfrom|validuntil|tid|participant_id"
-    r"|sent|remindersent|remindercount|completed|blacklisted|mpid|attribute_\d+|grouptime\d+|.+time)$",
-    re.IGNORECASE,
+    r"|sent|remindersent|remindercount|completed|blacklisted|mpid|attribute_\d+"
+    r"|interviewtime|groupTime\d+|[A-Za-z][A-Za-z0-9_]*Time)$"  # timings: capital T, as LimeSurvey names them
 )
 
 
@@ -316,10 +316,15 @@ def clean_responses(
             f"{frame_source}: lacks column(s) {', '.join(map(repr, absent))} named in cleaning.yaml "
             "(frame_key, age_variable, frame_variables); add them to the frame or correct cleaning.yaml."
         )
-    twice = frame[key][frame[key].duplicated()]
-    if len(twice):
+    blank = int((frame[key].fillna("") == "").sum())
+    if blank:
         raise PipelineError(
-            f"{frame_source}: {len(twice)} personal link(s) in column {key!r} occur more than once; each person "
+            f"{frame_source}: {blank} row(s) have no personal link in column {key!r}; every invited person needs theirs."
+        )
+    twice = frame[key][frame[key].duplicated(keep=False)].nunique()
+    if twice:
+        raise PipelineError(
+            f"{frame_source}: {twice} personal link(s) in column {key!r} occur more than once; each person "
             "must appear once in the population frame."
         )
     if key not in raw.columns:

@@ -81,6 +81,23 @@ def remove_stale_temporaries(paths: list[Path]) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def git_state(root: Path) -> tuple[str, bool]:
+    """The git commit of ``root`` (12 characters; "" outside a repository) and whether the code,
+    report or configuration differ from it (tracked changes or new files in analysis/,
+    reports/, surveys/, _quarto.yml). Shown in the report's colophon."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    commit = git("rev-parse", "--short=12", "HEAD")
+    changed = git("status", "--porcelain", "--untracked-files=normal", "--", "analysis", "reports", "surveys", "_quarto.yml")
+    return commit, bool(commit and changed)
+
+
 def json_bytes(obj: object) -> bytes:
     """Deterministic JSON (sorted keys, UTF-8, trailing newline) for manifests and diagnostics."""
     return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=float) + "\n").encode("utf-8")

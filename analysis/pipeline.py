@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import io
 import json
 import os
@@ -46,10 +47,15 @@ class StageResult:
 
 def _run(
     wave: Wave, stage: str, manifest_path: Path, inputs: list[Path],
-    produce: Callable[[], dict[Path, bytes]], force: bool,
+    produce: Callable[[], dict[Path, bytes]], force: bool, provenance: str = "",
 ) -> StageResult:
-    """Skip when current; otherwise produce the outputs, write them atomically, then the manifest."""
+    """Skip when current; otherwise produce the outputs, write them atomically, then the manifest.
+    ``provenance`` is state outside the files that the outputs show (the render stage: the git
+    commit in the colophon), so a change of it redoes the stage."""
+    _check_upstream(wave, inputs)
     config = wave.config_sha256()
+    if provenance:
+        config = hashlib.sha256(f"{config}\n{provenance}".encode()).hexdigest()
     if not force and manifest.is_current(manifest_path, wave.root, inputs, config):
         recorded = json.loads(manifest_path.read_text(encoding="utf-8"))
         return StageResult(stage, False, [wave.root / p for p in recorded["outputs"]])
@@ -303,7 +309,33 @@ def render(wave: Wave, force: bool = False) -> StageResult:
     def produce() -> dict[Path, bytes]:
         return {target: rendering.render_report(wave)}
 
-    return _run(wave, "render", wave.output_dir / "render.manifest.json", inputs, produce, force)
+    commit, dirty = manifest.git_state(wave.root)
+    return _run(wave, "render", wave.output_dir / "render.manifest.json", inputs, produce, force,
+                provenance=f"{commit} {dirty}")
+
+
+def _check_upstream(wave: Wave, inputs: list[Path]) -> None:
+    """Refuse inputs that an earlier stage (clean, weight, estimate) wrote but that no longer
+    match its manifest: a stage interrupted between two renames leaves its outputs mixed (each
+    file whole, but from two runs), and a later stage must not build on them. (Raw snapshots and
+    the frame are inputs the researcher manages, checked by the clean stage itself.)"""
+    recorded: dict[str, tuple[str, str]] = {}
+    for path in wave.clean_dir.glob("*.manifest.json"):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        for name, digest in (record.get("outputs") or {}).items():
+            recorded[name] = (record.get("stage", path.name.split(".")[0]), digest)
+    root = wave.root.resolve()
+    for path in inputs:
+        name = path.resolve().relative_to(root).as_posix() if path.resolve().is_relative_to(root) else None
+        if name in recorded and path.is_file() and manifest.sha256_file(path) != recorded[name][1]:
+            stage = recorded[name][0]
+            raise PipelineError(
+                f"{name} is not the file the {stage} stage recorded (an interrupted run?); "
+                f"run 'rapportage {stage} --wave {wave.id}' (or 'rapportage run') first."
+            )
 
 
 def _require(path: Path, wave: Wave, stage: str) -> None:

@@ -46,7 +46,9 @@ INCLUDE = re.compile(r"^\{\{<\s*include\s+(\S+)\s*>\}\}[ \t]*$", re.M)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 CROSSREF = re.compile(r"@((?:fig|tbl|sec)-[A-Za-z0-9_-]+)")
 # a Markdown figure with an id, and a fenced div that makes its content a captioned table
-MD_FIGURE = re.compile(r"!\[(?P<caption>(?:[^\]\\]|\\.)*)\]\((?P<src>[^)\s]+)\)\{(?P<attrs>[^}]*#fig-[^}]*)\}")
+QUOTED = r'"(?:[^"\\]|\\.)*"'
+ATTRS = rf'(?:[^}}"]|{QUOTED})*'  # attributes; a quoted value may hold any character
+MD_FIGURE = re.compile(rf"!\[(?P<caption>(?:[^\]\\]|\\.)*)\]\((?P<src>[^)\s]+)\)\{{(?P<attrs>{ATTRS}#fig-{ATTRS})\}}")
 MD_TABLE = re.compile(r"^:::+ *\{#(?P<label>tbl-[A-Za-z0-9_-]+)\} *\n(?P<body>.*?)\n:::+ *$", re.S | re.M)
 FLOAT = re.compile(f"{MD_FIGURE.pattern}|{MD_TABLE.pattern}", re.S | re.M)
 TABSET_SCRIPT = Path(__file__).with_name("tabsets.js")
@@ -176,7 +178,7 @@ class Floats:
         def sub(m: re.Match) -> str:
             if m.group("src"):
                 attrs = m.group("attrs")
-                label = re.search(r"#(fig-[A-Za-z0-9_-]+)", attrs).group(1)
+                label = re.search(r"#(fig-[A-Za-z0-9_-]+)", re.sub(QUOTED, '""', attrs)).group(1)
                 alt = re.search(r'fig-alt="((?:[^"\\]|\\.)*)"', attrs)
                 caption = re.sub(r"\\(.)", r"\1", m.group("caption"))
                 alt_text = re.sub(r"\\(.)", r"\1", alt.group(1)) if alt else caption
@@ -184,6 +186,9 @@ class Floats:
                 return "\n\n".join(self.figure(label, [img], caption))
             body = m.group("body").rstrip()
             content, _, caption = body.rpartition("\n\n")
+            if not content.strip():
+                raise PipelineError(f"{MAIN_DOCUMENT}: table {m.group('label')} needs its caption as the last "
+                                    "paragraph of its ::: div, after a blank line.")
             return "\n\n".join(self.table(m.group("label"), [content], caption.strip()))
 
         return FLOAT.sub(sub, text)

@@ -9,6 +9,9 @@
     if (panes.length < 2) { return; }
     var list = document.createElement("div");
     list.setAttribute("role", "tablist");
+    var section = set.closest("section");  // name the tab list after its chapter ("Werk en dagbesteding: …")
+    var title = section ? section.querySelector("h1, h2, h3") : null;
+    list.setAttribute("aria-label", (title ? title.textContent.trim() + ": " : "") + "tabbladen");
     var tabs = panes.map(function (pane) {
       var heading = pane.querySelector("h1, h2, h3, h4, h5, h6");
       var tab = document.createElement("button");
@@ -36,6 +39,7 @@
     tabs.forEach(function (tab, i) {
       tab.addEventListener("click", function () { select(i, false); });
       tab.addEventListener("keydown", function (event) {
+        if (event.altKey || event.ctrlKey || event.metaKey) { return; }  // leave browser shortcuts alone
         var next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[event.key];
         if (next === undefined) { return; }
         event.preventDefault();

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import great_tables as gt
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from IPython.display import HTML, Markdown, display
@@ -114,20 +115,21 @@ def fmt_ci(row: pd.Series) -> str:
 
 def scientific(x: float) -> str:
     """'5,8 × 10^−11^' (Markdown superscript) for small numbers such as a margin deviation."""
-    if x == 0:
-        return "0"
+    if x == 0 or not np.isfinite(x):
+        return "0" if x == 0 else SUPPRESSED
     mantissa, exponent = f"{x:.1e}".split("e")
     return f"{mantissa.replace('.', ',')} × 10^{int(exponent)}^".replace("^-", "^\u2212")
 
 
 def signed(x: float, decimals: int) -> str:
+    """'+2,3', '−0,4'; a value that rounds to zero keeps its sign ('+0,0'), so an interval that
+    excludes zero never reads as if it touched it."""
     text = nl_number(abs(x), decimals)
-    return text if round(abs(x), decimals) == 0 else ("+" if x > 0 else "\u2212") + text
+    return text if x == 0 else ("+" if x > 0 else "\u2212") + text
 
 
 def fmt_change(row: pd.Series) -> str:
-    """'+4,2 procentpunt (−0,9 tot +9,3)' / '+0,3 (−0,1 tot +0,6)'; 'niet vergelijkbaar' or '–'.
-    One decimal, so that an interval that excludes zero never reads 'tot 0'."""
+    """'+4,2 procentpunt (−0,9 tot +9,3)' / '+0,3 (−0,1 tot +0,6)'; 'niet vergelijkbaar' or '–'."""
     if not row.get("comparable", False):
         return "niet vergelijkbaar" if row.get("comparability_note") and not row["suppressed"] else SUPPRESSED
     scale, decimals, unit = (100, 1, " procentpunt") if row["kind"] == "proportion" else (1, 2, "")
@@ -162,6 +164,18 @@ def key_figures(data: ReportData) -> None:
         .tab_source_note(note)
     )
     _show_table(table)
+
+
+def introduction(data: ReportData) -> None:
+    """Print (``#| output: asis``) the opening lines: which wave, weighted to what, compared with what."""
+    text = (f"*{data.wave.config.title}.* Alle cijfers zijn gewogen naar de samenstelling van de populatie van "
+            f"{data.wave.population.total} inburgeraars; zie @sec-verantwoording. ")
+    if data.compared:
+        text += (f"Waar een indicator vergelijkbaar is met de meting {data.baseline.config.year}, staat de verandering "
+                 "erbij; zie @sec-vergelijkbaarheid.")
+    else:
+        text += "De uitkomsten worden niet met een eerdere meting vergeleken; zie @sec-vergelijkbaarheid."
+    print(text)
 
 
 def summary_text(data: ReportData) -> None:
@@ -236,6 +250,9 @@ def figure_markdown(data: ReportData, domain: str, group: str, caption: str) -> 
     """``![caption](data:…){#fig-<domain>-<group> fig-alt="…"}``: the figure, numbered and
     cross-referenceable on both render paths."""
     cells = _figure_cells(data, domain, group)
+    if cells.suppressed.all():  # nothing to draw: say so instead of an empty figure
+        return (f"*{caption.split(':')[0]}, naar {data.group_label(group).lower()}: te weinig antwoorden om "
+                "uitkomsten te publiceren.*")
     png = base64.b64encode(domain_plot(cells)).decode("ascii")
     alt = figure_alt(cells).replace("\\", "/").replace('"', "'")
     return f'![{caption}](data:image/png;base64,{png}){{#fig-{domain}-{group} fig-alt="{alt}"}}'
@@ -403,7 +420,7 @@ def _propensity_and_trimming(w: dict) -> str:
     text = ""
     if w.get("propensity"):
         text += ("Het startgewicht is de inverse van de responskans uit een responsmodel op de registerkenmerken"
-                 + (f", in {w['propensity']['classes']} klassen" if w["propensity"].get("classes") else "") + ". ")
+                 + (f", in {w['propensity']['classes']} klassen" if w["propensity"].get("use") == "classes" else "") + ". ")
     if w.get("trimming"):
         t = w["trimming"]
         text += (f"Gewichten boven {nl_number(t['cap'], 2)} zijn afgetopt ({t['trimmed']} respondenten)"
@@ -579,21 +596,15 @@ def codebook_table(data: ReportData) -> None:
 def colophon(data: ReportData) -> None:
     """Where every number comes from: code version, configuration and raw data hashes, and the
     command that reproduces the report (read from the stages' manifests)."""
-    import subprocess
     from importlib.metadata import PackageNotFoundError, version
 
-    from analysis.manifest import sha256_file
+    from analysis.manifest import git_state, sha256_file
     from analysis.snapshots import snapshots
 
     wave = data.wave
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=wave.root, capture_output=True,
-                                text=True, timeout=10).stdout.strip() or "niet in een git-repository"
-        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "analysis", "reports",
-                                  "surveys", "_quarto.yml"], cwd=wave.root, capture_output=True, text=True, timeout=10).stdout
-        dirty = " (met niet-vastgelegde wijzigingen in code of configuratie)" if changed.strip() else ""
-    except (OSError, subprocess.SubprocessError):
-        commit, dirty = "onbekend", ""
+    commit, changed = git_state(wave.root)
+    commit = commit or "niet in een git-repository"
+    dirty = " (met niet-vastgelegde wijzigingen in code of configuratie)" if changed else ""
     manifest = json.loads((wave.clean_dir / "estimate.manifest.json").read_text(encoding="utf-8"))
     raw = [f"`{p.name}` (manifest sha256 `{sha256_file(p / 'manifest.json')[:16]}…`)" for p in snapshots(wave)]
 

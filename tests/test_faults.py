@@ -101,6 +101,12 @@ def test_an_interrupted_stage_leaves_every_file_whole_and_the_next_run_finishes(
         assert killed.returncode == 130 and "interrupted: no file was left half-written" in killed.stderr, killed.stderr
         assert temporaries(root) == []  # Ctrl-C cleans up after itself
     during = files(root)
+    if mode == "sigkill-between-renames":  # mixed outputs: the next stage must not build on them
+        following = {"clean": "weight", "estimate": "render"}[stage]
+        refused = rapportage(root, following)
+        assert refused.returncode == 1 and f"is not the file the {stage} stage recorded (an interrupted run?)" in \
+            " ".join(refused.stderr.split()), refused.stderr
+        assert files(root) == during
 
     finished = rapportage(root, stage)
     assert finished.returncode == 0 and f"{stage}: done" in finished.stderr, finished.stderr
