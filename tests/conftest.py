@@ -66,3 +66,14 @@ def demo_export_rows(project: Path) -> list[dict]:
     import json
 
     return json.loads(_demo_files()["responses_482025.json"])["responses"]
+
+
+def report_figures():
+    """The report's helper module ``reports/figures.py``, as the .qmd documents import it."""
+    import sys
+
+    if str(REPO / "reports") not in sys.path:
+        sys.path.insert(0, str(REPO / "reports"))
+    import figures
+
+    return figures

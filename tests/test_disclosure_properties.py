@@ -7,8 +7,6 @@ category (which could be recovered from the total)."""
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,15 +15,13 @@ from hypothesis import strategies as st
 
 from analysis.design import SurveyDesign
 from analysis.indicators import estimate_indicators
-from tests.conftest import REPO
+from tests.conftest import report_figures
 from tests.report_html import read_report
 
 
 @pytest.fixture(scope="module")
 def report(demo_run):
-    sys.path.insert(0, str(REPO / "reports"))
-    import figures
-
+    figures = report_figures()
     wave, _ = demo_run
     return figures, figures.load(str(wave.root), wave.id), pd.read_parquet(wave.clean_dir / "respondents.parquet")
 

@@ -7,7 +7,6 @@ left behind."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import time
 
 import pytest
 
-from tests.bad_inputs.conftest import edit
+from tests.bad_inputs.conftest import edit, leftovers
 
 INJECT = textwrap.dedent('''
     import os, signal, sys
@@ -65,10 +64,6 @@ def files(root) -> dict[str, bytes]:
             if p.is_file() and p.name != ".lock" and not p.name.endswith(".tmp")}
 
 
-def temporaries(root) -> list[str]:
-    return [str(p.relative_to(root)) for f in FOLDERS for p in (root / f).rglob("*.tmp")]
-
-
 def rapportage(root, *args, inject: str | None = None) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-c", INJECT, inject] if inject else [sys.executable, "-m", "analysis.cli"]
     return subprocess.run([*cmd, *args, "--demo", "--root", str(root)], capture_output=True, text=True, timeout=600)
@@ -96,10 +91,10 @@ def test_an_interrupted_stage_leaves_every_file_whole_and_the_next_run_finishes(
     killed = rapportage(root, stage, inject=mode)
     if mode.startswith("sigkill"):
         assert killed.returncode == -9, killed.stderr
-        assert temporaries(root)  # what a killed write leaves: a temporary file, never the output itself
+        assert leftovers(root)  # what a killed write leaves: a temporary file, never the output itself
     else:
         assert killed.returncode == 130 and "interrupted: no file was left half-written" in killed.stderr, killed.stderr
-        assert temporaries(root) == []  # Ctrl-C cleans up after itself
+        assert leftovers(root) == []  # Ctrl-C cleans up after itself
     during = files(root)
     if mode == "sigkill-between-renames":  # mixed outputs: the next stage must not build on them
         following = {"clean": "weight", "estimate": "render"}[stage]
@@ -111,7 +106,7 @@ def test_an_interrupted_stage_leaves_every_file_whole_and_the_next_run_finishes(
     finished = rapportage(root, stage)
     assert finished.returncode == 0 and f"{stage}: done" in finished.stderr, finished.stderr
     after = files(root)
-    assert temporaries(root) == []  # what SIGKILL left behind is gone
+    assert leftovers(root) == []  # what SIGKILL left behind is gone
     changed = {name for name in after if after[name] != before.get(name)}
     assert changed, "the change of input should change the stage's outputs"
     for name, data in during.items():  # each file was whole: its earlier or its new version
@@ -121,8 +116,8 @@ def test_an_interrupted_stage_leaves_every_file_whole_and_the_next_run_finishes(
         assert during == before  # interrupted before the first rename: all earlier outputs intact
     else:
         mixed = [n for n in during if during[n] != before[n]]
-        assert mixed and hashlib.sha256(during[f"data_clean/demo/{stage}.manifest.json"]).digest() == \
-            hashlib.sha256(before[f"data_clean/demo/{stage}.manifest.json"]).digest()  # not yet recorded as done
+        manifest = f"data_clean/demo/{stage}.manifest.json"
+        assert mixed and during[manifest] == before[manifest]  # not yet recorded as done
 
 
 @pytest.mark.slow
@@ -149,4 +144,4 @@ def test_a_second_run_of_the_same_wave_refuses_while_the_first_writes_and_a_kill
         first.wait()
     third = rapportage(root, "clean", "--force")  # the kernel released the killed run's lock
     assert third.returncode == 0 and "clean: done" in third.stderr, third.stderr
-    assert temporaries(root) == []
+    assert leftovers(root) == []

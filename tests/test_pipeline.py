@@ -13,6 +13,7 @@ from analysis import pipeline
 from analysis.config import load_wave
 from analysis.manifest import sha256_file
 from analysis.snapshots import latest_snapshot
+from tests.conftest import report_figures
 from tests.report_html import read_report
 
 
@@ -111,13 +112,7 @@ def test_report_has_six_domain_sections_and_embedded_images_and_no_remote_links(
 
 
 def test_no_suppressed_value_appears_in_the_report(demo_run):
-    import sys
-
-    from tests.conftest import REPO
-
-    sys.path.insert(0, str(REPO / "reports"))
-    from figures import fmt_value
-
+    fmt_value = report_figures().fmt_value
     wave, results = demo_run
     html = results[-1].outputs[0].read_text(encoding="utf-8")
     est = pd.read_parquet(wave.clean_dir / "estimates.parquet")
@@ -130,19 +125,8 @@ def test_no_suppressed_value_appears_in_the_report(demo_run):
     # value by value (without interval) the appendix and figure-description tests below check every cell
 
 
-def _report_module():
-    import sys
-
-    from tests.conftest import REPO
-
-    sys.path.insert(0, str(REPO / "reports"))
-    import figures
-
-    return figures
-
-
 def test_appendix_lists_every_estimate_and_shows_suppressed_cells_as_a_dash(demo_run):
-    figures = _report_module()
+    figures = report_figures()
     wave, results = demo_run
     report = read_report(results[-1].outputs[0].read_text(encoding="utf-8"))
     est = pd.read_parquet(wave.clean_dir / "estimates.parquet")
@@ -162,7 +146,7 @@ def test_appendix_lists_every_estimate_and_shows_suppressed_cells_as_a_dash(demo
 
 
 def test_figure_alt_texts_give_every_published_value_and_no_suppressed_one(demo_run):
-    figures = _report_module()
+    figures = report_figures()
     wave, results = demo_run
     report = read_report(results[-1].outputs[0].read_text(encoding="utf-8"))
     data = figures.load(str(wave.root), wave.id)
@@ -264,7 +248,7 @@ def test_change_since_the_baseline_wave_only_where_comparable(demo_run, project)
     ok = overall[overall.comparable]
     assert ((ok.change_ci_low <= 0) & (0 <= ok.change_ci_high)).mean() >= 0.8
     # the report prints the changes and why one is not comparable
-    figures = _report_module()
+    figures = report_figures()
     report = read_report(pipeline.render(wave, False).outputs[0].read_text(encoding="utf-8"))
     key = report.tables["kerncijfers"]
     assert key[0][-1] == "Verandering sinds 2025 (95%-BI)"

@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import shutil
 
+import pandas as pd
 import pytest
 
+from analysis.cli import app
 from analysis.limesurvey import encode_csv_export, encode_json_export
 from analysis.lss import write_lss
 from tests.bad_inputs.conftest import assert_refused, runner
@@ -58,8 +60,6 @@ Z_ROUTE: set[str] = set()
 @pytest.fixture
 def replaced(finished):
     """The finished demo project with its snapshot replaced by a newer one built per case."""
-    import pandas as pd
-
     frame = pd.read_csv(finished / "data_raw" / "demo" / "frame.csv", dtype=str)
     Z_ROUTE.clear()
     Z_ROUTE.update(frame.token[frame.route == "Z"])
@@ -82,7 +82,7 @@ def test_bad_json_export(replaced, case):
     make, message = JSON_CASES[case]
     build(make(rows))
     if case == "a weighting cell with no respondents":  # cleaning has nothing against it; weighting has
-        assert runner.invoke(app_cli(), ["clean", "--demo", "--root", str(root)]).exit_code == 0
+        assert runner.invoke(app, ["clean", "--demo", "--root", str(root)]).exit_code == 0
         assert_refused(root, ["weight", "--demo"], message)
     else:
         assert_refused(root, ["clean", "--demo"], message)
@@ -94,20 +94,12 @@ FRAME_CASES = {
     "frame without the link column": (lambda f: f.drop(columns=["token"]), r"frame.csv.*'token'"),
     "frame category unknown to population.yaml": (lambda f: f.assign(route=f.route.replace({"Z": "Z-route"})),
                                                   r"frame.csv.*route.*'Z-route'"),
-    "duplicate links in the frame": (lambda f: pd_concat(f, f.head(3)), r"frame.csv.*token.*(twice|more than once|duplicate)"),
+    "duplicate links in the frame": (lambda f: pd.concat([f, f.head(3)], ignore_index=True), r"frame.csv.*token.*(twice|more than once|duplicate)"),
 }
-
-
-def pd_concat(a, b):
-    import pandas as pd
-
-    return pd.concat([a, b], ignore_index=True)
 
 
 @pytest.mark.parametrize("case", list(FRAME_CASES))
 def test_bad_population_frame(finished, case):
-    import pandas as pd
-
     path = finished / "data_raw" / "demo" / "frame.csv"
     change, message = FRAME_CASES[case]
     change(pd.read_csv(path, dtype=str, keep_default_na=False)).to_csv(path, index=False)
@@ -151,15 +143,9 @@ def offline(finished, monkeypatch):
     lss.write_bytes(write_lss(wave.questionnaire, 482025))
     export = finished / "export.csv"
     export.write_bytes(_csv(rows))
-    result = runner.invoke(app_cli(), ["import", "--wave", "w2025", "--root", str(finished), str(export), str(lss)])
+    result = runner.invoke(app, ["import", "--wave", "w2025", "--root", str(finished), str(export), str(lss)])
     assert result.exit_code == 0, result.output
     return finished, rows, export, lss
-
-
-def app_cli():
-    from analysis.cli import app
-
-    return app
 
 
 @pytest.mark.parametrize("case", list(CSV_CASES))
@@ -183,7 +169,7 @@ def test_mixed_line_endings_in_a_csv_export_import_as_the_original(offline):
     data = _csv(rows)
     lines = data.split(b"\r\n")
     export.write_bytes(b"".join(line + (b"\n" if i % 2 else b"\r\n") for i, line in enumerate(lines[:-1])) + lines[-1])
-    result = runner.invoke(app_cli(), ["import", "--wave", "w2025", "--root", str(root), str(export), str(lss)])
+    result = runner.invoke(app, ["import", "--wave", "w2025", "--root", str(root), str(export), str(lss)])
     assert result.exit_code == 0, result.output
     first, second = sorted((root / "data_raw" / "w2025").glob("2*"))
     assert (second / "responses_482025.json").read_bytes() == (first / "responses_482025.json").read_bytes()
@@ -194,6 +180,6 @@ def test_a_json_export_with_a_utf8_bom_cleans_as_the_original(replaced):
     root, rows, build = replaced
     before = (root / "data_clean" / "demo" / "respondents.parquet").read_bytes()
     build(b"\xef\xbb\xbf" + encode_json_export(rows))
-    result = runner.invoke(app_cli(), ["clean", "--demo", "--root", str(root)])
+    result = runner.invoke(app, ["clean", "--demo", "--root", str(root)])
     assert result.exit_code == 0, result.output
     assert (root / "data_clean" / "demo" / "respondents.parquet").read_bytes() == before

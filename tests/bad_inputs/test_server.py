@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from analysis.cli import app
 from analysis.config import load_wave
 from analysis.lss import write_lss
 from tests.bad_inputs.conftest import assert_refused, edit, runner
@@ -20,8 +21,6 @@ USER, PASSWORD = "onderzoeker", "canary-pw-4d1c8"
 def server(finished, monkeypatch):
     """Wave 'w2025' (patient for 0.5 s, two retries without back-off, pages of 200) with one
     good snapshot already fetched, and the server it came from."""
-    from analysis.cli import app
-
     make_real_wave(finished)
     wave_yaml = finished / "surveys" / "w2025" / "wave.yaml"
     edit(wave_yaml, "  survey_ids: [482025]", "  survey_ids: [482025]\n  timeout_seconds: 0.5\n  retries: 2\n"
@@ -104,7 +103,7 @@ def test_an_expired_session_is_not_an_error(server):
     """Tolerated: the key expires in the middle of the export; the fetch logs in again."""
     root, fake, srv, _ = server
     fake.fail("export_responses", "expire", after=1)
-    result = runner.invoke(__import__("analysis.cli", fromlist=["app"]).app, [*FETCH, "--root", str(root)])
+    result = runner.invoke(app, [*FETCH, "--root", str(root)])
     assert result.exit_code == 0, result.output
     assert [m for m, _ in fake.calls].count("get_session_key") == 3  # the first fetch, this one, and the re-login
 
@@ -113,8 +112,6 @@ def test_the_password_and_session_keys_appear_nowhere_after_a_whole_run(server):
     """Canary credentials: after fetching (done by the fixture) and running every stage of the
     real wave, neither the password nor any session key the server issued is in any file of
     the project, in the manifests, the cleaning log, the exports, the report, or the output."""
-    from analysis.cli import app
-
     root, fake, srv, monkeypatch = server
     monkeypatch.setenv("RAPPORTAGE_PSEUDONYM_SECRET", "a-test-secret-of-enough-length")
     outputs = [runner.invoke(app, [*args, "--root", str(root)]) for args in (
