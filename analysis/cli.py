@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from analysis import pipeline
@@ -51,7 +52,7 @@ def _wave(wave: str | None, demo: bool, root: Path) -> Wave:
 
 
 def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -67,6 +68,8 @@ def _report(result: pipeline.StageResult, root: Path) -> None:
     err.print(f"[bold]{result.stage}[/bold]: {state}")
     for path in result.outputs:
         err.print(f"  {path.relative_to(root)}", style="dim")
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
 
 
 def _stages(names: list[str], wave: str | None, demo: bool, root: Path, force: bool) -> pipeline.StageResult:

@@ -8,6 +8,7 @@ changed. Stage functions return a :class:`StageResult`; the CLI only reports it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import io
@@ -43,6 +44,8 @@ class StageResult:
     ran: bool
     """False when the outputs were current and the stage was skipped."""
     outputs: list[Path]
+    warnings: tuple[str, ...] = ()
+    """What a tool the stage ran reported without failing (Quarto's and pandoc's warnings)."""
 
 
 def _run(
@@ -305,13 +308,17 @@ def render(wave: Wave, force: bool = False) -> StageResult:
     _require(inputs[0], wave, "estimate")
     inputs += rendering.source_files(wave.root)
     target = wave.output_dir / "rapportage-inburgering.html"
+    warnings: list[str] = []
 
     def produce() -> dict[Path, bytes]:
-        return {target: rendering.render_report(wave)}
+        rendered = rendering.render_report(wave)
+        warnings.extend(rendered.warnings)
+        return {target: rendered.html}
 
     commit, dirty = manifest.git_state(wave.root)
-    return _run(wave, "render", wave.output_dir / "render.manifest.json", inputs, produce, force,
-                provenance=f"{commit} {dirty}")
+    result = _run(wave, "render", wave.output_dir / "render.manifest.json", inputs, produce, force,
+                  provenance=f"{commit} {dirty}")
+    return dataclasses.replace(result, warnings=tuple(warnings))
 
 
 def _check_upstream(wave: Wave, inputs: list[Path]) -> None:

@@ -1,24 +1,39 @@
-"""Rendering the Quarto report: with ``quarto`` where installed, else the project's fallback.
+"""Rendering the Quarto report: with the ``quarto`` CLI where it is on the PATH, else the fallback.
 
-The fallback renders the same ``.qmd`` documents: it expands ``{{< include >}}``, executes the
-Python cells in a Jupyter kernel (nbclient) with the wave's parameters injected after the
-``parameters`` cell, and converts the result with pandoc (from ``pypandoc-binary``) into one
-self-contained HTML file. It supports the small set of Quarto features the report uses:
+Both renderers read the same ``.qmd`` documents and give the same page (same headings,
+tables, figures, alt texts, tabs and layout; tested where Quarto is installed).
 
-- front matter ``title``, ``subtitle``, ``lang``, ``format.html.toc`` / ``css``;
+**Quarto** (``render_with_quarto``; 1.4 or newer, tested with 1.11.0): the report's folder is rendered in
+a temporary copy, with the pipeline's own Python (``QUARTO_PYTHON``), the wave passed with
+``-P`` (papermill), no kernel daemon and no colour codes; a failure shows the failing cell and
+its error, or Quarto's message without its call stack; warnings are returned, never swallowed.
+
+**The fallback** (``render_fallback``) expands ``{{< include >}}``, executes the Python cells in
+a Jupyter kernel (nbclient) with the wave's parameters injected after the ``parameters`` cell,
+and converts the result with pandoc (from ``pypandoc-binary``) into one self-contained HTML
+file, writing figures and tables with Quarto's markup. It supports the Quarto features the
+report uses, and the report keeps to them:
+
+- front matter ``title``, ``subtitle``, ``lang`` and ``format.html`` ``toc`` (``toc-depth``,
+  ``toc-title``), ``css``, ``section-divs`` and ``include-after-body``; under Quarto,
+  ``minimal: true`` and ``toc-location: body`` give the same plain page (no Bootstrap, no
+  Quarto scripts) that ``reports/style.css`` styles;
 - cell options ``#| label``, ``#| fig-cap``, ``#| tbl-cap``, ``#| fig-alt``, ``#| echo``,
-  ``#| output: asis`` and ``#| tags: [parameters]``;
+  ``#| output`` (``false`` or ``asis``) and ``#| tags: [parameters]``;
 - figure and table captions numbered "Figuur n" / "Tabel n", cross-references ``@fig-…`` /
-  ``@tbl-…``; section references ``@sec-…``;
+  ``@tbl-…``; a reference that points at nothing is an error on both paths. Sections are linked
+  as ``[title](#sec-…)``: ``@sec-…`` is refused, as Quarto writes it as a section number;
 - figures and tables written as Markdown, also from ``output: asis`` cells (this is how the
   report gives every figure an alt text generated from the data it shows):
   ``![caption](src){#fig-x fig-alt="…"}`` and a fenced div ``::: {#tbl-x}`` whose last
   paragraph is the caption;
-- callouts (``::: {.callout-note}`` …) styled by ``reports/style.css``;
-- tabsets (``::: {.panel-tabset}`` with one heading per tab): pandoc writes each tab as a
-  headed section; ``analysis/tabsets.js`` (inlined) turns them into WAI-ARIA tabs, and without
-  script or in print every tab shows as a subsection;
-- cell outputs: PNG images, HTML (tables), Markdown (text built from the numbers).
+- tabs: ``::: {.tabbladen}`` with one heading per tab, a class neither renderer knows, so both
+  write each tab as a headed section; ``reports/_tabsets.html`` (included after the body on
+  both paths) turns them into WAI-ARIA tabs, and without script or in print every tab shows as
+  a subsection;
+- cell outputs: PNG images, Markdown (text built from the numbers, tables as raw HTML blocks)
+  and printed text. A rich HTML output is refused: under Quarto it makes the page link
+  require.js and jQuery from the web.
 
 Anything else in a ``.qmd`` is passed to pandoc as Markdown.
 """
@@ -26,10 +41,13 @@ Anything else in a ``.qmd`` is passed to pandoc as Markdown.
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -38,7 +56,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from analysis.config import Wave
-from analysis.errors import PipelineError
+from analysis.errors import PipelineError, shown
 
 MAIN_DOCUMENT = "reports/rapportage.qmd"
 CELL = re.compile(r"^```\{python\}[^\n]*\n(.*?)^```\s*$", re.S | re.M)
@@ -51,7 +69,6 @@ ATTRS = rf'(?:[^}}"]|{QUOTED})*'  # attributes; a quoted value may hold any char
 MD_FIGURE = re.compile(rf"!\[(?P<caption>(?:[^\]\\]|\\.)*)\]\((?P<src>[^)\s]+)\)\{{(?P<attrs>{ATTRS}#fig-{ATTRS})\}}")
 MD_TABLE = re.compile(r"^:::+ *\{#(?P<label>tbl-[A-Za-z0-9_-]+)\} *\n(?P<body>.*?)\n:::+ *$", re.S | re.M)
 FLOAT = re.compile(f"{MD_FIGURE.pattern}|{MD_TABLE.pattern}", re.S | re.M)
-TABSET_SCRIPT = Path(__file__).with_name("tabsets.js")
 EXECUTION_TIMEOUT = 600
 
 
@@ -59,30 +76,149 @@ def source_files(root: Path) -> list[Path]:
     """Everything the report is made from (inputs of the render stage's manifest)."""
     reports = root / "reports"
     files = [root / "_quarto.yml"]
-    for pattern in ("*.qmd", "*.py", "*.css"):
+    for pattern in ("*.qmd", "*.py", "*.css", "_*.html"):
         files += sorted(reports.glob(pattern))
     return files
 
 
-def render_report(wave: Wave) -> bytes:
-    """Render the report of ``wave`` and return the bytes of its self-contained HTML file."""
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered report: the self-contained HTML, which renderer made it, and the warnings
+    Quarto or pandoc printed (shown to the user, never swallowed)."""
+
+    html: bytes
+    renderer: str
+    warnings: tuple[str, ...] = ()
+
+
+def render_report(wave: Wave) -> Rendered:
+    """Render the report of ``wave``: with the ``quarto`` CLI where it is on the PATH, else with
+    the fallback. Both read the same documents and give the same page."""
     params = {"wave": wave.id, "root": str(wave.root.resolve())}
-    if shutil.which("quarto"):
-        return _render_with_quarto(wave, params)
-    return render_fallback(wave.root / MAIN_DOCUMENT, params)
+    document = wave.root / MAIN_DOCUMENT
+    quarto = shutil.which("quarto")
+    if quarto:
+        return render_with_quarto(document, params, quarto)
+    return render_fallback(document, params)
 
 
-def _render_with_quarto(wave: Wave, params: dict[str, str]) -> bytes:
-    with tempfile.TemporaryDirectory() as tmp:
-        cmd = ["quarto", "render", MAIN_DOCUMENT, "--to", "html", "--output-dir", tmp]
+# --------------------------------------------------------------------------- quarto
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+QUARTO_PROGRESS = re.compile(r"^(Starting \S+ kernel|Executing '|\s*Cell \d+/\d+|pandoc\b|\s+(to|output-file|"
+                             r"standalone|embed-resources|toc|toc-depth|section-divs|html-math-method|wrap|default-image-extension|"
+                             r"metadata|filters|include-\w+|css|template|toc-title|lang|title|subtitle|page-layout|"
+                             r"minimal|theme|link-citations|number-sections|execute)\b|Output created:|\s*$)")
+
+
+def render_with_quarto(document: Path, params: dict[str, str], quarto: str = "quarto") -> Rendered:
+    """Render ``document`` with the Quarto CLI.
+
+    The report's folder is copied to a temporary directory and rendered there, so a render
+    changes nothing in the working tree (Quarto writes ``.quarto/`` and a ``.quarto_ipynb``
+    beside the document) and two waves can render at once. Quarto runs the cells with the
+    Python that runs this pipeline (``QUARTO_PYTHON``), without a kernel daemon (a daemon would
+    keep an old ``figures`` module between renders) and without colour codes in its messages.
+    Quarto's random ids (caption ids are uuids) are numbered in order of appearance, so the
+    same inputs give the same bytes.
+    """
+    _check_quarto_version(quarto)
+    with tempfile.TemporaryDirectory(prefix="rapportage-quarto-") as tmp:
+        work = Path(tmp) / document.parent.name
+        shutil.copytree(document.parent, work, ignore=shutil.ignore_patterns(  # not outputs of earlier renders
+            "_output", ".quarto", "*.quarto_ipynb", "__pycache__", f"{document.stem}_files", f"{document.stem}.html"))
+        cmd = [quarto, "render", document.name, "--to", "html", "--no-execute-daemon"]
         for key, value in params.items():
             cmd += ["-P", f"{key}:{value}"]
-        proc = subprocess.run(cmd, cwd=wave.root, capture_output=True, text=True)
-        if proc.returncode != 0:
-            tail = proc.stderr.strip().splitlines()[-1:] or ["(no message)"]
-            raise PipelineError(f"quarto render of {MAIN_DOCUMENT} failed: {tail[0]}")
-        out = Path(tmp) / (Path(MAIN_DOCUMENT).stem + ".html")
-        return out.read_bytes()
+        env = {**os.environ, "QUARTO_PYTHON": sys.executable, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        try:
+            proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, env=env, timeout=EXECUTION_TIMEOUT * 2)
+        except subprocess.TimeoutExpired:
+            raise PipelineError(f"quarto render of {shown(document)} did not finish within "
+                                f"{EXECUTION_TIMEOUT * 2} seconds.") from None
+        messages = ANSI.sub("", proc.stderr + proc.stdout)
+        out = work / (document.stem + ".html")
+        if proc.returncode != 0 or not out.is_file():
+            raise PipelineError(f"quarto render of {shown(document)} failed (exit code {proc.returncode}):\n"
+                                + quarto_failure(messages))
+        warnings = quarto_warnings(messages)
+        for warning in warnings:  # the fallback refuses these too: "?@fig-x" must not reach the public
+            dangling = re.search(r"Unable to resolve crossref @(\S+)", warning)
+            if dangling:
+                raise PipelineError(f"{shown(document)}: cross-reference @{dangling.group(1)} points at no figure, "
+                                    "table or section.")
+        return Rendered(stable_ids(out.read_bytes()), "quarto", tuple(warnings))
+
+
+QUARTO_MINIMUM = (1, 4)  # figure and table markup of Quarto 1.4 and later, which the fallback writes too
+
+
+def _check_quarto_version(quarto: str) -> None:
+    try:
+        proc = subprocess.run([quarto, "--version"], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PipelineError(f"the quarto on the PATH ({quarto}) does not run ({exc}); repair it, or take it off "
+                            "the PATH to render with the built-in fallback.") from None
+    found = re.match(r"\s*(\d+)\.(\d+)", proc.stdout)
+    if proc.returncode != 0 or not found:
+        raise PipelineError(f"'{quarto} --version' failed (exit code {proc.returncode}); repair Quarto, or take it "
+                            "off the PATH to render with the built-in fallback.")
+    if tuple(map(int, found.groups())) < QUARTO_MINIMUM:
+        raise PipelineError(f"the quarto on the PATH is version {proc.stdout.strip()}; the report needs Quarto "
+                            f"{'.'.join(map(str, QUARTO_MINIMUM))} or newer: update it, or take it off the PATH to "
+                            "render with the built-in fallback.")
+
+
+def quarto_failure(messages: str) -> str:
+    """The cause of a failed Quarto render as one readable block: the failing cell and its
+    error when a cell failed, else Quarto's messages without the progress lines."""
+    cell = re.search(r"An error occurred while executing the following cell:\n-+\n(.*?)\n-+\n", messages, re.S)
+    if cell:
+        lines = [ln for ln in messages[cell.end():].splitlines() if ln.strip()]
+        errors = [ln for ln in lines if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b", ln)]
+        cause = errors[-1] if errors else (lines[-1] if lines else "(no error message)")
+        return "  in the cell:\n" + _indent(cell.group(1).strip(), 4) + "\n  " + cause
+    lines: list[str] = []
+    for line in messages.splitlines():
+        if line.strip() == "Stack trace:" or (lines and lines[-1] == "Stack trace:" and line.lstrip().startswith("at ")):
+            lines[-1:] = ["Stack trace:"]  # Quarto's own call stack says nothing about the cause
+            continue
+        if not QUARTO_PROGRESS.match(line):
+            lines.append(line.rstrip())
+    lines = [ln for ln in lines if ln != "Stack trace:"]
+    return _indent("\n".join(lines[-40:]).strip() or "(Quarto printed no message)", 2)
+
+
+def quarto_warnings(messages: str) -> list[str]:
+    """Quarto's ``WARN``/``WARNING`` lines and pandoc's ``[WARNING]`` lines, each with the
+    indented lines that continue it."""
+    found: list[str] = []
+    for line in messages.splitlines():
+        if re.match(r"^\s*(WARN(ING)?\b|\[WARNING\])", line):
+            # "WARNING (/…/filters/crossref/refs.lua:128) Unable to …": the filter's location is Quarto's business
+            found.append(re.sub(r"^(WARN(?:ING)?) \([^)]*\.lua:\d+\) ", r"\1: ", line.strip()))
+        elif found and line.startswith((" ", "\t")) and line.strip() and not QUARTO_PROGRESS.match(line):
+            found[-1] += " " + line.strip()
+    return found
+
+
+def stable_ids(page: bytes) -> bytes:
+    """Quarto's random ids made stable, so that the same inputs give the same bytes: a
+    caption's ``<label>-caption-<uuid>`` becomes ``<label>-caption`` (as the fallback writes
+    it), the random id of a cell's ``<div>`` (never referred to) is dropped, and any other uuid
+    is numbered in order of first appearance."""
+    text = page.decode("utf-8")
+    text = re.sub(rf"([A-Za-z0-9_-]+-caption)-{UUID.pattern}", r"\1", text)
+    text = re.sub(r'<div id="[0-9a-f]{8}" class="cell"', '<div class="cell"', text)
+    numbers: dict[str, str] = {}
+
+    def number(m: re.Match) -> str:
+        return numbers.setdefault(m.group(0), f"id{len(numbers) + 1:04d}")
+
+    return UUID.sub(number, text).encode("utf-8")
+
+
+def _indent(text: str, spaces: int) -> str:
+    return "\n".join(" " * spaces + ln if ln else ln for ln in text.splitlines())
 
 
 # --------------------------------------------------------------------------- fallback
@@ -159,18 +295,26 @@ class Floats:
         if label in self.numbers:
             raise PipelineError(f"{MAIN_DOCUMENT}: the label {label} is used twice.")
         self.counters[kind] += 1
-        self.numbers[label] = f"{WORDS[kind]} {self.counters[kind]}"
+        self.numbers[label] = f"{WORDS[kind]}\u00a0{self.counters[kind]}"  # no line break inside, as Quarto
         return self.numbers[label]
 
+    # The markup Quarto writes for a captioned figure or table (Quarto 1.4 and later), so that
+    # both renderers give the same page and reports/style.css styles one structure.
     def figure(self, label: str, images: list[str], caption: str) -> list[str]:
         cap = html.escape(f"{self.number(label)}: {caption}")
-        return [_raw(f'<figure id="{label}" class="quarto-figure">'), *images,
-                _raw(f"<figcaption>{cap}</figcaption>\n</figure>")]
+        return [_raw(f'<div id="{label}" class="quarto-float quarto-figure quarto-figure-center">\n'
+                     f'<figure class="quarto-float quarto-float-fig">\n<div aria-describedby="{label}-caption">'),
+                *images,
+                _raw(f'</div>\n<figcaption class="quarto-float-caption-bottom quarto-float-caption quarto-float-fig" '
+                     f'id="{label}-caption">\n{cap}\n</figcaption>\n</figure>\n</div>')]
 
     def table(self, label: str, content: list[str], caption: str) -> list[str]:
         cap = html.escape(f"{self.number(label)}: {caption}")
-        return [_raw(f'<div id="{label}" class="quarto-table">\n<p class="table-caption">{cap}</p>'),
-                *content, _raw("</div>")]
+        return [_raw(f'<div id="{label}" class="quarto-float quarto-figure quarto-figure-center">\n'
+                     f'<figure class="quarto-float quarto-float-tbl">\n'
+                     f'<figcaption class="quarto-float-caption-top quarto-float-caption quarto-float-tbl" '
+                     f'id="{label}-caption">\n{cap}\n</figcaption>\n<div aria-describedby="{label}-caption">'),
+                *content, _raw("</div>\n</figure>\n</div>")]
 
     def in_markdown(self, text: str) -> str:
         """Number the Markdown figures and tables of ``text`` (see the module docstring)."""
@@ -216,14 +360,16 @@ def to_markdown(nb: nbformat.NotebookNode, options: list[dict], echo_default: bo
             parts.extend(cell_parts)
     text = "\n\n".join(parts)
     numbers = floats.numbers
-    for title, sec in re.findall(r"^#+\s+(.+?)\s+\{#(sec-[A-Za-z0-9_-]+)\}", text, re.M):
-        numbers.setdefault(sec, title)
 
     def ref(match: re.Match) -> str:
         label = match.group(1)
+        if label.startswith("sec-"):
+            raise PipelineError(f"{MAIN_DOCUMENT}: @{label}: Quarto writes a section reference as a section "
+                                f"number, which this unnumbered report does not show; link to the section with "
+                                f"[its title](#{label}) instead.")
         if label not in numbers:
             raise PipelineError(f"{MAIN_DOCUMENT}: cross-reference @{label} points at no figure, table or section.")
-        return f"[{numbers[label]}](#{label})"
+        return f"[{numbers[label]}](#{label}){{.quarto-xref}}"
 
     return CROSSREF.sub(ref, text)
 
@@ -249,11 +395,14 @@ def _outputs(cell: nbformat.NotebookNode, opts: dict, floats: Floats) -> list[st
         flush()
         if out.output_type in ("display_data", "execute_result"):
             data = out.data
+            if "text/html" in data and "text/markdown" not in data and "image/png" not in data:
+                raise PipelineError(
+                    f"{MAIN_DOCUMENT}: a code cell shows HTML as a rich output; Quarto would then link require.js "
+                    "and jQuery from the web and the report would not work offline. Emit it as a raw HTML block in "
+                    "Markdown instead (figures.table_html does this for tables).")
             if "image/png" in data:
                 alt = html.escape(str(opts.get("fig-alt", opts.get("fig-cap", ""))), quote=True)
                 parts.append(_raw(f'<img src="data:image/png;base64,{data["image/png"].strip()}" alt="{alt}">'))
-            elif "text/html" in data:
-                parts.append(_raw(data["text/html"]))
             elif "text/markdown" in data:
                 parts.append(floats.in_markdown(data["text/markdown"]))
             elif "text/plain" in data and out.output_type == "display_data":
@@ -262,8 +411,8 @@ def _outputs(cell: nbformat.NotebookNode, opts: dict, floats: Floats) -> list[st
     return parts
 
 
-def render_fallback(document: Path, params: dict[str, str]) -> bytes:
-    """Render one ``.qmd`` without Quarto; returns the self-contained HTML."""
+def render_fallback(document: Path, params: dict[str, str]) -> Rendered:
+    """Render one ``.qmd`` without Quarto: the self-contained HTML and pandoc's warnings."""
     import pypandoc
 
     text = expand_includes(document.read_text(encoding="utf-8"), document.parent)
@@ -282,22 +431,26 @@ def render_fallback(document: Path, params: dict[str, str]) -> bytes:
     html_opts = (meta.get("format") or {}).get("html") or {}
     echo = bool((meta.get("execute") or {}).get("echo", True))
     markdown = to_markdown(nb, options, echo)
-    args = ["--standalone", "--embed-resources", "--section-divs", "--wrap=none",
+    args = ["--from=markdown", "--to=html5", "--standalone", "--embed-resources", "--wrap=none",
             f"--metadata=title:{meta.get('title', document.stem)}",
             f"--metadata=lang:{meta.get('lang', 'nl')}"]
     if meta.get("subtitle"):
         args.append(f"--metadata=subtitle:{meta['subtitle']}")
+    if html_opts.get("section-divs"):
+        args.append("--section-divs")
     if html_opts.get("toc"):
         args += ["--toc", f"--toc-depth={html_opts.get('toc-depth', 2)}",
                  f"--metadata=toc-title:{html_opts.get('toc-title', 'Inhoud')}"]
     if html_opts.get("css"):
         args.append(f"--css={(document.parent / html_opts['css']).resolve()}")
+    after = html_opts.get("include-after-body") or []
+    for script in [after] if isinstance(after, str) else after:
+        args.append(f"--include-after-body={(document.parent / script).resolve()}")
     with tempfile.TemporaryDirectory() as tmp:
-        if "panel-tabset" in markdown:
-            after = Path(tmp) / "tabsets.html"
-            after.write_text(f"<script>\n{TABSET_SCRIPT.read_text(encoding='utf-8')}</script>\n", encoding="utf-8")
-            args.append(f"--include-after-body={after}")
         out = Path(tmp) / "report.html"
-        pypandoc.convert_text(markdown, "html5", format="markdown", outputfile=str(out),
-                              extra_args=args, cworkdir=str(document.parent))
-        return out.read_bytes()
+        proc = subprocess.run([pypandoc.get_pandoc_path(), *args, f"--output={out}"], input=markdown,
+                              capture_output=True, text=True, cwd=document.parent)
+        if proc.returncode != 0:
+            raise PipelineError(f"pandoc could not convert {shown(document)} (exit code {proc.returncode}):\n"
+                                + _indent(proc.stderr.strip() or "(no message)", 2))
+        return Rendered(out.read_bytes(), "fallback", tuple(quarto_warnings(proc.stderr)))

@@ -8,6 +8,7 @@ confidence intervals from ``estimates.parquet``; Dutch number formatting (decima
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from IPython.display import HTML, Markdown, display
+from IPython.display import Markdown, display
 
 from analysis.config import Wave, load_wave
 from analysis.questionnaire import DOMAINS
@@ -137,8 +138,22 @@ def fmt_change(row: pd.Series) -> str:
             f"({signed(row['change_ci_low'] * scale, decimals)} tot {signed(row['change_ci_high'] * scale, decimals)})")
 
 
-def _show_table(table: gt.GT) -> None:
-    display(HTML(table.as_raw_html()))
+def table_html(table: gt.GT, label: str) -> str:
+    """The table as a raw HTML block of Markdown, in a container that scrolls sideways on a
+    narrow screen and that keyboard users can reach and scroll (``tabindex``, named region).
+
+    Never a rich (text/html) cell output: that makes Quarto link require.js and jQuery from the
+    web, which a self-contained report opened offline cannot load. Quarto's own table
+    processing is switched off, so both renderers pass the great_tables markup on untouched.
+    """
+    markup = table.tab_options(quarto_disable_processing=True, container_overflow_x="visible",
+                               container_overflow_y="visible").as_raw_html()
+    name = html.escape(f"{label} (tabel)", quote=True)
+    return f'```{{=html}}\n<div class="tabel" role="region" tabindex="0" aria-label="{name}">\n{markup}\n</div>\n```'
+
+
+def _show_table(table: gt.GT, label: str) -> None:
+    display(Markdown(table_html(table, label)))
 
 
 # --------------------------------------------------------------------------- summary
@@ -163,18 +178,18 @@ def key_figures(data: ReportData) -> None:
         .cols_align("right", columns=[c for c in frame.columns if c not in ("Domein", "Indicator")])
         .tab_source_note(note)
     )
-    _show_table(table)
+    _show_table(table, "Kerncijfers per domein")
 
 
 def introduction(data: ReportData) -> None:
     """Print (``#| output: asis``) the opening lines: which wave, weighted to what, compared with what."""
     text = (f"*{data.wave.config.title}.* Alle cijfers zijn gewogen naar de samenstelling van de populatie van "
-            f"{data.wave.population.total} inburgeraars; zie @sec-verantwoording. ")
+            f"{data.wave.population.total} inburgeraars; zie de [Verantwoording](#sec-verantwoording). ")
     if data.compared:
         text += (f"Waar een indicator vergelijkbaar is met de meting {data.baseline.config.year}, staat de verandering "
-                 "erbij; zie @sec-vergelijkbaarheid.")
+                 "erbij; zie [Vergelijkbaarheid met de vorige meting](#sec-vergelijkbaarheid).")
     else:
-        text += "De uitkomsten worden niet met een eerdere meting vergeleken; zie @sec-vergelijkbaarheid."
+        text += "De uitkomsten worden niet met een eerdere meting vergeleken; zie [Vergelijkbaarheid met de vorige meting](#sec-vergelijkbaarheid)."
     print(text)
 
 
@@ -236,7 +251,7 @@ def domain_tabs(data: ReportData, domain: str) -> None:
     indicators: by every group of ``estimation.groups``. Each figure is Markdown with an
     alt text generated from the numbers it shows."""
     title = DOMAINS[domain]
-    lines = ["::: {.panel-tabset}", ""]
+    lines = ["::: {.tabbladen}", ""]
     for group in data.wave.config.estimation.groups:
         name = data.group_label(group).lower()
         lines += [f"### {data.group_label(group)}", "",
@@ -362,7 +377,7 @@ def domain_table(data: ReportData, domain: str) -> None:
                          f"{data.wave.config.disclosure.min_n_percentage}, gemiddelden minder dan {data.wave.config.disclosure.min_n}), "
                          "of terug te rekenen uit de andere cellen. Tussen haakjes het 95%-betrouwbaarheidsinterval.")
     )
-    _show_table(table)
+    _show_table(table, f"{DOMAINS[domain]}: uitkomsten naar groep")
 
 
 # --------------------------------------------------------------------------- methods
@@ -469,7 +484,7 @@ def languages_table(data: ReportData) -> None:
                      "Aandeel": f"{nl_number(100 * n / total)}%" if total else SUPPRESSED})
     table = (gt.GT(pd.DataFrame(rows), id="talen").cols_align("right", columns=["Respondenten", "Aandeel"])
              .tab_source_note("Respondenten: geldige respondenten naar de taal waarin zij de vragenlijst invulden."))
-    _show_table(table)
+    _show_table(table, "Talen van de vragenlijst")
 
 
 def cleaning_table(data: ReportData) -> None:
@@ -480,7 +495,7 @@ def cleaning_table(data: ReportData) -> None:
     table = (gt.GT(pd.DataFrame(rows), id="responsstroom").cols_align("right", columns=["Aantal"])
              .tab_source_note("De eerste vier regels zijn de responsstroom; daarna wat elke opschoonregel "
                               "deed, in de volgorde waarin de regels worden toegepast (cleaning.yaml)."))
-    _show_table(table)
+    _show_table(table, "Van export naar geldige respondenten")
 
 
 def representativeness_table(data: ReportData) -> None:
@@ -501,7 +516,7 @@ def representativeness_table(data: ReportData) -> None:
         .tab_source_note("Respons = respondenten als percentage van de populatie in de categorie. "
                          "Steekproef en Gewogen: verdeling van de respondenten voor en na weging.")
     )
-    _show_table(table)
+    _show_table(table, "Respons en samenstelling naar kenmerk")
 
 
 def reliability_table(data: ReportData) -> None:
@@ -511,7 +526,7 @@ def reliability_table(data: ReportData) -> None:
             for r in data.reliability.values()]
     table = (gt.GT(pd.DataFrame(rows), id="betrouwbaarheid").cols_align("right", columns=["Items", "n", "Cronbachs alfa (95%-BI)"])
              .tab_source_note("Berekend op de itemscores (omgekeerde items omgedraaid), respondenten die alle items beantwoordden."))
-    _show_table(table)
+    _show_table(table, "Interne consistentie van de schalen")
 
 
 def comparability(data: ReportData) -> None:
@@ -535,19 +550,20 @@ def comparability(data: ReportData) -> None:
              "Verandering (95%-BI)": fmt_change(r), "Reden": r["comparability_note"] or "vergelijkbaar"}
             for _, r in overall.iterrows()]
     table = gt.GT(pd.DataFrame(rows), id="vergelijkbaarheid")
-    print(f"::: {{#tbl-vergelijkbaarheid}}\n\n```{{=html}}\n{table.as_raw_html()}\n```\n\n"
-          f"Vergelijkbaarheid met de meting {year}, alle inburgeraars\n:::")
+    caption = f"Vergelijkbaarheid met de meting {year}, alle inburgeraars"
+    print(f"::: {{#tbl-vergelijkbaarheid}}\n\n{table_html(table, caption)}\n\n{caption}\n:::")
 
 
 # --------------------------------------------------------------------------- appendices
 def appendix_tables(data: ReportData) -> None:
     """Print (``#| output: asis``) a tabset with, per domain, the full table of every indicator
     by every group: estimate, 95% CI, n, effective n, design effect and the unweighted value."""
-    lines = ["::: {.panel-tabset}", ""]
+    lines = ["::: {.tabbladen}", ""]
     for domain, title in DOMAINS.items():
         table = appendix_table(data, domain)
-        lines += [f"### {title}", "", f"::: {{#tbl-bijlage-{domain}}}", "", "```{=html}", table.as_raw_html(), "```", "",
-                  f"{title}: alle uitkomsten naar groep", ":::", ""]
+        caption = f"{title}: alle uitkomsten naar groep"
+        lines += [f"### {title}", "", f"::: {{#tbl-bijlage-{domain}}}", "", table_html(table, caption), "",
+                  caption, ":::", ""]
     lines.append(":::")
     print("\n".join(lines))
 
@@ -589,7 +605,7 @@ def codebook_table(data: ReportData) -> None:
               [["Variabele", "Omschrijving", "Type", "Waarden", "Filter", "Vraag (Nederlands)"]], id="codeboek")
         .tab_source_note("Waarden: code = label. Filter: de vraag is alleen gesteld als deze voorwaarde geldt.")
     )
-    _show_table(table)
+    _show_table(table, "Codeboek")
 
 
 # --------------------------------------------------------------------------- colophon

@@ -37,6 +37,28 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Wave, list[pipel
     return wave, results
 
 
+QUARTO = shutil.which("quarto")
+needs_quarto = pytest.mark.skipif(QUARTO is None, reason="the Quarto CLI is not on the PATH (it is not on the package "
+                                  "registries); the report is rendered by the fallback here")
+
+
+@pytest.fixture(scope="session")
+def demo_reports(demo_run, tmp_path_factory) -> dict[str, Path]:
+    """The demo report by each renderer this machine has: ``fallback`` always, ``quarto`` where
+    the Quarto CLI is on the PATH (the pipeline's own render is one of them)."""
+    from analysis.render import MAIN_DOCUMENT, render_fallback, render_with_quarto
+
+    wave, results = demo_run
+    produced = results[-1].outputs[0]
+    reports = {"quarto" if QUARTO else "fallback": produced}
+    params = {"wave": wave.id, "root": str(wave.root.resolve())}
+    folder = tmp_path_factory.mktemp("reports")
+    if QUARTO:
+        reports["fallback"] = folder / "fallback.html"
+        reports["fallback"].write_bytes(render_fallback(wave.root / MAIN_DOCUMENT, params).html)
+    return reports
+
+
 @functools.cache
 def _demo_files() -> dict[str, bytes]:
     """The demo generator's output for the repository's demo wave (deterministic: made once)."""

@@ -1,16 +1,18 @@
 """The rendered report in a real browser (headless Chromium through Playwright): offline,
 without console errors, every image decoded, and no serious or critical WCAG 2.1 AA
-violations found by axe-core. Skipped where Chromium, Playwright or axe-core are missing
-(.ci/run installs them)."""
+violations found by axe-core; the same for the report Quarto renders, whose page must look
+the same as the fallback's, pixel for pixel. Skipped where Chromium, Playwright or axe-core are
+missing (.ci/run installs them), the Quarto checks where the Quarto CLI is."""
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, needs_quarto
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -30,11 +32,22 @@ def browser():
         b.close()
 
 
-def test_report_opens_offline_without_errors_and_passes_axe(browser, demo_run):
+@pytest.fixture(params=["fallback", pytest.param("quarto", marks=needs_quarto)])
+def report(request, demo_reports) -> Path:
+    """The demo report of each renderer."""
+    return demo_reports[request.param]
+
+
+def _offline_page(browser, width: int = 1200, height: int = 900):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
+    return page
+
+
+def test_report_opens_offline_without_errors_and_passes_axe(browser, report):
     if not AXE.is_file():
         pytest.skip("axe-core is not installed (npm install)")
-    _, results = demo_run
-    html = results[-1].outputs[0]
+    html = report
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     outside, console_errors = [], []
 
@@ -58,16 +71,14 @@ def test_report_opens_offline_without_errors_and_passes_axe(browser, demo_run):
     serious = [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"] if v["impact"] in ("serious", "critical")]
     print("axe:", len(result["passes"]), "rules passed; violations:", [(v["id"], v["impact"]) for v in result["violations"]])
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=False)
+    page.screenshot(path=str(ARTIFACTS / f"report-{html.stem}.png"), full_page=False)
     assert console_errors == [], console_errors
     assert serious == [], serious
 
 
-def test_tabsets_switch_by_mouse_and_keyboard(browser, demo_run):
-    _, results = demo_run
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
-    page.goto(results[-1].outputs[0].as_uri(), wait_until="load")
+def test_tabsets_switch_by_mouse_and_keyboard(browser, report):
+    page = _offline_page(browser)
+    page.goto(report.as_uri(), wait_until="load")
     tabs = page.locator("#sec-werk [role=tab]")
     panels = page.locator("#sec-werk [role=tabpanel]")
     assert tabs.count() == panels.count() == 6
@@ -84,5 +95,34 @@ def test_tabsets_switch_by_mouse_and_keyboard(browser, demo_run):
     assert tabs.nth(5).get_attribute("aria-selected") == "true"
     page.locator("#sec-werk").scroll_into_view_if_needed()
     ARTIFACTS.mkdir(exist_ok=True)
-    page.locator("#sec-werk").screenshot(path=str(ARTIFACTS / "report-werk-tabs.png"))
+    page.locator("#sec-werk").screenshot(path=str(ARTIFACTS / f"report-werk-tabs-{report.stem}.png"))
     page.close()
+
+
+@needs_quarto
+@pytest.mark.parametrize("width,height", [(1280, 1000), (390, 844)])
+def test_the_quarto_page_looks_like_the_fallback_page(browser, demo_reports, width, height):
+    """Desktop and phone: the same page height and the same pixels at the top, in a domain
+    chapter with its tabs and figure, at a table, in the Verantwoording and in the appendix."""
+    from PIL import Image, ImageChops
+
+    shots: dict[str, list[bytes]] = {}
+    heights = {}
+    for renderer in ("fallback", "quarto"):
+        page = _offline_page(browser, width, height)
+        page.goto(demo_reports[renderer].as_uri(), wait_until="load")
+        heights[renderer] = page.evaluate("document.documentElement.scrollHeight")
+        shots[renderer] = []
+        for anchor in ("title-block-header", "sec-werk", "tbl-werk", "sec-verantwoording", "sec-bijlage-uitkomsten"):
+            page.evaluate(f"document.getElementById('{anchor}').scrollIntoView()")
+            shots[renderer].append(page.screenshot())
+        page.close()
+    assert heights["quarto"] == heights["fallback"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    for i, (a, b) in enumerate(zip(shots["fallback"], shots["quarto"])):
+        fallback, quarto = (Image.open(io.BytesIO(x)).convert("RGB") for x in (a, b))
+        side = Image.new("RGB", (fallback.width * 2 + 16, fallback.height), "white")
+        side.paste(fallback, (0, 0))
+        side.paste(quarto, (fallback.width + 16, 0))
+        side.save(ARTIFACTS / f"fallback-vs-quarto-{width}-{i}.png")
+        assert ImageChops.difference(fallback, quarto).getbbox() is None, f"screenshot {i} at {width} px differs"
