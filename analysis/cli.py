@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from analysis import pipeline
-from analysis.config import Wave, load_wave
+from analysis.config import Wave, load_wave, markup_in_texts
 from analysis.errors import PipelineError
 from analysis.export import export as export_data
 from analysis.fetch import import_files
@@ -186,6 +187,13 @@ def lss(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."),
     print(target)
 
 
+def _allows_markup(folder: Path) -> bool:
+    try:
+        return bool((yaml.safe_load((folder / "wave.yaml").read_text(encoding="utf-8")) or {}).get("allow_markup_in_texts"))
+    except (OSError, yaml.YAMLError, AttributeError):
+        return False  # the wave's own validation reports the file
+
+
 @app.command()
 def validate(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path(".")) -> None:
     """Check the wave's configuration: list every problem, then what changed since the baseline wave."""
@@ -193,11 +201,15 @@ def validate(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("
     try:
         wave_id = _wave_id(wave, demo, root)
         q, found = check_file(root / "surveys" / wave_id / "questionnaire.yaml")
+        if (root / "surveys" / wave_id).is_dir() and not _allows_markup(root / "surveys" / wave_id):
+            found += markup_in_texts(root / "surveys" / wave_id)
         for line in found:
             err.print(f"[red]error:[/red] {line}")
         if found:
             raise typer.Exit(1)
         w = load_wave(root, wave_id)
+        for line in pipeline.text_warnings(w):
+            err.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
         print(f"surveys/{wave_id}: valid: {len(w.questionnaire.items)} items, "
               f"{len(w.questionnaire.variables())} variables, {len(w.questionnaire.scales)} scales, "
               f"{len(w.questionnaire.indicators)} indicators; complete languages: "

@@ -12,9 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from analysis.errors import PipelineError
+from analysis.markup import unsafe_markup
 from analysis.questionnaire import Questionnaire
 from analysis.yaml_config import load_yaml_model
 
@@ -77,6 +79,8 @@ class WaveConfig(_Strict):
     estimation: Estimation = Estimation()
     disclosure: Disclosure
     demo: DemoSettings | None = None
+    allow_markup_in_texts: bool = Field(False, description="skip the check for markup in configuration texts "
+                                        "(they are shown as plain text all the same)")
 
     @model_validator(mode="after")
     def _base_in_languages(self) -> "WaveConfig":
@@ -236,6 +240,14 @@ class Wave:
         return self.root / "surveys" / self.id
 
     @property
+    def text_dir(self) -> Path:
+        """The researcher's own texts for the report (``tekst/*.md``), published in a safe subset of Markdown."""
+        return self.config_dir / "tekst"
+
+    def texts(self) -> list[Path]:
+        return sorted(self.text_dir.glob("*.md"))
+
+    @property
     def raw_dir(self) -> Path:
         return self.root / "data_raw" / self.id
 
@@ -272,6 +284,11 @@ def load_wave(root: Path, wave_id: str) -> Wave:
             f"surveys/{wave_id}/wave.yaml: key 'id' is {config.id!r} but the folder is {wave_id!r}; make them equal."
         )
     questionnaire = Questionnaire.load(folder / "questionnaire.yaml")
+    if not config.allow_markup_in_texts:
+        problems = markup_in_texts(folder)
+        if problems:
+            more = f" ({len(problems) - 1} more; 'rapportage validate' lists them)" if len(problems) > 1 else ""
+            raise PipelineError(problems[0].rstrip(".") + more + ".")
     wave = Wave(
         root=root,
         config=config,
@@ -281,6 +298,44 @@ def load_wave(root: Path, wave_id: str) -> Wave:
     )
     _cross_check(wave)
     return wave
+
+
+TEXT_KEYS = {"title", "label", "text", "name", "native", "plural", "categories", "help"}
+
+
+def markup_in_texts(folder: Path) -> list[str]:
+    """Every configuration text that holds markup (HTML, a Markdown image, a raw block, a
+    shortcode, a javascript: URL, a bidirectional override), as one sentence naming file and
+    key. Texts are published as plain text (``analysis.markup``), so such markup would show up as
+    typed, or is an attempt to get code into the page."""
+    problems = []
+    for name in ("wave.yaml", "population.yaml", "questionnaire.yaml"):
+        try:
+            data = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue  # reported by the file's own validation
+        for key, text in _texts(data, ()):
+            found = unsafe_markup(text)
+            if found:
+                shown_text = text if len(text) <= 60 else text[:57] + "…"
+                problems.append(
+                    f"surveys/{folder.name}/{name}: key '{key}' holds {' and '.join(found)} ({shown_text!r}); texts are "
+                    "published as plain text, so remove the markup (or set allow_markup_in_texts: true in wave.yaml "
+                    "to have it shown as typed)."
+                )
+    return problems
+
+
+def _texts(node, path: tuple[str, ...]):
+    """(key, text) of every string under a text key (``title``, ``label``, ``text``, …)."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _texts(v, (*path, str(k)))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _texts(v, (*path[:-1], f"{path[-1]}[{i}]") if path else (f"[{i}]",))
+    elif isinstance(node, str) and TEXT_KEYS & {p.split("[")[0] for p in path}:
+        yield ".".join(path), node
 
 
 def _cross_check(wave: Wave) -> None:

@@ -25,7 +25,7 @@ from analysis import demo, manifest
 from analysis.codebook import codebook, codebook_csv, codebook_markdown
 from analysis.config import Wave
 from analysis.design import SurveyDesign
-from analysis.errors import PipelineError
+from analysis.errors import PipelineError, shown
 from analysis.indicators import estimate_indicators, group_tests
 from analysis.reliability import scale_reliability
 from analysis.fetch import FetchSettings, credentials, fetch_wave
@@ -306,11 +306,12 @@ def render(wave: Wave, force: bool = False) -> StageResult:
 
     inputs = [wave.clean_dir / n for n in ("estimates.parquet", "group_tests.parquet", "reliability.json", "weighting.json", "cleaning_log.json")]
     _require(inputs[0], wave, "estimate")
-    inputs += rendering.source_files(wave.root)
+    inputs += rendering.source_files(wave.root) + wave.texts()
     target = wave.output_dir / "rapportage-inburgering.html"
     warnings: list[str] = []
 
     def produce() -> dict[Path, bytes]:
+        warnings.extend(text_warnings(wave))
         rendered = rendering.render_report(wave)
         warnings.extend(rendered.warnings)
         return {target: rendered.html}
@@ -319,6 +320,19 @@ def render(wave: Wave, force: bool = False) -> StageResult:
     result = _run(wave, "render", wave.output_dir / "render.manifest.json", inputs, produce, force,
                   provenance=f"{commit} {dirty}")
     return dataclasses.replace(result, warnings=tuple(warnings))
+
+
+def text_warnings(wave: Wave) -> list[str]:
+    """What the report leaves out of the researcher's texts (``tekst/*.md``): one line per file."""
+    from analysis.markup import sanitise_markdown
+
+    lines = []
+    for path in wave.texts():
+        _, removed = sanitise_markdown(path.read_text(encoding="utf-8"))
+        if removed:
+            lines.append(f"{shown(path)}: left out of the report: {', '.join(removed)}; the report publishes "
+                         "paragraphs, headings, emphasis, lists and http(s) links only.")
+    return lines
 
 
 def _check_upstream(wave: Wave, inputs: list[Path]) -> None:

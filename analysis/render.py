@@ -40,6 +40,8 @@ Anything else in a ``.qmd`` is passed to pandoc as Markdown.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import os
 import re
@@ -62,7 +64,8 @@ MAIN_DOCUMENT = "reports/rapportage.qmd"
 CELL = re.compile(r"^```\{python\}[^\n]*\n(.*?)^```\s*$", re.S | re.M)
 INCLUDE = re.compile(r"^\{\{<\s*include\s+(\S+)\s*>\}\}[ \t]*$", re.M)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-CROSSREF = re.compile(r"@((?:fig|tbl|sec)-[A-Za-z0-9_-]+)")
+RAW_BLOCK = re.compile(r"^(`{3,})\{=html\}\n.*?\n\1[ \t]*$", re.S | re.M)
+CROSSREF = re.compile(r"(?<![\\\w])@((?:fig|tbl|sec)-[A-Za-z0-9_-]+)")  # not an escaped \@, not in an e-mail address
 # a Markdown figure with an id, and a fenced div that makes its content a captioned table
 QUOTED = r'"(?:[^"\\]|\\.)*"'
 ATTRS = rf'(?:[^}}"]|{QUOTED})*'  # attributes; a quoted value may hold any character
@@ -146,7 +149,8 @@ def render_with_quarto(document: Path, params: dict[str, str], quarto: str = "qu
             if dangling:
                 raise PipelineError(f"{shown(document)}: cross-reference @{dangling.group(1)} points at no figure, "
                                     "table or section.")
-        return Rendered(stable_ids(out.read_bytes()), "quarto", tuple(warnings))
+        page = with_content_security_policy(stable_ids(out.read_bytes()), own_scripts(document))
+        return Rendered(page, "quarto", tuple(warnings))
 
 
 QUARTO_MINIMUM = (1, 4)  # figure and table markup of Quarto 1.4 and later, which the fallback writes too
@@ -215,6 +219,42 @@ def stable_ids(page: bytes) -> bytes:
         return numbers.setdefault(m.group(0), f"id{len(numbers) + 1:04d}")
 
     return UUID.sub(number, text).encode("utf-8")
+
+
+SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.S | re.I)
+
+
+def own_scripts(document: Path) -> list[str]:
+    """The scripts the report itself includes (``include-after-body`` and the like in its front
+    matter): the only scripts its page may run."""
+    meta, _ = split_front_matter(document.read_text(encoding="utf-8"))
+    html_opts = ((meta.get("format") or {}).get("html") or {}) if isinstance(meta.get("format"), dict) else {}
+    scripts = []
+    for option in ("include-in-header", "include-before-body", "include-after-body"):
+        files = html_opts.get(option) or []
+        for name in [files] if isinstance(files, str) else files:
+            path = document.parent / name
+            if path.is_file():
+                scripts += [body.strip() for attrs, body in SCRIPT.findall(path.read_text(encoding="utf-8"))
+                            if "src=" not in attrs]
+    return scripts
+
+
+def with_content_security_policy(page: bytes, allowed: list[str]) -> bytes:
+    """Add a Content-Security-Policy ``<meta>`` as the first element of ``<head>``: no script but
+    the report's own inline ones (by hash, so a script that got into the page some other way does
+    not run, nor does a ``javascript:`` link or an event handler), no source other than ``data:``,
+    no form, no base URL. Styles may be inline (great_tables and pandoc write them so)."""
+    text = page.decode("utf-8")
+    hashes = sorted({"'sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode() + "'"
+                     for attrs, body in SCRIPT.findall(text) if "src=" not in attrs and body.strip() in allowed})
+    policy = ("default-src 'none'; script-src " + (" ".join(hashes) or "'none'") + "; style-src 'unsafe-inline'; "
+              "img-src data:; font-src data:; base-uri 'none'; form-action 'none'")
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+    head = re.search(r"<head[^>]*>", text)
+    if head is None:
+        raise PipelineError("the rendered report has no <head> to put its security policy in.")
+    return (text[: head.end()] + "\n" + meta + text[head.end():]).encode("utf-8")
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -371,7 +411,12 @@ def to_markdown(nb: nbformat.NotebookNode, options: list[dict], echo_default: bo
             raise PipelineError(f"{MAIN_DOCUMENT}: cross-reference @{label} points at no figure, table or section.")
         return f"[{numbers[label]}](#{label}){{.quarto-xref}}"
 
-    return CROSSREF.sub(ref, text)
+    # references are Markdown: not inside raw HTML blocks (tables, figures with their alt texts)
+    out, pos = [], 0
+    for block in RAW_BLOCK.finditer(text):
+        out += [CROSSREF.sub(ref, text[pos:block.start()]), block.group(0)]
+        pos = block.end()
+    return "".join(out) + CROSSREF.sub(ref, text[pos:])
 
 
 def _outputs(cell: nbformat.NotebookNode, opts: dict, floats: Floats) -> list[str]:
@@ -453,4 +498,5 @@ def render_fallback(document: Path, params: dict[str, str]) -> Rendered:
         if proc.returncode != 0:
             raise PipelineError(f"pandoc could not convert {shown(document)} (exit code {proc.returncode}):\n"
                                 + _indent(proc.stderr.strip() or "(no message)", 2))
-        return Rendered(out.read_bytes(), "fallback", tuple(quarto_warnings(proc.stderr)))
+        page = with_content_security_policy(out.read_bytes(), own_scripts(document))
+        return Rendered(page, "fallback", tuple(quarto_warnings(proc.stderr)))

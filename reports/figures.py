@@ -1,6 +1,11 @@
 """Figure, table and text helpers of the report. They read the pipeline's outputs and format
 them; they never compute statistics (every number comes from ``data_clean/<wave>/``).
 
+Every text that comes from configuration or data (labels, wordings, names, titles) enters the
+page through ``analysis.markup``: ``md`` in Markdown, ``attr`` in a figure's alt text,
+great_tables' own escaping plus ``raw_html`` in tables, ``mpl`` in figures. The sentences here
+are Markdown written by this module around those escaped texts.
+
 Style: one seaborn theme with the colour-blind-safe palette; error bars are the 95%
 confidence intervals from ``estimates.parquet``; Dutch number formatting (decimal comma).
 """
@@ -11,6 +16,7 @@ import base64
 import html
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +28,7 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from analysis.config import Wave, load_wave
+from analysis.markup import attr, html_text, md, raw_html, sanitise_markdown
 from analysis.questionnaire import DOMAINS
 
 OVERALL = "totaal"
@@ -148,8 +155,8 @@ def table_html(table: gt.GT, label: str) -> str:
     """
     markup = table.tab_options(quarto_disable_processing=True, container_overflow_x="visible",
                                container_overflow_y="visible").as_raw_html()
-    name = html.escape(f"{label} (tabel)", quote=True)
-    return f'```{{=html}}\n<div class="tabel" role="region" tabindex="0" aria-label="{name}">\n{markup}\n</div>\n```'
+    name = html_text(f"{label} (tabel)")
+    return raw_html(f'<div class="tabel" role="region" tabindex="0" aria-label="{name}">\n{markup}\n</div>')
 
 
 def _show_table(table: gt.GT, label: str) -> None:
@@ -183,7 +190,7 @@ def key_figures(data: ReportData) -> None:
 
 def introduction(data: ReportData) -> None:
     """Print (``#| output: asis``) the opening lines: which wave, weighted to what, compared with what."""
-    text = (f"*{data.wave.config.title}.* Alle cijfers zijn gewogen naar de samenstelling van de populatie van "
+    text = (f"*{md(data.wave.config.title)}.* Alle cijfers zijn gewogen naar de samenstelling van de populatie van "
             f"{data.wave.population.total} inburgeraars; zie de [Verantwoording](#sec-verantwoording). ")
     if data.compared:
         text += (f"Waar een indicator vergelijkbaar is met de meting {data.baseline.config.year}, staat de verandering "
@@ -204,12 +211,12 @@ def summary_text(data: ReportData) -> None:
 
 def _sentence(data: ReportData, ind) -> str:
     overall = data.cell(ind.id)
-    label = ind.label[0].lower() + ind.label[1:]
+    label = md(ind.label[:1].lower() + ind.label[1:])
     if overall["suppressed"]:
         return f"Over '{label}' zijn te weinig antwoorden om iets te publiceren."
-    among = ind.universe.label if ind.universe else "de inburgeraars"
-    text = f"{ind.label}: {fmt_value(overall)} van {among}." if ind.kind == "proportion" \
-        else f"{ind.label}: {fmt_value(overall)}."
+    among = md(ind.universe.label) if ind.universe else "de inburgeraars"
+    text = f"{md(ind.label)}: {fmt_value(overall)} van {among}." if ind.kind == "proportion" \
+        else f"{md(ind.label)}: {fmt_value(overall)}."
     status = data.estimates[(data.estimates.indicator == ind.id) & (data.estimates.group == "status")]
     if len(status) == 2 and not status["suppressed"].any():
         a, b = status.iloc[0], status.iloc[1]
@@ -222,8 +229,8 @@ def _sentence(data: ReportData, ind) -> str:
         else:
             overlap = not (a["ci_high"] < b["ci_low"] or b["ci_high"] < a["ci_low"])
             verdict = "de 95%-intervallen overlappen" if overlap else "de 95%-intervallen overlappen niet"
-        text += (f" {data.plural('status', a['category']).capitalize()}: {fmt_value(a, False)}; "
-                 f"{data.plural('status', b['category'])}: {fmt_value(b, False)}; {verdict}.")
+        text += (f" {md(data.plural('status', a['category']).capitalize())}: {fmt_value(a, False)}; "
+                 f"{md(data.plural('status', b['category']))}: {fmt_value(b, False)}; {verdict}.")
     if data.compared:
         text += " " + _change_sentence(data, overall)
     return text
@@ -232,7 +239,7 @@ def _sentence(data: ReportData, ind) -> str:
 def _change_sentence(data: ReportData, row: pd.Series) -> str:
     year = data.baseline.config.year
     if not row.get("comparable", False):
-        return f"Niet te vergelijken met {year}: {row['comparability_note']}." if row["comparability_note"] else ""
+        return f"Niet te vergelijken met {year}: {md(row['comparability_note'])}." if row["comparability_note"] else ""
     moved = row["change_ci_low"] > 0 or row["change_ci_high"] < 0
     verdict = "een verandering die niet aan toeval is toe te schrijven" if moved else "geen aantoonbare verandering"
     return f"Sinds {year}: {fmt_change(row)}, {verdict}."
@@ -250,27 +257,23 @@ def domain_tabs(data: ReportData, domain: str) -> None:
     """Print (``#| output: asis``) a tabset with one figure per breakdown of the domain's
     indicators: by every group of ``estimation.groups``. Each figure is Markdown with an
     alt text generated from the numbers it shows."""
-    title = DOMAINS[domain]
     lines = ["::: {.tabbladen}", ""]
     for group in data.wave.config.estimation.groups:
-        name = data.group_label(group).lower()
-        lines += [f"### {data.group_label(group)}", "",
-                  figure_markdown(data, domain, group, f"{title}: uitkomsten naar {name}, met 95%-betrouwbaarheidsinterval"),
-                  ""]
+        lines += [f"### {md(data.group_label(group))}", "", figure_markdown(data, domain, group), ""]
     lines.append(":::")
     print("\n".join(lines))
 
 
-def figure_markdown(data: ReportData, domain: str, group: str, caption: str) -> str:
+def figure_markdown(data: ReportData, domain: str, group: str) -> str:
     """``![caption](data:…){#fig-<domain>-<group> fig-alt="…"}``: the figure, numbered and
-    cross-referenceable on both render paths."""
+    cross-referenceable on both render paths, its caption and alt text escaped."""
+    name = md(data.group_label(group).lower())
     cells = _figure_cells(data, domain, group)
     if cells.suppressed.all():  # nothing to draw: say so instead of an empty figure
-        return (f"*{caption.split(':')[0]}, naar {data.group_label(group).lower()}: te weinig antwoorden om "
-                "uitkomsten te publiceren.*")
+        return f"*{DOMAINS[domain]}, naar {name}: te weinig antwoorden om uitkomsten te publiceren.*"
     png = base64.b64encode(domain_plot(cells)).decode("ascii")
-    alt = figure_alt(cells).replace("\\", "/").replace('"', "'")
-    return f'![{caption}](data:image/png;base64,{png}){{#fig-{domain}-{group} fig-alt="{alt}"}}'
+    caption = f"{DOMAINS[domain]}: uitkomsten naar {name}, met 95%-betrouwbaarheidsinterval"
+    return f'![{caption}](data:image/png;base64,{png}){{#fig-{domain}-{group} fig-alt="{attr(figure_alt(cells))}"}}'
 
 
 def _figure_cells(data: ReportData, domain: str, group: str) -> pd.DataFrame:
@@ -306,8 +309,8 @@ def domain_plot(cells: pd.DataFrame) -> bytes:
             y = [i + (j - (len(order) - 1) / 2) * step for i in range(len(labels))]
             ax.errorbar(sub.estimate * scale, y,
                         xerr=[(sub.estimate - sub.ci_low) * scale, (sub.ci_high - sub.estimate) * scale],
-                        fmt="o", color=PALETTE[j % len(PALETTE)], label=g, capsize=3, markersize=5)
-        ax.set_yticks(range(len(labels)), [_wrap(lbl) for lbl in labels])
+                        fmt="o", color=PALETTE[j % len(PALETTE)], label=mpl(g), capsize=3, markersize=5)
+        ax.set_yticks(range(len(labels)), [mpl(_wrap(lbl)) for lbl in labels])
         ax.set_ylim(len(labels) - 0.5, -0.5)  # first indicator on top, room for every marker
         ax.set_xlabel("Percentage" if kind == "proportion" else "Gemiddeld rapportcijfer (1–10)")
         ax.set_xlim(*((0, 100) if kind == "proportion" else (1, 10)))
@@ -315,6 +318,12 @@ def domain_plot(cells: pd.DataFrame) -> bytes:
     fig.legend(handles, labels, loc="lower center", ncol=min(len(order), 4), frameon=False)
     fig.tight_layout(rect=(0, (0.3 * legend_rows + 0.15) / fig.get_figheight(), 1, 1))
     return _png(fig)
+
+
+def mpl(text: str) -> str:
+    """A label as matplotlib text: dollar signs would start mathtext (and an unbalanced formula
+    stops the render)."""
+    return text.replace("$", r"\$")
 
 
 def _png(fig) -> bytes:
@@ -428,7 +437,7 @@ def _weighting_method(w: dict) -> str:
 
 def _margin_label(data: ReportData, margin: str) -> str:
     """'leeftijd' or, for an interaction margin 'status*gender', 'migratiestatus × geslacht'."""
-    return " × ".join(data.group_label(v).lower() for v in margin.split("*"))
+    return " × ".join(md(data.group_label(v).lower()) for v in margin.split("*"))
 
 
 def _propensity_and_trimming(w: dict) -> str:
@@ -464,7 +473,7 @@ def _representativeness_sentence(data: ReportData) -> str:
     partial = [p for p in rep["partial_r_indicators"] if p["category"] is None]
     strongest = max(partial, key=lambda p: p["value"])
     return (f"De R-indicator van de respons is {nl_number(rep['r_indicator'], 2)} (1 = volledig representatief); "
-            f"de respons verschilt het meest naar {data.group_label(strongest['variable']).lower()} "
+            f"de respons verschilt het meest naar {md(data.group_label(strongest['variable']).lower())} "
             f"(partiële R-indicator {nl_number(strongest['value'], 3)}). ")
 
 
@@ -606,6 +615,19 @@ def codebook_table(data: ReportData) -> None:
         .tab_source_note("Waarden: code = label. Filter: de vraag is alleen gesteld als deze voorwaarde geldt.")
     )
     _show_table(table, "Codeboek")
+
+
+# --------------------------------------------------------------------------- researcher texts
+def researcher_text(data: ReportData, name: str) -> None:
+    """Print (``#| output: asis``) the researcher's text ``surveys/<wave>/tekst/<name>.md`` in a
+    note box, reduced to the formatting the report publishes (``analysis.markup.sanitise_markdown``;
+    the render stage reports what it removed). Nothing when the wave has no such text."""
+    path = data.wave.text_dir / f"{name}.md"
+    if not path.is_file():
+        return
+    text, _ = sanitise_markdown(path.read_text(encoding="utf-8"))
+    fence = ":" * max(3, 1 + max((len(run) for run in re.findall(r":+", text)), default=0))
+    print(f'{fence} {{.kader role="note"}}\n{text}\n{fence}')
 
 
 # --------------------------------------------------------------------------- colophon

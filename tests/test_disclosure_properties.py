@@ -71,7 +71,7 @@ def test_no_published_cell_is_under_the_minimum(report, case):
         for domain in est.domain.unique():
             figures.domain_text(rd, domain)
             figures.domain_table(rd, domain)
-            shown.append(figures.figure_markdown(rd, domain, plotted, "Proef"))  # one breakdown per wave: plots are slow
+            shown.append(figures.figure_markdown(rd, domain, plotted))  # one breakdown per wave: plots are slow
         shown.append(figures._methods_markdown(rd))
     finally:
         figures.display = figures_display
