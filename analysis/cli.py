@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 import yaml
@@ -18,14 +18,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from analysis import pipeline
-from analysis.config import Wave, load_wave, markup_in_texts
+from analysis.config import Wave, load_wave, markup_in_texts, researcher_text_warnings
 from analysis.errors import PipelineError
-from analysis.export import export as export_data
-from analysis.fetch import import_files
-from analysis.lss import write_lss
-from analysis.manifest import atomic_write
 from analysis.questionnaire import check_file, compare
+
+if TYPE_CHECKING:
+    from analysis import pipeline
+
+# The stages (pandas, scipy, matplotlib, citric, …) are imported inside the commands that run them,
+# so that 'rapportage --help' and 'rapportage validate' answer at once.
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Rapportage Inburgering: fetch, clean, weight, estimate and render a wave.")
@@ -68,13 +69,15 @@ def _report(result: pipeline.StageResult, root: Path) -> None:
     state = "done" if result.ran else "up to date, skipped"
     err.print(f"[bold]{result.stage}[/bold]: {state}")
     for path in result.outputs:
-        err.print(f"  {path.relative_to(root)}", style="dim")
+        err.print(f"  {escape(str(path.relative_to(root)))}", style="dim", highlight=False)
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
 
 
 def _stages(names: list[str], wave: str | None, demo: bool, root: Path, force: bool) -> pipeline.StageResult:
     """Run the named stages in order; a user error ends the command with one line and exit 1."""
+    from analysis import pipeline
+
     try:
         w = _wave(wave, demo, root)
         with pipeline.wave_lock(w):
@@ -107,6 +110,8 @@ def fetch(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path(".")
                     tasks[sid] = bar.add_task("fetch", total=total, sid=sid)
                 bar.update(tasks[sid], completed=done, total=total)
 
+            from analysis import pipeline
+
             with pipeline.wave_lock(w):
                 result = pipeline.fetch_from_server(w, incremental=incremental, progress=progress)
         _report(result, w.root)
@@ -122,10 +127,12 @@ def import_(files: Annotated[list[Path], typer.Argument(help="the response expor
     """Import a CSV response export and its .lss survey file (LimeSurvey admin pages) as a new snapshot."""
     try:
         w = _wave(wave, False, root)
+        from analysis.fetch import import_files
+
         snap = import_files(w, files)
     except PipelineError as exc:
         _fail(str(exc))
-    err.print(f"[bold]import[/bold]: done, snapshot {snap.relative_to(w.root)}")
+    err.print(f"[bold]import[/bold]: done, snapshot {escape(str(snap.relative_to(w.root)))}", highlight=False)
 
 
 @app.command()
@@ -155,7 +162,9 @@ def render(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."
 @app.command()
 def run(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."), force: ForceOpt = False) -> None:
     """Run all stages in order; the last line printed is the path of the report."""
-    result = _stages(list(pipeline.STAGES), wave, demo, root, force)
+    from analysis.pipeline import STAGES
+
+    result = _stages(list(STAGES), wave, demo, root, force)
     sys.stdout.write(f"{result.outputs[0]}\n")
 
 @app.command("export")
@@ -165,6 +174,8 @@ def export_(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path(".
     """Export the clean respondents table (no identifiers, no free text) for SPSS or other tools."""
     try:
         w = _wave(wave, demo, root)
+        from analysis.export import export as export_data
+
         files = export_data(w, fmt, output)
     except PipelineError as exc:
         _fail(str(exc))
@@ -179,6 +190,9 @@ def lss(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."),
     try:
         w = _wave(wave, demo, root)
         survey_id = w.config.limesurvey.survey_ids[0]
+        from analysis.lss import write_lss
+        from analysis.manifest import atomic_write
+
         data = write_lss(w.questionnaire, survey_id, title={lang: w.config.title for lang in w.questionnaire.languages})
         target = output or w.clean_dir / f"survey_{survey_id}.lss"
         atomic_write(target, data)
@@ -204,11 +218,11 @@ def validate(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("
         if (root / "surveys" / wave_id).is_dir() and not _allows_markup(root / "surveys" / wave_id):
             found += markup_in_texts(root / "surveys" / wave_id)
         for line in found:
-            err.print(f"[red]error:[/red] {line}")
+            err.print(f"[red]error:[/red] {escape(line)}", highlight=False)
         if found:
             raise typer.Exit(1)
         w = load_wave(root, wave_id)
-        for line in pipeline.text_warnings(w):
+        for line in researcher_text_warnings(w):
             err.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
         print(f"surveys/{wave_id}: valid: {len(w.questionnaire.items)} items, "
               f"{len(w.questionnaire.variables())} variables, {len(w.questionnaire.scales)} scales, "

@@ -13,6 +13,7 @@ import io
 import pandas as pd
 
 from analysis.clean import INDICATOR_PREFIX, MISSING_REASONS, REASON_SUFFIX
+from analysis.csvfiles import csv_bytes
 from analysis.config import Wave
 from analysis.questionnaire import DOMAINS
 
@@ -91,7 +92,7 @@ def codebook(wave: Wave) -> pd.DataFrame:
 
 
 def codebook_csv(table: pd.DataFrame) -> bytes:
-    return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return csv_bytes(table)
 
 
 def codebook_markdown(wave: Wave, table: pd.DataFrame) -> bytes:

@@ -15,8 +15,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from analysis.errors import PipelineError
-from analysis.markup import unsafe_markup
+from analysis.errors import PipelineError, shown
+from analysis.markup import sanitise_markdown, unsafe_markup
 from analysis.questionnaire import Questionnaire
 from analysis.yaml_config import load_yaml_model
 
@@ -336,6 +336,17 @@ def _texts(node, path: tuple[str, ...]):
             yield from _texts(v, (*path[:-1], f"{path[-1]}[{i}]") if path else (f"[{i}]",))
     elif isinstance(node, str) and TEXT_KEYS & {p.split("[")[0] for p in path}:
         yield ".".join(path), node
+
+
+def researcher_text_warnings(wave: Wave) -> list[str]:
+    """What the report leaves out of the researcher's texts (``tekst/*.md``): one line per file."""
+    lines = []
+    for path in wave.texts():
+        _, removed = sanitise_markdown(path.read_text(encoding="utf-8"))
+        if removed:
+            lines.append(f"{shown(path)}: left out of the report: {', '.join(removed)}; the report publishes "
+                         "paragraphs, headings, emphasis, lists and http(s) links only.")
+    return lines
 
 
 def _cross_check(wave: Wave) -> None:

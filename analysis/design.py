@@ -241,6 +241,9 @@ class SurveyDesign:
         valid = (r.notna() & c.notna()).to_numpy()
         rows, cols = sorted(r[valid].unique()), sorted(c[valid].unique())
         nr, nc = len(rows), len(cols)
+        if nr < 2 or nc < 2:
+            raise ValueError(f"chisq({row!r}, {col!r}): a test of independence needs at least two values of each "
+                             f"variable; found {nr} and {nc}")
         ri = pd.Categorical(r, categories=rows).codes
         ci = pd.Categorical(c, categories=cols).codes
         cell = np.where(valid, ci * nr + ri, -1)  # rows vary fastest, as R's interaction()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pyreadstat
 
+from analysis.csvfiles import csv_bytes
 from analysis.config import Wave
 from analysis.errors import PipelineError
 from analysis.manifest import atomic_write
@@ -38,7 +39,7 @@ def export(wave: Wave, fmt: str, target_dir: Path | None = None) -> list[Path]:
     table = pd.read_parquet(source)
     if fmt == "csv":
         files = [out / f"{name}.csv", out / f"codeboek_{wave.id}.csv"]
-        atomic_write(files[0], table.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        atomic_write(files[0], csv_bytes(table))
         atomic_write(files[1], (wave.clean_dir / "codebook.csv").read_bytes())
         return files
     return [_write_sav(table, read_labels(source), out / f"{name}.sav")]

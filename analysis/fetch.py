@@ -16,6 +16,7 @@ The session key is always released, also on errors.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -154,6 +155,14 @@ class RemoteControl:
                     raise PipelineError(
                         f"LimeSurvey at {url} refused user {self.creds.user!r}: wrong user name or password; "
                         "check LIMESURVEY_USER and LIMESURVEY_PASSWORD."
+                    ) from None
+                locked = re.match(r"You have exceeded the number of maximum login attempts\. Please wait (\d+) minutes",
+                                  str(exc))
+                if locked:
+                    raise PipelineError(
+                        f"LimeSurvey at {url} has locked logins from this computer after too many failed attempts; "
+                        f"wait {locked.group(1)} minutes (the server's lockout), check LIMESURVEY_USER and "
+                        "LIMESURVEY_PASSWORD, then fetch again."
                     ) from None
                 raise
             except (citric.exceptions.RPCInterfaceNotEnabledError, citric.exceptions.InvalidJSONResponseError,
@@ -301,19 +310,23 @@ def write_snapshot(wave: Wave, fill: Callable[[Path], dict], now: Callable[[], d
     if final.exists():
         raise PipelineError(f"snapshot data_raw/{wave.id}/{name} already exists; wait a second and try again.")
     tmp = wave.raw_dir / f".incomplete-{name}"
-    wave.raw_dir.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
     try:
-        summary = fill(tmp)
-        summary["snapshot"] = name
-        summary["written_at"] = now().isoformat(timespec="seconds")
-        summary["files"] = {p.name: manifest.sha256_file(p) for p in sorted(tmp.iterdir()) if p.is_file()}
-        manifest.atomic_write(tmp / "manifest.json", manifest.json_bytes(summary))
-        os.replace(tmp, final)
-    except BaseException:
+        wave.raw_dir.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        tmp.mkdir()
+        try:
+            summary = fill(tmp)
+            summary["snapshot"] = name
+            summary["written_at"] = now().isoformat(timespec="seconds")
+            summary["files"] = {p.name: manifest.sha256_file(p) for p in sorted(tmp.iterdir()) if p.is_file()}
+            manifest.atomic_write(tmp / "manifest.json", manifest.json_bytes(summary))
+            os.replace(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    except OSError as exc:  # a read-only or full data drive: nothing is left behind
+        raise PipelineError(f"cannot write a snapshot in data_raw/{wave.id}/ ({(exc.strerror or str(exc)).lower()}); "
+                            "make the folder writable (or free space on its disk) and run again; nothing was changed.") from None
     return final
 
 

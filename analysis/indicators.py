@@ -126,16 +126,26 @@ def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: 
 
 def group_tests(design: SurveyDesign, questionnaire: Questionnaire, *, groups: list[str]) -> pd.DataFrame:
     """Does a proportion differ between the categories of a group? The Rao–Scott adjusted
-    chi-square test (R ``svychisq``, statistic F) for every proportion indicator x group."""
+    chi-square test (R ``svychisq``, statistic F) for every proportion indicator x group.
+
+    A test that cannot be made (every answer the same, or fewer than two categories of the group
+    with answers) is a row without statistics whose ``not_tested`` gives the reason (Dutch, for
+    the report); R ``svychisq`` stops with an error on such a table."""
     rows = []
     for ind in questionnaire.indicators:
         if ind.kind != "proportion":
             continue
+        column = INDICATOR_PREFIX + ind.id
+        answered = design.data[column].notna()
         for group in ind.groups if ind.groups is not None else groups:
-            column = INDICATOR_PREFIX + ind.id
-            present = design.data.loc[design.data[column].notna(), group].nunique()
-            if present < 2:
+            reason = None
+            if design.data.loc[answered, column].nunique() < 2:
+                reason = "iedereen met een geldig antwoord gaf hetzelfde antwoord"
+            elif design.data.loc[answered, group].nunique() < 2:
+                reason = "minder dan twee groepen hebben geantwoord"
+            if reason:
+                rows.append({"indicator": ind.id, "group": group, "not_tested": reason})
                 continue
-            result = design.chisq(column, group)
-            rows.append({"indicator": ind.id, "group": group, **result})
-    return pd.DataFrame(rows)
+            rows.append({"indicator": ind.id, "group": group, **design.chisq(column, group), "not_tested": None})
+    columns = ["indicator", "group", "pearson", "F", "ndf", "ddf", "p_value", "not_tested"]
+    return pd.DataFrame(rows, columns=columns).astype({"not_tested": "string"})

@@ -99,9 +99,13 @@ def decode_csv_export(data: bytes, source: str) -> list[dict]:
         if len(record) != len(header):
             raise PipelineError(f"{source}: record {n} has {len(record)} fields, the header {len(header)}; the file is damaged or truncated.")
         row: dict = dict(zip(header, record))
-        row["id"] = int(row["id"])
-        if row.get("lastpage", "") != "":
-            row["lastpage"] = int(row["lastpage"])
+        for column in ("id", "lastpage"):
+            value = row.get(column, "")
+            if column == "id" or value != "":
+                if not value.isascii() or not value.isdigit():
+                    raise PipelineError(f"{source}: record {n} has {column} {value[:20]!r}, not a whole number; the "
+                                        "export is damaged or was edited (export the responses again).")
+                row[column] = int(value)
         rows.append(row)
     return rows
 

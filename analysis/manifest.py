@@ -16,6 +16,7 @@ from pathlib import Path
 
 import analysis
 from analysis import __version__
+from analysis.errors import PipelineError, shown
 
 _PACKAGE_DIR = Path(analysis.__file__).parent
 _UMASK = os.umask(0)
@@ -57,14 +58,20 @@ def atomic_write_all(files: dict[Path, bytes]) -> None:
     temps: list[tuple[str, Path]] = []
     try:
         for path, data in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            temps.append((tmp, path))
-            os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+                temps.append((tmp, path))
+                os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+            except OSError as exc:  # read-only share, full disk, no such device: before any rename
+                raise PipelineError(
+                    f"cannot write {shown(path)}: {(exc.strerror or str(exc)).lower()}; make {shown(path.parent)}/ "
+                    "writable (or free space on its disk) and run again; nothing was changed."
+                ) from None
         for tmp, path in temps:
             os.replace(tmp, path)
     except BaseException:

@@ -23,9 +23,10 @@ import pandas as pd
 from analysis import clean as cleaning
 from analysis import demo, manifest
 from analysis.codebook import codebook, codebook_csv, codebook_markdown
-from analysis.config import Wave
+from analysis.csvfiles import csv_bytes
+from analysis.config import Wave, researcher_text_warnings
 from analysis.design import SurveyDesign
-from analysis.errors import PipelineError, shown
+from analysis.errors import PipelineError
 from analysis.indicators import estimate_indicators, group_tests
 from analysis.reliability import scale_reliability
 from analysis.fetch import FetchSettings, credentials, fetch_wave
@@ -216,11 +217,11 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
         return {
             out_dir / "respondents.parquet": parquet_with_labels(wave, respondents),
             out_dir / "cleaning_log.json": manifest.json_bytes(summary),
-            out_dir / "cleaning_log.csv": log.to_csv(index=False, lineterminator="\n").encode("utf-8"),
+            out_dir / "cleaning_log.csv": csv_bytes(log),
             out_dir / "codebook.csv": codebook_csv(book),
             out_dir / "codebook.md": codebook_markdown(wave, book),
             # free text stays with the raw data, for manual coding only (never analysed or published)
-            wave.raw_dir / "quarantine" / "free_text.csv": free_text.to_csv(index=False, lineterminator="\n").encode("utf-8"),
+            wave.raw_dir / "quarantine" / "free_text.csv": csv_bytes(free_text),
         }
 
     return _run(wave, "clean", out_dir / "clean.manifest.json", [*inputs, frame_path], produce, force)
@@ -311,7 +312,7 @@ def render(wave: Wave, force: bool = False) -> StageResult:
     warnings: list[str] = []
 
     def produce() -> dict[Path, bytes]:
-        warnings.extend(text_warnings(wave))
+        warnings.extend(researcher_text_warnings(wave))
         rendered = rendering.render_report(wave)
         warnings.extend(rendered.warnings)
         return {target: rendered.html}
@@ -320,19 +321,6 @@ def render(wave: Wave, force: bool = False) -> StageResult:
     result = _run(wave, "render", wave.output_dir / "render.manifest.json", inputs, produce, force,
                   provenance=f"{commit} {dirty}")
     return dataclasses.replace(result, warnings=tuple(warnings))
-
-
-def text_warnings(wave: Wave) -> list[str]:
-    """What the report leaves out of the researcher's texts (``tekst/*.md``): one line per file."""
-    from analysis.markup import sanitise_markdown
-
-    lines = []
-    for path in wave.texts():
-        _, removed = sanitise_markdown(path.read_text(encoding="utf-8"))
-        if removed:
-            lines.append(f"{shown(path)}: left out of the report: {', '.join(removed)}; the report publishes "
-                         "paragraphs, headings, emphasis, lists and http(s) links only.")
-    return lines
 
 
 def _check_upstream(wave: Wave, inputs: list[Path]) -> None:
@@ -369,9 +357,14 @@ def wave_lock(wave: Wave) -> Iterator[None]:
     """One run per wave at a time: a second run refuses at once instead of writing the same
     files (an advisory lock on ``data_clean/<wave>/.lock``, released when the process ends,
     also when it is killed)."""
-    wave.clean_dir.mkdir(parents=True, exist_ok=True)
     path = wave.clean_dir / ".lock"
-    with path.open("a+") as handle:
+    try:
+        wave.clean_dir.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+    except OSError as exc:
+        raise PipelineError(f"cannot write in data_clean/{wave.id}/ ({(exc.strerror or str(exc)).lower()}); make the "
+                            "folder writable and run again; nothing was changed.") from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -325,10 +325,28 @@ def problems(q: Questionnaire) -> list[Problem]:
             add(f"{where}.of", f"'of' names unknown item or scale {ind.of!r}")
         if ind.universe is not None and ind.universe.of not in set(variables) | set(q.scales):
             add(f"{where}.universe.of", f"universe names unknown item or scale {ind.universe.of!r}")
+        for key, cond, of in (("condition", ind.condition, ind.of), ("universe", ind.universe, getattr(ind.universe, "of", None))):
+            if cond is None or cond.in_ is None or of not in variables:
+                continue
+            allowed = _values(q.item_of(of)[1])
+            unknown = sorted(set(cond.in_) - allowed) if allowed is not None else []
+            if unknown:
+                add(f"{where}.{key}.in", f"values {[f'{v:g}' for v in unknown]} are not values of {of!r} "
+                                         f"(its values: {', '.join(f'{v:g}' for v in sorted(allowed))})")
     for domain in DOMAINS:
         if not any(i.domain == domain for i in q.indicators):
             add("indicators", f"domain {domain!r} has no indicator")
     return found
+
+
+def _values(item: Item) -> set[float] | None:
+    """The values an item takes in the analysis (its options' ``value``, 1/0 for yes/no and a
+    ticked box); None where any number in its range may occur."""
+    if item.type in ("yesno", "multiple"):
+        return {0.0, 1.0}
+    if item.options:
+        return {o.value for o in item.options if o.value is not None}
+    return None
 
 
 def _answer_codes(item: Item) -> set[str] | None:

@@ -34,6 +34,7 @@ from analysis.questionnaire import DOMAINS
 OVERALL = "totaal"
 PALETTE = sns.color_palette("colorblind")
 SUPPRESSED = "–"
+NOT_BROKEN_DOWN = "·"
 
 
 @dataclass
@@ -74,10 +75,12 @@ class ReportData:
     def indicators(self, domain: str) -> list:
         return [i for i in self.wave.questionnaire.indicators if i.domain == domain]
 
-    def cell(self, indicator: str, group: str = OVERALL, category: str = OVERALL) -> pd.Series:
+    def cell(self, indicator: str, group: str = OVERALL, category: str = OVERALL) -> pd.Series | None:
+        """The estimate of one cell; None when the indicator is not broken down by ``group``
+        (an indicator's own ``groups:`` in questionnaire.yaml)."""
         e = self.estimates
         row = e[(e.indicator == indicator) & (e.group == group) & (e.category == category)]
-        return row.iloc[0]
+        return row.iloc[0] if len(row) else None
 
 
 def load(root: str, wave: str) -> ReportData:
@@ -221,7 +224,9 @@ def _sentence(data: ReportData, ind) -> str:
     if len(status) == 2 and not status["suppressed"].any():
         a, b = status.iloc[0], status.iloc[1]
         test = data.tests[(data.tests.indicator == ind.id) & (data.tests.group == "status")]
-        if len(test):
+        if len(test) and pd.notna(test.not_tested.iloc[0]):
+            verdict = f"niet getoetst: {test.not_tested.iloc[0]}"
+        elif len(test):
             p = float(test.p_value.iloc[0])
             p_text = "p < 0,001" if p < 0.001 else f"p = {nl_number(p, 3)}"
             verdict = (f"een verschil dat niet aan toeval is toe te schrijven ({p_text})" if p < 0.05
@@ -371,20 +376,26 @@ def domain_table(data: ReportData, domain: str) -> None:
     e = data.estimates[data.estimates.indicator.isin([i.id for i in inds])]
     rows = []
     groups = [OVERALL, *data.wave.config.estimation.groups]
+    not_broken_down = False
     for group in groups:
         cats = list(dict.fromkeys(e[e.group == group].category))
         for cat in cats:
             row = {"Groep": "Totaal" if group == OVERALL else data.group_label(group),
                    "Categorie": data.category_label(group, cat)}
             for ind in inds:
-                row[ind.label] = fmt_value(data.cell(ind.id, group, cat))
+                cell = data.cell(ind.id, group, cat)
+                not_broken_down |= cell is None
+                row[ind.label] = NOT_BROKEN_DOWN if cell is None else fmt_value(cell)
             rows.append(row)
+    note = (f"{SUPPRESSED} = niet gepubliceerd: te weinig respondenten (percentages minder dan "
+            f"{data.wave.config.disclosure.min_n_percentage}, gemiddelden minder dan {data.wave.config.disclosure.min_n}), "
+            "of terug te rekenen uit de andere cellen. Tussen haakjes het 95%-betrouwbaarheidsinterval.")
+    if not_broken_down:
+        note += f" {NOT_BROKEN_DOWN} = deze uitkomst wordt niet naar dit kenmerk uitgesplitst."
     table = (
         gt.GT(pd.DataFrame(rows), rowname_col="Categorie", groupname_col="Groep", id=f"tabel-{domain}")
         .cols_align("right", columns=[i.label for i in inds])
-        .tab_source_note(f"{SUPPRESSED} = niet gepubliceerd: te weinig respondenten (percentages minder dan "
-                         f"{data.wave.config.disclosure.min_n_percentage}, gemiddelden minder dan {data.wave.config.disclosure.min_n}), "
-                         "of terug te rekenen uit de andere cellen. Tussen haakjes het 95%-betrouwbaarheidsinterval.")
+        .tab_source_note(note)
     )
     _show_table(table, f"{DOMAINS[domain]}: uitkomsten naar groep")
 

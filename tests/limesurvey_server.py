@@ -53,6 +53,8 @@ FAULT_KINDS = ("http500", "timeout", "drop", "invalid_json", "expire")
 
 # Status texts, exactly as recorded.
 INVALID_LOGIN = "Invalid user name or password"  # rpc/001, rpc/002
+LOCKED_OUT = ("You have exceeded the number of maximum login attempts. Please wait {minutes} minutes before "
+              "trying again.")  # LimeSurvey's LSUserIdentity (gT string), maxLoginAttempt 3, timeOutTime 600 s
 INVALID_KEY = "Invalid session key"  # rpc/003, rpc/177
 INVALID_SURVEY = "Error: Invalid survey ID"  # rpc/139-142, rpc/146, rpc/148
 INVALID_QUESTION = "Error: Invalid questionid"  # rpc/147
@@ -405,6 +407,9 @@ class FakeLimeSurvey:
         self.rpc_enabled = True
         self.not_limesurvey = False
         self.timeout_sleep = 3.0
+        self.max_login_attempts = 3  # LimeSurvey's defaults: after 3 failed logins from an address,
+        self.lockout_minutes = 10    # every login (the right password too) is refused for 10 minutes
+        self.failed_logins = 0
         self.calls: list[tuple[str, list]] = []
         self.released: list[str] = []
         self.surveys: dict[int, _Survey] = {}
@@ -645,8 +650,12 @@ class FakeLimeSurvey:
 
     # ------------------------------------------------------------------ methods
     def _get_session_key(self, username: Any, password: Any, plugin: Any = None) -> Any:
-        """A 32-character key (rpc/005), or ``Invalid user name or password`` (rpc/001, 002)."""
+        """A 32-character key (rpc/005), or ``Invalid user name or password`` (rpc/001, 002); after
+        ``max_login_attempts`` failures, LimeSurvey's lockout message for every login."""
+        if self.failed_logins >= self.max_login_attempts:
+            return {"status": LOCKED_OUT.format(minutes=self.lockout_minutes)}
         if username != self.username or password != self.password:
+            self.failed_logins += 1
             return {"status": INVALID_LOGIN}
         key = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
         self._issued.add(key)

@@ -48,3 +48,35 @@ def test_a_second_run_of_the_same_wave_refuses_clearly(project):
     assert "wave 'demo' is being processed by process" in " ".join(result.output.split())
     assert not (project / "data_raw" / "demo").exists()  # nothing written
     assert runner.invoke(app, ["fetch", "--demo", "--root", str(project)]).exit_code == 0  # free again
+
+
+def test_square_brackets_in_paths_and_messages_are_printed_as_they_are(project, tmp_path):
+    """Issue #14, 9: Rich read '[/b]' in a user's path as markup and crashed the error printer."""
+    import typer
+
+    from analysis.cli import _fail
+
+    odd = tmp_path / "export [" / "b] [red]x"  # the path holds '[/b]'
+    odd.mkdir(parents=True)
+    result = runner.invoke(app, ["import", "--wave", "demo", str(odd / "export.csv"), str(odd / "survey.lss"),
+                                 "--root", str(project)])
+    assert result.exit_code == 1 and "Traceback" not in result.output and "MarkupError" not in result.output
+    assert "[/b] [red]x" in " ".join(result.output.split())
+    try:
+        _fail('LimeSurvey at http://h/ reported an error: [/red] status [bold]')
+    except typer.Exit as stop:
+        assert stop.exit_code == 1
+
+
+def test_help_and_validate_do_not_load_the_statistics_stack():
+    """Issue #14, 19: every command imported pandas, scipy, pingouin and matplotlib first (15 s for
+    --help on a slow laptop); they load in the commands that run the stages."""
+    import subprocess
+    import sys
+
+    heavy = ("pandas", "numpy", "scipy", "matplotlib", "pingouin", "statsmodels", "citric")
+    probe = ("import sys; from typer.testing import CliRunner; from analysis.cli import app; "
+             "assert CliRunner().invoke(app, ['--help']).exit_code == 0; "
+             f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == ""

@@ -502,3 +502,19 @@ def test_citric_server_without_rpc_or_not_limesurvey(demo: tuple[FakeLimeSurvey,
     fake.rpc_enabled, fake.not_limesurvey = True, True
     with pytest.raises(InvalidJSONResponseError):
         citric.Client(url, "admin", "secret", requests_session=client_session())
+
+
+def test_three_failed_logins_lock_every_login_as_limesurvey_does(demo: tuple[FakeLimeSurvey, str]) -> None:
+    import re
+
+    from citric.exceptions import LimeSurveyStatusError
+
+    from tests.limesurvey_server import LOCKED_OUT
+
+    citric = _citric()
+    _, url = demo
+    for _ in range(3):
+        with pytest.raises(LimeSurveyStatusError, match="^Invalid user name or password$"):
+            citric.Client(url, "admin", "wrong", requests_session=client_session())
+    with pytest.raises(LimeSurveyStatusError, match=f"^{re.escape(LOCKED_OUT.format(minutes=10))}$"):
+        citric.Client(url, "admin", "secret", requests_session=client_session())

@@ -256,3 +256,30 @@ def test_change_since_the_baseline_wave_only_where_comparable(demo_run, project)
     row = {r[0]: r for r in report.tables["vergelijkbaarheid"]}
     assert row[labels["gez_goed"]][3:] == ["niet vergelijkbaar", "vraag gewijzigd: gezondheid"]
     assert row[labels["werk_betaald"]][3] == figures.fmt_change(work) and "procentpunt" in row[labels["werk_betaald"]][3]
+
+
+def test_a_constant_indicator_and_one_with_its_own_groups_run_through_to_the_report(project):
+    """Issue #14, 1 and 2: a threshold nobody reaches made the group test crash (R svychisq stops
+    too); an indicator's own ``groups:`` made the report's table crash."""
+    path = project / "surveys" / "demo" / "questionnaire.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("of: taalcijfer, condition: {at_least: 6},", "of: taalcijfer, condition: {at_least: 11},")
+    text = text.replace('condition: {in: [1]},\n     label: "Heeft betaald werk"}',
+                        'condition: {in: [1]}, groups: [status],\n     label: "Heeft betaald werk"}')
+    path.write_text(text, encoding="utf-8")
+    wave = load_wave(project, "demo")
+    results = [stage(wave, False) for stage in pipeline.STAGES.values()]
+    tests = pd.read_parquet(wave.clean_dir / "group_tests.parquet")
+    constant = tests[tests.indicator == "taal_voldoende"]
+    assert len(constant) == 6 and constant.p_value.isna().all()
+    assert set(constant.not_tested) == {"iedereen met een geldig antwoord gaf hetzelfde antwoord"}
+    assert tests[tests.indicator != "taal_voldoende"].not_tested.isna().all()
+    est = pd.read_parquet(wave.clean_dir / "estimates.parquet")
+    assert est[(est.indicator == "taal_voldoende") & (est.group == "totaal")].estimate.iloc[0] == 0
+    assert set(est[est.indicator == "werk_betaald"].group) == {"totaal", "status"}
+    html = results[-1].outputs[0].read_text(encoding="utf-8")
+    assert "niet getoetst: iedereen met een geldig antwoord gaf hetzelfde antwoord" in html
+    werk = read_report(html).tables["tabel-werk"]
+    gender_rows = [r for r in werk if r[0] in ("Vrouw", "Man")]
+    assert len(gender_rows) == 2 and all(r[1] == "·" and r[2] != "·" for r in gender_rows)
+    assert "· = deze uitkomst wordt niet naar dit kenmerk uitgesplitst." in html

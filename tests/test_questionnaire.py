@@ -60,6 +60,11 @@ def test_demo_specification_is_a_real_instrument():
         (lambda d: d["indicators"][0].update(of="baan"), "indicators.0(werk_betaald).of: 'of' names unknown item or scale 'baan'"),
         (lambda d: d["indicators"][3]["universe"].update(of="baan"), "indicators.3(werk_zoekend).universe.of: universe names unknown item or scale 'baan'"),
         (lambda d: d["indicators"][1].update(id="werk_betaald"), "indicators.1(werk_betaald).id: indicator id 'werk_betaald' occurs more than once"),
+        # issue #14, 12: a value the item never takes was silently ignored ('in: [1, 7]' counted code 1 only)
+        (lambda d: d["indicators"][8]["condition"].update({"in": [1, 7]}),
+         "indicators.8(gez_goed).condition.in: values ['7'] are not values of 'gezondheid' (its values: 1, 2, 3, 4, 5)"),
+        (lambda d: d["indicators"][3]["universe"].update({"in": [2]}),
+         "indicators.3(werk_zoekend).universe.in: values ['2'] are not values of 'werk' (its values: 0, 1)"),
         (lambda d: d.update(indicators=[i for i in d["indicators"] if i["domain"] != "financien"]), "indicators: domain 'financien' has no indicator"),
     ],
 )

@@ -127,6 +127,10 @@ CSV_CASES = {
     "full question texts as headings": (lambda rows: _csv(rows).replace(b'"id";', b'"Antwoord ID";', 1),
                                         r"export.csv: its first column is 'Antwoord ID', not 'id': export with headings 'Question code'"),
     "duplicate response ids": (lambda rows: _csv(rows + rows[-1:]), r"response id \d+ occurs twice"),
+    "an id that is not a number": (lambda rows: _csv([{**rows[0], "id": "abc"}, *rows[1:]]),
+                                   r"export.csv: record 2 has id 'abc', not a whole number; the export is damaged or was edited"),
+    "an id in scientific notation": (lambda rows: _csv([*rows[:3], {**rows[3], "id": "1e3"}, *rows[4:]]),
+                                     r"export.csv: record 5 has id '1e3', not a whole number"),
 }
 
 
@@ -183,3 +187,17 @@ def test_a_json_export_with_a_utf8_bom_cleans_as_the_original(replaced):
     result = runner.invoke(app, ["clean", "--demo", "--root", str(root)])
     assert result.exit_code == 0, result.output
     assert (root / "data_clean" / "demo" / "respondents.parquet").read_bytes() == before
+
+
+# --------------------------------------------------------------------------- where outputs cannot go
+def test_an_output_folder_that_cannot_be_written_is_one_sentence(offline, tmp_path):
+    """Issue #14, 7 and 10: outputs on a read-only share, and an export to a path that cannot be
+    written, ended in PermissionError / OSError tracebacks. (A file where a folder should be
+    fails for root too, whom permissions do not stop.)"""
+    root, rows, export, lss = offline
+    result = runner.invoke(app, ["clean", "--wave", "w2025", "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    target = tmp_path / "nergens"
+    target.write_text("a file, not a folder", encoding="utf-8")
+    assert_refused(root, ["export", "--wave", "w2025", "--format", "csv", "-o", str(target / "sub")],
+                   r"cannot write .*nergens/sub/\S+\.csv: not a directory; make .*nergens/sub/ writable .*nothing was changed")

@@ -57,6 +57,10 @@ def _lss(root):
 CASES = {
     "wrong password": (lambda root, fake, srv, mp: mp.setenv("LIMESURVEY_PASSWORD", "wrong"),
                        r"refused user 'onderzoeker': wrong user name or password; check LIMESURVEY_USER"),
+    "login locked after three wrong passwords (the right one too)": (
+        lambda root, fake, srv, mp: setattr(fake, "failed_logins", fake.max_login_attempts),
+        r"has locked logins from this computer after too many failed attempts; wait 10 minutes \(the server's "
+        r"lockout\), check LIMESURVEY_USER and LIMESURVEY_PASSWORD, then fetch again\."),
     "API disabled": (lambda root, fake, srv, mp: setattr(fake, "rpc_enabled", False),
                      r"did not answer as a LimeSurvey RemoteControl 2 \(JSON-RPC\) endpoint"),
     "URL of another site": (lambda root, fake, srv, mp: setattr(fake, "not_limesurvey", True),
