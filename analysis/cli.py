@@ -70,6 +70,8 @@ def _report(result: pipeline.StageResult, root: Path) -> None:
     err.print(f"[bold]{result.stage}[/bold]: {state}")
     for path in result.outputs:
         err.print(f"  {escape(str(path.relative_to(root)))}", style="dim", highlight=False)
+    for note in result.notes:
+        err.print(f"  {escape(note)}", style="dim", highlight=False)
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
 

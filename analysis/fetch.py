@@ -34,7 +34,7 @@ from analysis.config import Wave
 from analysis.errors import PipelineError
 from analysis.limesurvey import decode_csv_export, decode_json_export, encode_json_export, responses_table
 from analysis.lss import Question, Structure, drift, parse_lss, structure_from_spec, summarise
-from analysis.snapshots import response_files, snapshots
+from analysis.snapshots import next_sequence, response_files, snapshots
 
 CREDENTIALS_FILE_ENV = "RAPPORTAGE_LIMESURVEY_CREDENTIALS"
 NO_RESPONSES = "No Data, could not get max id."
@@ -317,6 +317,7 @@ def write_snapshot(wave: Wave, fill: Callable[[Path], dict], now: Callable[[], d
         try:
             summary = fill(tmp)
             summary["snapshot"] = name
+            summary["sequence"] = next_sequence(wave)  # the order snapshots are used in, whatever the clock said
             summary["written_at"] = now().isoformat(timespec="seconds")
             summary["files"] = {p.name: manifest.sha256_file(p) for p in sorted(tmp.iterdir()) if p.is_file()}
             manifest.atomic_write(tmp / "manifest.json", manifest.json_bytes(summary))
@@ -351,7 +352,7 @@ def import_files(wave: Wave, paths: list[Path]) -> Path:
     differences = drift(structure_from_spec(wave.questionnaire), structure)
     if differences:
         raise PipelineError(
-            f"{lss_files[0]} does not match surveys/{wave.id}/questionnaire.yaml: " + summarise(differences)
+            f"{lss_files[0]} does not match surveys/{wave.id}/questionnaire.yaml: " + summarise(differences, name=f"drift-{wave.id}-{sid}")
             + ". Update the specification (or the survey) so they agree; nothing was written."
         )
     rows = decode_csv_export(csv_bytes, str(csv_files[0]))
@@ -404,7 +405,7 @@ def _fetch_into(tmp: Path, wave: Wave, creds: Credentials, incremental: bool, se
             differences = drift(spec, structure)
             if differences:
                 raise PipelineError(
-                    f"{where} does not match surveys/{wave.id}/questionnaire.yaml: {summarise(differences)}. "
+                    f"{where} does not match surveys/{wave.id}/questionnaire.yaml: {summarise(differences, name=f'drift-{wave.id}-{sid}')}. "
                     "Update the specification (or the survey) so they agree; nothing was written."
                 )
             summary["surveys"][str(sid)] = _fetch_responses(tmp, rc, wave, sid, languages, incremental, settings, progress)

@@ -13,8 +13,11 @@ specification (:func:`structure_from_spec`, :func:`drift`).
 
 from __future__ import annotations
 
+import re
+
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from analysis.errors import PipelineError
 from analysis.questionnaire import LIMESURVEY_TYPE, Questionnaire
@@ -221,36 +224,53 @@ def parse_lss(data: bytes, source: str = ".lss") -> Structure:
     def rows(name: str) -> list[dict[str, str]]:
         return [{c.tag: (c.text or "") for c in r} for r in root.findall(f"./{name}/rows/row")]
 
+    def number(row: dict[str, str], key: str, table: str, default: int | None = None) -> int:
+        value = row.get(key, "")
+        if value == "" and default is not None:
+            return default
+        if not value.strip().lstrip("-").isdigit():
+            raise PipelineError(f"{source}: a row of {table} has {key} {value[:20]!r}, not a whole number; the file is "
+                                "damaged or was edited by hand: export the survey structure from LimeSurvey again.")
+        return int(value)
+
     survey = rows("surveys")
     base = survey[0]["language"] if survey else root.findtext("./languages/language", "")
     extra = survey[0].get("additional_languages", "").split() if survey else []
     languages = [base, *[lang for lang in extra if lang != base]]
-    groups = sorted(rows("groups"), key=lambda r: int(r["group_order"]))
-    gindex = {g["gid"]: i for i, g in enumerate(groups)}
+    groups = sorted(rows("groups"), key=lambda r: number(r, "group_order", "groups"))
+    gindex = {g.get("gid"): i for i, g in enumerate(groups)}
     gnames: list[dict[str, str]] = [{} for _ in groups]
     for r in rows("group_l10ns"):
-        gnames[gindex[r["gid"]]][r["language"]] = r["group_name"]
+        if r.get("gid") not in gindex:
+            raise PipelineError(f"{source}: group_l10ns names group {r.get('gid', '')!r}, which its groups do not have; "
+                                "the file is damaged: export the survey structure from LimeSurvey again.")
+        gnames[gindex[r["gid"]]][r.get("language", "")] = r.get("group_name", "")
     texts: dict[str, dict[str, str]] = {}
     for r in rows("question_l10ns"):
-        texts.setdefault(r["qid"], {})[r["language"]] = r["question"]
-    hidden = {r["qid"] for r in rows("question_attributes") if r["attribute"] == "hidden" and r["value"] == "1"}
+        texts.setdefault(r.get("qid", ""), {})[r.get("language", "")] = r.get("question", "")
+    hidden = {r.get("qid") for r in rows("question_attributes") if r.get("attribute") == "hidden" and r.get("value") == "1"}
     labels: dict[str, dict[str, str]] = {}
     for r in rows("answer_l10ns"):
-        labels.setdefault(r["aid"], {})[r["language"]] = r["answer"]
-    parents = sorted(rows("questions"), key=lambda r: (gindex.get(r["gid"], 0), int(r["question_order"] or 0)))
+        labels.setdefault(r.get("aid", ""), {})[r.get("language", "")] = r.get("answer", "")
+    for table in ("questions", "subquestions"):
+        for r in rows(table):
+            if not r.get("title", "").strip():
+                raise PipelineError(f"{source}: a row of {table} (qid {r.get('qid', '?')}) has no question code (title); "
+                                    "give every question a code in LimeSurvey and export the survey structure again.")
+    parents = sorted(rows("questions"), key=lambda r: (gindex.get(r.get("gid"), 0), number(r, "question_order", "questions", 0)))
     questions: dict[str, Question] = {}
     by_qid: dict[str, Question] = {}
     for r in parents:
-        qu = Question(code=r["title"], type=r["type"], group=gindex.get(r["gid"], -1), texts=texts.get(r["qid"], {}),
-                      relevance=r.get("relevance") or "1", mandatory=r.get("mandatory") == "Y", hidden=r["qid"] in hidden,
-                      other=r.get("other") == "Y")
-        questions[qu.code] = by_qid[r["qid"]] = qu
-    for r in sorted(rows("subquestions"), key=lambda r: int(r["question_order"] or 0)):
-        if r["parent_qid"] in by_qid and r.get("scale_id", "0") in ("0", ""):
-            by_qid[r["parent_qid"]].subquestions.append((r["title"], texts.get(r["qid"], {})))
-    for r in sorted(rows("answers"), key=lambda r: int(r["sortorder"] or 0)):
-        if r["qid"] in by_qid and r.get("scale_id", "0") in ("0", ""):
-            by_qid[r["qid"]].answers.append((r["code"], labels.get(r["aid"], {})))
+        qu = Question(code=r["title"], type=r.get("type", ""), group=gindex.get(r.get("gid"), -1),
+                      texts=texts.get(r.get("qid", ""), {}), relevance=r.get("relevance") or "1",
+                      mandatory=r.get("mandatory") == "Y", hidden=r.get("qid") in hidden, other=r.get("other") == "Y")
+        questions[qu.code] = by_qid[r.get("qid", "")] = qu
+    for r in sorted(rows("subquestions"), key=lambda r: number(r, "question_order", "subquestions", 0)):
+        if r.get("parent_qid") in by_qid and r.get("scale_id", "0") in ("0", ""):
+            by_qid[r["parent_qid"]].subquestions.append((r["title"], texts.get(r.get("qid", ""), {})))
+    for r in sorted(rows("answers"), key=lambda r: number(r, "sortorder", "answers", 0)):
+        if r.get("qid") in by_qid and r.get("scale_id", "0") in ("0", ""):
+            by_qid[r["qid"]].answers.append((r.get("code", ""), labels.get(r.get("aid", ""), {})))
     return Structure(base, languages, gnames, questions)
 
 
@@ -278,16 +298,38 @@ def drift(spec: Structure, fielded: Structure) -> list[str]:
             wc, gc = [c for c, _ in a], [c for c, _ in b]
             if wc != gc:
                 out.append(f"question {code}: {kind} codes {gc} in the survey, {wc} in the specification")
+            wanted = dict(a)
             for c, labels in b:
                 absent = [lang for lang in spec.languages if lang in fielded.languages and not labels.get(lang)]
                 if absent:
                     out.append(f"question {code}: {kind} {c} has no text in {', '.join(absent)} in the survey")
+                # the meaning of a code is its label: swapped labels (1 'nooit' <-> 4 'altijd') reverse every result
+                for lang, text in sorted(wanted.get(c, {}).items()):
+                    fielded_text = labels.get(lang)
+                    if fielded_text and _plain_label(fielded_text) != _plain_label(text):
+                        out.append(f"question {code}: {kind} {c} reads {_plain_label(fielded_text)[:40]!r} in the survey "
+                                   f"({lang}), {_plain_label(text)[:40]!r} in the specification")
     for code in fielded.questions.keys() - spec.questions.keys():
         out.append(f"question {code}: in the survey, not in the specification")
     return out
 
 
-def summarise(differences: list[str], shown: int = 5) -> str:
-    """The first few drift differences as one clause, for an error sentence."""
-    more = f"; and {len(differences) - shown} more" if len(differences) > shown else ""
-    return "; ".join(differences[:shown]) + more
+def _plain_label(text: str) -> str:
+    """An answer or sub-question label as a reader sees it: without the HTML that LimeSurvey's
+    editor adds, entities decoded, white space collapsed."""
+    import html
+
+    return " ".join(re.sub(r"<[^>]*>", " ", html.unescape(text)).split())
+
+
+def summarise(differences: list[str], shown: int = 5, name: str = "drift") -> str:
+    """The first few drift differences as one clause, for an error sentence; when there are more,
+    all of them go to a text file in the system's temporary folder (not in the project: the
+    refusal changes nothing there), whose path the clause gives."""
+    if len(differences) <= shown:
+        return "; ".join(differences)
+    import tempfile
+
+    listing = Path(tempfile.gettempdir()) / f"rapportage-{name}.txt"
+    listing.write_text("\n".join(differences) + "\n", encoding="utf-8")
+    return "; ".join(differences[:shown]) + f"; and {len(differences) - shown} more (all {len(differences)} in {listing})"

@@ -110,9 +110,15 @@ def json_bytes(obj: object) -> bytes:
     return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=float) + "\n").encode("utf-8")
 
 
+def project_path(path: Path, root: Path) -> str:
+    """``path`` as the project knows it ('data_raw/2025/…'), relative to ``root`` without following
+    symbolic links: a data folder may be a link to a secured drive elsewhere."""
+    return Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix()
+
+
 def build(stage: str, wave: str, root: Path, inputs: list[Path], outputs: list[Path], config_sha256: str) -> dict:
     """The manifest of a stage run."""
-    rel = lambda p: p.resolve().relative_to(root.resolve()).as_posix()  # noqa: E731
+    rel = lambda p: project_path(p, root)  # noqa: E731
     return {
         "stage": stage,
         "wave": wave,
@@ -133,7 +139,7 @@ def is_current(manifest_path: Path, root: Path, inputs: list[Path], config_sha25
         recorded = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return False
-    rel = lambda p: p.resolve().relative_to(root.resolve()).as_posix()  # noqa: E731
+    rel = lambda p: project_path(p, root)  # noqa: E731
     if (
         recorded.get("code_sha256") != code_sha256()
         or recorded.get("package_version") != __version__

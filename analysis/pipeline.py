@@ -47,6 +47,8 @@ class StageResult:
     outputs: list[Path]
     warnings: tuple[str, ...] = ()
     """What a tool the stage ran reported without failing (Quarto's and pandoc's warnings)."""
+    notes: tuple[str, ...] = ()
+    """What the user should know about the run (which snapshot the clean stage used)."""
 
 
 def _run(
@@ -154,7 +156,7 @@ def check_structure(wave: Wave, survey_id: int) -> None:
     if differences:
         raise PipelineError(
             f"survey {survey_id} in snapshot {latest_snapshot(wave).name} does not match surveys/{wave.id}/questionnaire.yaml: "
-            f"{summarise(differences)}. Update the specification (or the survey) so they agree, then fetch again."
+            f"{summarise(differences, name=f'drift-{wave.id}-{survey_id}')}. Update the specification (or the survey) so they agree, then fetch again."
         )
 
 
@@ -224,7 +226,11 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
             wave.raw_dir / "quarantine" / "free_text.csv": csv_bytes(free_text),
         }
 
-    return _run(wave, "clean", out_dir / "clean.manifest.json", [*inputs, frame_path], produce, force)
+    result = _run(wave, "clean", out_dir / "clean.manifest.json", [*inputs, frame_path], produce, force)
+    used = [p.name for p in snapshots(wave)]
+    note = f"snapshot used: {used[-1]}" + (f" (combined with {', '.join(used[:-1])}; the later one wins per response)"
+                                         if len(used) > 1 else "")
+    return dataclasses.replace(result, notes=(note,)) if result.ran else result
 
 
 # --------------------------------------------------------------------------- weight
@@ -336,9 +342,11 @@ def _check_upstream(wave: Wave, inputs: list[Path]) -> None:
             continue
         for name, digest in (record.get("outputs") or {}).items():
             recorded[name] = (record.get("stage", path.name.split(".")[0]), digest)
-    root = wave.root.resolve()
     for path in inputs:
-        name = path.resolve().relative_to(root).as_posix() if path.resolve().is_relative_to(root) else None
+        try:
+            name = manifest.project_path(path, wave.root)
+        except ValueError:  # not under the project (an input given by absolute path)
+            name = None
         if name in recorded and path.is_file() and manifest.sha256_file(path) != recorded[name][1]:
             stage = recorded[name][0]
             raise PipelineError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from analysis.config import Wave
@@ -21,9 +22,38 @@ from analysis.lss import Question, Structure, parse_lss
 SNAPSHOT_PATTERN = re.compile(r"^\d{8}T\d{6}Z$")
 
 
-def snapshots(wave: Wave) -> list[Path]:
-    """Complete snapshots of the wave, oldest first."""
-    return sorted(p for p in wave.raw_dir.glob("*") if SNAPSHOT_PATTERN.match(p.name) and (p / "manifest.json").is_file())
+FUTURE_TOLERANCE = timedelta(hours=1)
+
+
+def snapshots(wave: Wave, now: datetime | None = None) -> list[Path]:
+    """Complete snapshots of the wave, oldest first: in the order they were made (the ``sequence``
+    a fetch or import records in the snapshot's manifest), not by their time stamp, so that a
+    snapshot stamped by a wrong clock does not win over later ones. Snapshots from before the
+    sequence existed come first, by time stamp. A stamp in the future is refused."""
+    found = [p for p in wave.raw_dir.glob("*") if SNAPSHOT_PATTERN.match(p.name) and (p / "manifest.json").is_file()]
+    limit = ((now or datetime.now(timezone.utc)) + FUTURE_TOLERANCE).strftime("%Y%m%dT%H%M%SZ")
+    for p in found:
+        if p.name > limit:
+            raise PipelineError(
+                f"snapshot data_raw/{wave.id}/{p.name} is stamped in the future: the clock of the computer that made it "
+                "was wrong. Check what it holds, then rename the folder to the real time of the fetch (or remove it)."
+            )
+    return sorted(found, key=lambda p: _order(p))
+
+
+def _order(snapshot: Path) -> tuple[int, int, str]:
+    import json
+
+    try:
+        sequence = json.loads((snapshot / "manifest.json").read_text(encoding="utf-8")).get("sequence")
+    except (OSError, ValueError, AttributeError):
+        sequence = None
+    return (1, int(sequence), snapshot.name) if isinstance(sequence, int) else (0, 0, snapshot.name)
+
+
+def next_sequence(wave: Wave) -> int:
+    """The sequence number of the next snapshot of the wave (1 for the first)."""
+    return 1 + max((_order(p)[1] for p in snapshots(wave)), default=0)
 
 
 def latest_snapshot(wave: Wave) -> Path:

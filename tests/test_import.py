@@ -85,3 +85,44 @@ def test_clean_of_a_real_wave_needs_the_pseudonymisation_secret(project, offline
     result = runner.invoke(app, ["clean", "--wave", "w2025", "--root", str(project)])
     assert result.exit_code == 1 and "set the environment variable RAPPORTAGE_PSEUDONYM_SECRET" in " ".join(result.output.split())
     assert not (project / "data_clean" / "w2025" / "respondents.parquet").exists()
+
+
+def test_a_snapshot_from_a_wrong_clock_neither_wins_nor_passes_silently(project, monkeypatch):
+    """Issue #14, 15: a snapshot stamped 2099 won over every later, corrected one. Snapshots are
+    used in the order they were made (a recorded sequence); a stamp in the future is refused; the
+    clean stage says which snapshot it used."""
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+    from analysis.config import load_wave
+    from analysis.snapshots import latest_snapshot, snapshots
+
+    monkeypatch.setenv("RAPPORTAGE_PSEUDONYM_SECRET", "a-test-secret-of-enough-length")
+    runner = CliRunner()
+    make_real_wave(project)
+    wave = load_wave(project, "w2025")
+    lss = project / "survey.lss"
+    lss.write_bytes(write_lss(wave.questionnaire, 482025))
+    export = project / "export.csv"
+    export.write_bytes(encode_csv_export(demo_export_rows(project)))
+    for _ in range(2):
+        result = runner.invoke(app, ["import", "--wave", "w2025", "--root", str(project), str(export), str(lss)])
+        assert result.exit_code == 0, result.output
+    first, second = sorted((project / "data_raw" / "w2025").glob("2*"))
+    assert [json.loads((s / "manifest.json").read_text())["sequence"] for s in (first, second)] == [1, 2]
+    # a clock that ran ahead when the second was made: it is refused until renamed ...
+    future = second.with_name("20990101T000000Z")
+    second.rename(future)
+    result = runner.invoke(app, ["clean", "--wave", "w2025", "--root", str(project)])
+    assert result.exit_code == 1 and "data_raw/w2025/20990101T000000Z is stamped in the future" in " ".join(result.output.split())
+    # ... and once renamed to an earlier time than the first, it is still the later one
+    early = future.with_name("20000101T000000Z")
+    future.rename(early)
+    assert [p.name for p in snapshots(wave)] == [first.name, early.name] and latest_snapshot(wave) == early
+    result = runner.invoke(app, ["clean", "--wave", "w2025", "--root", str(project)])
+    assert result.exit_code == 0, result.output
+    assert f"snapshot used: {early.name} (combined with {first.name}" in " ".join(result.output.split())
+    shutil.rmtree(early)

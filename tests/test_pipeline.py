@@ -283,3 +283,21 @@ def test_a_constant_indicator_and_one_with_its_own_groups_run_through_to_the_rep
     gender_rows = [r for r in werk if r[0] in ("Vrouw", "Man")]
     assert len(gender_rows) == 2 and all(r[1] == "·" and r[2] != "·" for r in gender_rows)
     assert "· = deze uitkomst wordt niet naar dit kenmerk uitgesplitst." in html
+
+
+def test_data_folders_may_be_links_to_a_secured_drive(project, tmp_path_factory):
+    """Issue #14, 8: data_raw/<wave> kept on another volume through a symbolic link (the normal
+    way to keep personal data on a secured drive) ended in a ValueError traceback."""
+    drive = tmp_path_factory.mktemp("secured_drive")
+    for folder in ("data_raw", "data_clean"):
+        (drive / folder / "demo").mkdir(parents=True)
+        (project / folder).mkdir(exist_ok=True)
+        (project / folder / "demo").symlink_to(drive / folder / "demo", target_is_directory=True)
+    wave = load_wave(project, "demo")
+    results = [stage(wave, False) for stage in pipeline.STAGES.values()]
+    assert all(r.ran for r in results)
+    assert (drive / "data_raw" / "demo" / "quarantine" / "free_text.csv").is_file()
+    assert (drive / "data_clean" / "demo" / "estimates.parquet").is_file()
+    recorded = json.loads((drive / "data_clean" / "demo" / "clean.manifest.json").read_text(encoding="utf-8"))
+    assert "data_clean/demo/respondents.parquet" in recorded["outputs"]
+    assert not any(r.ran for r in (stage(wave, False) for stage in pipeline.STAGES.values()))

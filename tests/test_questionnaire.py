@@ -224,6 +224,33 @@ def test_drift_lists_changed_codes_types_and_missing_questions(demo_lss):
     assert "question W2: 'other' option off in the survey, on in the specification" in found
 
 
+def test_drift_compares_the_labels_of_every_code_in_every_language(demo_lss, tmp_path, monkeypatch):
+    """Issue #14, 11: swapping the Dutch labels of two codes on the server ('nooit' <-> 'altijd')
+    passed fetch and clean, reversing every result built on the item."""
+    import tempfile
+
+    from analysis.lss import summarise
+
+    q, data = demo_lss
+    spec = structure_from_spec(q)
+    fielded = parse_lss(data)
+    answers = fielded.questions["T2"].answers
+    answers[0][1]["nl"], answers[3][1]["nl"] = answers[3][1]["nl"], answers[0][1]["nl"]
+    fielded.questions["TAALV"].subquestions[1][1]["tr"] = "Yazmak"
+    fielded.questions["G1"].answers[0][1]["nl"] = "<p>zeer  goed</p>"  # LimeSurvey's editor HTML: the same label
+    found = drift(spec, fielded)
+    assert found == ["question T2: answer 1 reads 'altijd' in the survey (nl), 'nooit' in the specification",
+                     "question T2: answer 4 reads 'nooit' in the survey (nl), 'altijd' in the specification",
+                     "question TAALV: sub-question SQ002 reads 'Yazmak' in the survey (tr), 'Dinleyip anlamak' in the "
+                     "specification"]
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    many = [f"difference {i}" for i in range(29)]
+    clause = summarise(many, name="drift-w2025-482025")
+    listing = tmp_path / "rapportage-drift-w2025-482025.txt"
+    assert clause.endswith(f"difference 4; and 24 more (all 29 in {listing})")
+    assert listing.read_text(encoding="utf-8").splitlines() == many
+
+
 def test_lss_command_writes_an_importable_file(project):
     result = CliRunner().invoke(app, ["lss", "--demo", "--root", str(project)])
     assert result.exit_code == 0, result.output

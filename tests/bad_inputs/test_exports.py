@@ -160,10 +160,32 @@ def test_bad_csv_export_on_import(offline, case):
     assert_refused(root, ["import", "--wave", "w2025", str(export), str(lss)], message)
 
 
-def test_a_damaged_survey_structure_file_on_import(offline):
+def _in_group_l10ns(data: bytes, old: bytes, new: bytes) -> bytes:
+    start = data.index(b"<group_l10ns>")
+    return data[:start] + data[start:].replace(old, new, 1)
+
+
+LSS_CASES = {
+    "not a structure file": (lambda data: b"<html><body>Login</body></html>",
+                             r"survey.lss: is not a LimeSurvey survey structure \(.lss\) file"),
+    # issue #14, 4: these were tracebacks
+    "group_order not a number": (lambda data: data.replace(b"<group_order><![CDATA[1]]>", b"<group_order><![CDATA[een]]>", 1),
+                                 r"survey.lss: a row of groups has group_order 'een', not a whole number; the file is damaged"),
+    "question_order not a number": (lambda data: data.replace(b"<question_order><![CDATA[1]]>", b"<question_order><![CDATA[1.5]]>", 1),
+                                    r"survey.lss: a row of questions has question_order '1.5', not a whole number"),
+    "group_l10ns names an unknown group": (lambda data: _in_group_l10ns(data, b"<gid><![CDATA[10]]>", b"<gid><![CDATA[99]]>"),
+                                           r"survey.lss: group_l10ns names group '99', which its groups do not have"),
+    "a question without a code": (lambda data: data.replace(b"<title><![CDATA[TOESTEM]]>", b"<title><![CDATA[]]>", 1),
+                                  r"survey.lss: a row of questions \(qid \d+\) has no question code \(title\)"),
+}
+
+
+@pytest.mark.parametrize("case", list(LSS_CASES))
+def test_a_damaged_survey_structure_file_on_import(offline, case):
     root, rows, export, lss = offline
-    lss.write_bytes(b"<html><body>Login</body></html>")
-    assert_refused(root, ["import", "--wave", "w2025", str(export), str(lss)], r"survey.lss: is not a LimeSurvey survey structure \(.lss\) file")
+    make, message = LSS_CASES[case]
+    lss.write_bytes(make(lss.read_bytes()))
+    assert_refused(root, ["import", "--wave", "w2025", str(export), str(lss)], message)
 
 
 # --------------------------------------------------------------------------- tolerated
