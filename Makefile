@@ -1,19 +1,33 @@
 # Two commands do all set-up on a fresh machine:
 #   make report   virtual environment + install + whole pipeline on the demo wave + HTML report
 #   make test     virtual environment + install + test suite
+# The environment is installed from requirements.lock (every package at the version the report
+# was made with); 'make lock' writes that file anew from pyproject.toml.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
 
-.PHONY: report test clean-data
+.PHONY: report test lock clean-data
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip >&2
-	@$(BIN)/python -m pip install --quiet -e '.[test]' >&2
+	@$(BIN)/python -m pip install --quiet -r $(LOCK) >&2
+	@$(BIN)/python -m pip install --quiet --no-deps -e . >&2
 	@touch $(STAMP)
+
+lock:
+	@rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	@.venv-lock/bin/python -m pip install --quiet --upgrade pip >&2
+	@.venv-lock/bin/python -m pip install --quiet '.[test]' >&2
+	@{ echo "# Exact versions of every package of 'make report' and 'make test' (written by 'make lock')."; \
+	   echo "# $$(.venv-lock/bin/python --version); pandoc $$(.venv-lock/bin/python -c 'import pypandoc; print(pypandoc.get_pandoc_version())') (pypandoc-binary)"; \
+	   .venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^rapportage-inburgering'; } > $(LOCK)
+	@rm -rf .venv-lock build *.egg-info
+	@echo "wrote $(LOCK)"
 
 report: $(STAMP)
 	@$(BIN)/rapportage run --demo

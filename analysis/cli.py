@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from analysis.config import Wave, load_wave, markup_in_texts, researcher_text_warnings
+from analysis.config import (FILE_MODELS, Wave, load_wave, markup_in_texts, researcher_text_warnings,
+                             weighting_differences)
 from analysis.errors import PipelineError
 from analysis.questionnaire import check_file, compare
 
@@ -203,6 +204,25 @@ def lss(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."),
     print(target)
 
 
+def _file_problem(path: Path, model) -> str | None:
+    """The first problem of one configuration file on its own (validate lists every file's)."""
+    from analysis.yaml_config import load_yaml_model
+
+    try:
+        load_yaml_model(path, model)
+    except PipelineError as exc:
+        return str(exc)
+    return None
+
+
+def untranslated_offered(w: Wave) -> list[str]:
+    """Languages wave.yaml offers in which questionnaire.yaml has no texts."""
+    return [f"surveys/{w.id}/wave.yaml: key 'languages' offers {code!r}, but questionnaire.yaml has no texts in it "
+            f"(status {w.questionnaire.languages[code].status if code in w.questionnaire.languages else 'not declared'}); "
+            "people who need that language cannot take part until it is translated."
+            for code in w.config.languages if code not in w.questionnaire.complete_languages()]
+
+
 def _allows_markup(folder: Path) -> bool:
     try:
         return bool((yaml.safe_load((folder / "wave.yaml").read_text(encoding="utf-8")) or {}).get("allow_markup_in_texts"))
@@ -216,15 +236,18 @@ def validate(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("
     root = root.resolve()
     try:
         wave_id = _wave_id(wave, demo, root)
-        q, found = check_file(root / "surveys" / wave_id / "questionnaire.yaml")
-        if (root / "surveys" / wave_id).is_dir() and not _allows_markup(root / "surveys" / wave_id):
-            found += markup_in_texts(root / "surveys" / wave_id)
+        folder = root / "surveys" / wave_id
+        q, found = check_file(folder / "questionnaire.yaml")
+        if folder.is_dir():
+            found += [problem for name, model in FILE_MODELS.items() if (problem := _file_problem(folder / name, model))]
+            if not _allows_markup(folder):
+                found += markup_in_texts(folder)
         for line in found:
             err.print(f"[red]error:[/red] {escape(line)}", highlight=False)
         if found:
             raise typer.Exit(1)
         w = load_wave(root, wave_id)
-        for line in researcher_text_warnings(w):
+        for line in researcher_text_warnings(w) + untranslated_offered(w):
             err.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
         print(f"surveys/{wave_id}: valid: {len(w.questionnaire.items)} items, "
               f"{len(w.questionnaire.variables())} variables, {len(w.questionnaire.scales)} scales, "
@@ -233,6 +256,7 @@ def validate(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("
         if w.config.baseline_wave:
             baseline = load_wave(root, w.config.baseline_wave)
             lines = compare(baseline.questionnaire, w.questionnaire).lines()
+            lines += [f"weighting: {change}" for change in weighting_differences(w.population, baseline.population)]
             print(f"compared with baseline wave {w.config.baseline_wave!r}: "
                   + (f"{len(lines)} difference(s)" if lines else "no differences"))
             for line in lines:

@@ -300,6 +300,35 @@ def load_wave(root: Path, wave_id: str) -> Wave:
     return wave
 
 
+def weighting_differences(now: PopulationConfig, then: PopulationConfig) -> list[str]:
+    """How the weighting of a wave differs from its baseline's, in Dutch for the report ([] when the
+    same): the auxiliary variables and their categories, the method and bounds, trimming and the
+    response model. Estimates weighted differently are not compared as a change."""
+    def margins(pop: PopulationConfig) -> dict[str, list[str]]:
+        return {m: sorted(pop.margins[m]) for m in pop.weighting.margins}
+
+    a, b = now.weighting, then.weighting
+    out = []
+    if sorted(a.margins) != sorted(b.margins):
+        out.append(f"gewogen naar andere kenmerken (toen {', '.join(b.margins)}; nu {', '.join(a.margins)})")
+    else:
+        changed = [m for m in a.margins if margins(now)[m] != margins(then)[m]]
+        if changed:
+            out.append(f"andere categorieën bij het wegen naar {', '.join(changed)}")
+    if (a.method, a.bounds) != (b.method, b.bounds):
+        out.append(f"andere weegmethode (toen {b.method}{f' {list(b.bounds)}' if b.bounds else ''}; "
+                   f"nu {a.method}{f' {list(a.bounds)}' if a.bounds else ''})")
+    if a.trimming != b.trimming:
+        out.append("gewichten " + ("nu afgetopt" if a.trimming and not b.trimming else
+                                   "nu niet meer afgetopt" if b.trimming and not a.trimming else "anders afgetopt"))
+    if a.propensity != b.propensity:
+        out.append("ander responsmodel voor de startgewichten")
+    return out
+
+
+FILE_MODELS = {"wave.yaml": WaveConfig, "population.yaml": PopulationConfig, "cleaning.yaml": CleaningConfig}
+"""The wave's configuration files other than questionnaire.yaml, each with its model."""
+
 TEXT_KEYS = {"title", "label", "text", "name", "native", "plural", "categories", "help"}
 
 

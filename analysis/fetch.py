@@ -331,6 +331,30 @@ def write_snapshot(wave: Wave, fill: Callable[[Path], dict], now: Callable[[], d
     return final
 
 
+YES_NO_TEXTS = {"ja", "nee", "yes", "no"}
+
+
+def _refuse_full_text_answers(wave: Wave, rows: list[dict], source: Path) -> None:
+    """A CSV exported with 'Full answers' has the answer labels where the codes belong; cleaning
+    would then call every label an unknown code. Recognise it at import and say which export
+    settings to choose."""
+    for item in wave.questionnaire.items.values():
+        if item.type not in ("single", "yesno") or not rows or item.code not in rows[0]:
+            continue
+        codes = {"Y", "N"} if item.type == "yesno" else {o.code for o in item.options}
+        labels = {text.strip().lower() for o in item.options for text in o.label.values()}
+        if item.type == "yesno":
+            labels |= YES_NO_TEXTS
+        for row in rows:
+            value = (row.get(item.code) or "").strip()
+            if value and value not in codes and value.lower() in labels:
+                raise PipelineError(
+                    f"{source}: column {item.code} holds the answer text {value!r} where LimeSurvey's answer code belongs: "
+                    "the responses were exported as 'Full answers'; export them again with Responses: 'Answer codes' "
+                    "and Headings: 'Question code' (CSV, separator ';')."
+                )
+
+
 def import_files(wave: Wave, paths: list[Path]) -> Path:
     """The offline route: a CSV response export and the survey structure (``.lss``) downloaded
     from the LimeSurvey admin pages become a snapshot like a fetch makes."""
@@ -357,6 +381,7 @@ def import_files(wave: Wave, paths: list[Path]) -> Path:
         )
     rows = decode_csv_export(csv_bytes, str(csv_files[0]))
     responses_table(rows, str(csv_files[0]))  # the same checks as on a fetched export (ids, columns)
+    _refuse_full_text_answers(wave, rows, csv_files[0])
 
     def fill(tmp: Path) -> dict:
         (tmp / f"export_{sid}.csv").write_bytes(csv_bytes)

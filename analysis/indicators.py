@@ -76,14 +76,15 @@ def _items_behind(q: Questionnaire, name: str) -> set[str]:
 
 
 def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: Questionnaire, q_base: Questionnaire,
-                          margins_now: list[str], margins_base: list[str], confidence: float) -> pd.DataFrame:
+                          weighting_changes: list[str], confidence: float) -> pd.DataFrame:
     """Change since the baseline wave for every cell published in both waves.
 
     change = estimate_now - estimate_baseline, SE = sqrt(se_now^2 + se_baseline^2) (independent
     samples), normal interval. A change is only ``comparable`` when the indicator's definition
     and every item behind it (by id: code, type, base-language wording, answer codes, filter)
-    are unchanged, and both waves were weighted to the same margins; otherwise the row says why,
-    in Dutch, as the report prints it.
+    are unchanged, and both waves were weighted alike (``weighting_changes``, from
+    ``config.weighting_differences``, is empty); otherwise the row says why, in Dutch, as the
+    report prints it.
     """
     from scipy import stats
 
@@ -92,7 +93,6 @@ def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: 
     diff = compare(q_base, q_now)
     z = stats.norm.ppf(0.5 + confidence / 2)
     notes: dict[str, str] = {}
-    same_margins = sorted(margins_now) == sorted(margins_base)
     for ind in q_now.indicators:
         reasons = []
         if ind.id not in {i.id for i in q_base.indicators}:
@@ -104,8 +104,7 @@ def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: 
             changed = sorted(i for i in items if i in diff.changed or i in diff.added)
             if changed:
                 reasons.append("vraag gewijzigd: " + ", ".join(changed))
-        if not same_margins:
-            reasons.append("gewogen naar andere kenmerken (toen " + ", ".join(margins_base) + "; nu " + ", ".join(margins_now) + ")")
+        reasons += weighting_changes
         notes[ind.id] = "; ".join(reasons)
     key = ["indicator", "group", "category"]
     base = baseline[key + ["estimate", "se", "suppressed"]].rename(

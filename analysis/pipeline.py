@@ -288,14 +288,14 @@ def estimate(wave: Wave, force: bool = False) -> StageResult:
                                     confidence=est.confidence, min_n=disclosure.min_n,
                                     min_n_percentage=disclosure.min_n_percentage, small_domain_n=est.small_domain_n)
         if wave.config.baseline_wave:
-            from analysis.config import load_wave
+            from analysis.config import load_wave, weighting_differences
             from analysis.indicators import compare_with_baseline
 
             base = load_wave(wave.root, wave.config.baseline_wave)
             base_path = base.clean_dir / "estimates.parquet"
             _require(base_path, base, "estimate")
             table = compare_with_baseline(table, pd.read_parquet(base_path), wave.questionnaire, base.questionnaire,
-                                          wave.population.weighting.margins, base.population.weighting.margins, est.confidence)
+                                          weighting_differences(wave.population, base.population), est.confidence)
         respondents = pd.read_parquet(inputs[0])
         reliability = scale_reliability(respondents, wave.questionnaire, est.confidence)
         tests = group_tests(design, wave.questionnaire, groups=est.groups)

@@ -18,8 +18,10 @@ def load_yaml_model(path: Path, model: type[BaseModel]) -> BaseModel:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise PipelineError(f"{shown(path)}: is not valid YAML{where}; fix the syntax.") from None
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None)
+        reason = f" ({problem})" if problem else ""
+        raise PipelineError(f"{shown(path)}: is not valid YAML{where}{reason}; fix the syntax.") from None
     if not isinstance(data, dict):
         raise PipelineError(f"{shown(path)}: expected a mapping of keys at the top level.")
     try:

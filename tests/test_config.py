@@ -47,3 +47,57 @@ def test_configuration_errors_name_file_and_key(project, name, old, new, message
     edit(project, name, old, new)
     with pytest.raises(PipelineError, match=message):
         load_wave(project, "demo")
+
+
+def test_validate_lists_the_problems_of_every_file_and_untranslated_languages(project):
+    """Issue #14, 18: validate stopped at the first file with errors, YAML errors gave only a line,
+    and languages offered without texts went unmentioned."""
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    wave = project / "surveys" / "demo"
+    for name, old, new in (("wave.yaml", "year: 2025", "year: 2025\njaar: 2025"),
+                           ("population.yaml", "  status: {asiel: 1377, gezin: 1246}", "  status: {asiel: 1377, gezin: 1000}"),
+                           ("questionnaire.yaml", '      tr: "Bu araştırmaya', '      xx: "Bu araştırmaya')):
+        path = wave / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", "--demo", "--root", str(project)])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1
+    assert "surveys/demo/wave.yaml: unknown key 'jaar'" in output
+    assert "surveys/demo/population.yaml: key 'margins.status': counts sum to 2377, not total 2623" in output
+    assert "questionnaire.yaml" in output and output.count("error:") >= 3
+    (wave / "wave.yaml").write_text("id: demo\ntitle: [\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", "--demo", "--root", str(project)])
+    assert re.search(r"wave.yaml: is not valid YAML at line \d+, column \d+ \(.+\); fix the syntax", " ".join(result.output.split()))
+
+
+def test_validate_warns_about_languages_offered_without_texts(project):
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    result = CliRunner().invoke(app, ["validate", "--demo", "--root", str(project)])
+    assert result.exit_code == 0
+    output = " ".join(result.output.split())
+    for code in ("ti", "fa", "prs"):
+        assert f"warning: surveys/demo/wave.yaml: key 'languages' offers '{code}', but questionnaire.yaml has no texts" in output
+
+
+def test_weighting_changes_against_the_baseline_are_named(project):
+    """Issue #14, 14: trimming configured still read as 'weging gelijk', and a margin dropped was no
+    weighting change for validate."""
+    from analysis.config import Trimming, weighting_differences
+
+    then = load_wave(project, "demo").population
+    assert weighting_differences(then, then) == []
+    trimmed = then.model_copy(update={"weighting": then.weighting.model_copy(update={"trimming": Trimming(upper_relative_to_mean=3)})})
+    assert weighting_differences(trimmed, then) == ["gewichten nu afgetopt"]
+    fewer = then.model_copy(update={"weighting": then.weighting.model_copy(update={"margins": ["status", "gender", "ageband"]})})
+    assert weighting_differences(fewer, then) == [
+        "gewogen naar andere kenmerken (toen status, gender, ageband, route; nu status, gender, ageband)"]
+    linear = then.model_copy(update={"weighting": then.weighting.model_copy(update={"method": "linear", "bounds": (0.5, 3.0)})})
+    assert weighting_differences(linear, then) == ["andere weegmethode (toen raking; nu linear [0.5, 3.0])"]

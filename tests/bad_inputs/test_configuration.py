@@ -28,7 +28,7 @@ CASES = {
     "no survey ids": (W, "survey_ids: [482025]", "survey_ids: []", r"wave.yaml: key 'limesurvey.survey_ids'"),
     # translations and expressions
     "missing translation of an offered language": (
-        Q, '      en: "Do you take part in this survey? Your answers are processed anonymously."\n', "",
+        Q, '      en: "Do you take part in this survey? Your answers are treated confidentially."\n', "",
         r"questionnaire.yaml: .*toestemming.*'en'"),
     "language not in questionnaire.yaml": (W, "languages: [nl, en,", "languages: [nl, pl, en,", r"wave.yaml: .*'pl'"),
     "indicator names an unknown item": (Q, "of: werk,", "of: werkk,", r"questionnaire.yaml: key 'indicators.0\(werk_betaald\).of': 'of' names unknown item or scale 'werkk'"),

@@ -127,6 +127,11 @@ CSV_CASES = {
     "full question texts as headings": (lambda rows: _csv(rows).replace(b'"id";', b'"Antwoord ID";', 1),
                                         r"export.csv: its first column is 'Antwoord ID', not 'id': export with headings 'Question code'"),
     "duplicate response ids": (lambda rows: _csv(rows + rows[-1:]), r"response id \d+ occurs twice"),
+    # issue #14, 13: was imported, and clean then called 'Ja' an unknown answer code
+    "full answers instead of answer codes": (
+        lambda rows: _csv([{**r, "W1": {"Y": "Ja", "N": "Nee"}.get(r["W1"], r["W1"])} for r in rows]),
+        r"export.csv: column W1 holds the answer text '(Ja|Nee)' where LimeSurvey's answer code belongs: the responses were "
+        r"exported as 'Full answers'; export them again with Responses: 'Answer codes'"),
     "an id that is not a number": (lambda rows: _csv([{**rows[0], "id": "abc"}, *rows[1:]]),
                                    r"export.csv: record 2 has id 'abc', not a whole number; the export is damaged or was edited"),
     "an id in scientific notation": (lambda rows: _csv([*rows[:3], {**rows[3], "id": "1e3"}, *rows[4:]]),
