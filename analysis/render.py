@@ -100,8 +100,12 @@ def render_report(wave: Wave) -> Rendered:
     params = {"wave": wave.id, "root": str(wave.root.resolve())}
     document = wave.root / MAIN_DOCUMENT
     quarto = shutil.which("quarto")
-    if quarto:
+    if quarto:  # the colophon names what made the page
+        params["renderer"] = f"Quarto {_check_quarto_version(quarto)}"
         return render_with_quarto(document, params, quarto)
+    import pypandoc
+
+    params["renderer"] = f"pandoc {pypandoc.get_pandoc_version()}, zonder Quarto"
     return render_fallback(document, params)
 
 
@@ -156,7 +160,8 @@ def render_with_quarto(document: Path, params: dict[str, str], quarto: str = "qu
 QUARTO_MINIMUM = (1, 4)  # figure and table markup of Quarto 1.4 and later, which the fallback writes too
 
 
-def _check_quarto_version(quarto: str) -> None:
+def _check_quarto_version(quarto: str) -> str:
+    """The version of the Quarto CLI at ``quarto``; an error when it does not run or is too old."""
     try:
         proc = subprocess.run([quarto, "--version"], capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -170,6 +175,7 @@ def _check_quarto_version(quarto: str) -> None:
         raise PipelineError(f"the quarto on the PATH is version {proc.stdout.strip()}; the report needs Quarto "
                             f"{'.'.join(map(str, QUARTO_MINIMUM))} or newer: update it, or take it off the PATH to "
                             "render with the built-in fallback.")
+    return proc.stdout.strip()
 
 
 def quarto_failure(messages: str) -> str:

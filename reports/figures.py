@@ -642,9 +642,16 @@ def researcher_text(data: ReportData, name: str) -> None:
 
 
 # --------------------------------------------------------------------------- colophon
-def colophon(data: ReportData) -> None:
-    """Where every number comes from: code version, configuration and raw data hashes, and the
+# every package whose version can change a number or the look of the report (requirements.lock has all)
+SHAPING_PACKAGES = ("rapportage-inburgering", "pandas", "numpy", "scipy", "statsmodels", "pingouin", "pyarrow",
+                    "matplotlib", "seaborn", "pillow", "great_tables", "pypandoc-binary", "nbclient", "ipykernel")
+
+
+def colophon(data: ReportData, renderer: str = "") -> None:
+    """Where every number comes from: code version, configuration and raw data hashes, the
+    software that made it (Python, every package that shapes the output, the renderer) and the
     command that reproduces the report (read from the stages' manifests)."""
+    import platform
     from importlib.metadata import PackageNotFoundError, version
 
     from analysis.manifest import git_state, sha256_file
@@ -663,13 +670,14 @@ def colophon(data: ReportData) -> None:
         except PackageNotFoundError:
             return "–"
 
-    packages = ", ".join(f"{p} {v(p)}" for p in ("rapportage-inburgering", "pandas", "numpy", "scipy", "statsmodels", "pingouin"))
+    packages = ", ".join(f"{p} {v(p)}" for p in SHAPING_PACKAGES)
     lines = [
         f"- Code: git-commit `{commit}`{dirty}; pakket `rapportage-inburgering` {manifest['package_version']} "
         f"(broncode sha256 `{manifest['code_sha256'][:16]}…`).",
         f"- Configuratie `surveys/{wave.id}/`: sha256 `{manifest['config_sha256'][:16]}…`.",
         f"- Ruwe gegevens: {', '.join(raw) or 'geen snapshot'}.",
-        f"- Software: {packages}.",
+        f"- Software: Python {platform.python_version()}; {packages}" + (f"; opgemaakt met {md(renderer)}" if renderer else "")
+        + ". Alle versies staan in `requirements.lock`.",
         f"- Opnieuw maken: `rapportage run --wave {wave.id}` (de demonstratiemeting: `make report`).",
     ]
     display(Markdown("\n".join(lines)))

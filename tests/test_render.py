@@ -8,8 +8,9 @@ import re
 import pytest
 
 from analysis.errors import PipelineError
-from analysis.render import (MAIN_DOCUMENT, cell_options, expand_includes, quarto_failure, quarto_warnings,
-                             render_fallback, render_with_quarto, split_front_matter, stable_ids)
+from analysis.render import (cell_options, expand_includes, quarto_failure, quarto_warnings,
+                             render_fallback, render_report, render_with_quarto, split_front_matter,
+                             stable_ids)
 from tests.conftest import needs_quarto
 from tests.report_html import read_report
 
@@ -236,8 +237,8 @@ def test_quarto_and_the_fallback_render_the_same_report(demo_run, demo_reports):
     assert not re.findall(r'<(?:script|link|img|iframe)\b[^>]*(?:src|href)="(?:https?:)?//', page)
     wave, _ = demo_run
     before = sorted(p.relative_to(wave.root) for p in wave.root.rglob("*") if "_output" not in p.parts)
-    again = render_with_quarto(wave.root / MAIN_DOCUMENT, {"wave": wave.id, "root": str(wave.root.resolve())})
-    assert again.html == demo_reports["quarto"].read_bytes()
+    again = render_report(wave)
+    assert again.renderer == "quarto" and again.html == demo_reports["quarto"].read_bytes()
     assert sorted(p.relative_to(wave.root) for p in wave.root.rglob("*") if "_output" not in p.parts) == before
 
 
