@@ -25,6 +25,7 @@ import pandas as pd
 
 from analysis.clean import INDICATOR_PREFIX, score_respondents  # the pipeline's own scoring
 from analysis.config import Wave
+from analysis.errors import PipelineError
 from analysis.limesurvey import encode_json_export
 
 # Joint structure the registry brief does not give as counts; chosen to match national SWI
@@ -338,6 +339,33 @@ def _export_rows(
     return rows, submitted, planted_ids
 
 
+DEMO_MARGINS = {
+    "status": {"asiel": 1377, "gezin": 1246}, "gender": {"vrouw": 1443, "man": 1180},
+    "ageband": {"18-26": 682, "27-40": 1718, "41+": 223}, "route": {"B1": 1998, "Z": 407, "onderwijs": 218},
+    "kansrijke_start": {"ja": 466, "nee": 2157},
+}
+"""The registry margins the generator's joint distribution (WOMEN_BY_STATUS, ROUTE_BY_STATUS) is built on."""
+
+
+def _margin_mismatch(wave: Wave) -> str:
+    margins = {k: v for k, v in wave.population.margins.items() if "*" not in k}
+    if margins != DEMO_MARGINS:
+        changed = sorted(k for k in set(margins) | set(DEMO_MARGINS) if margins.get(k) != DEMO_MARGINS.get(k))
+        return f"population.yaml has other margins for {', '.join(changed)}"
+    return ""
+
+
+def _refuse_what_it_cannot_make(wave: Wave, reason: str) -> None:
+    """The generator makes the demo's synthetic data only: a wave copied from the demo with another
+    population or questionnaire gets one sentence instead of a crash deep inside it."""
+    if reason:
+        raise PipelineError(
+            f"surveys/{wave.id}/wave.yaml: key 'demo' makes the demo's synthetic data, which fits only the demo's "
+            f"population and questionnaire, and {reason}; remove the 'demo:' key to fetch this wave from LimeSurvey "
+            f"(or import its export)."
+        )
+
+
 def generate(wave: Wave) -> dict[str, bytes]:
     """Generate the demo wave; returns file name -> bytes, all deterministic for the seed.
 
@@ -347,10 +375,14 @@ def generate(wave: Wave) -> dict[str, bytes]:
     (response ids of the planted data-quality problems, by the cleaning rule that must find them).
     """
     assert wave.config.demo is not None
+    _refuse_what_it_cannot_make(wave, _margin_mismatch(wave))
     rng = np.random.default_rng(wave.config.demo.seed)
     frame = make_frame(wave, rng)
     answers = simulate_answers(frame, rng)
     columns = [col for col, _ in wave.questionnaire.variables().values()]
+    unknown = [col for col in columns if col not in answers.columns]
+    if unknown:
+        _refuse_what_it_cannot_make(wave, f"it has no answers for question(s) {', '.join(unknown[:5])}")
     rows, submitted, planted = _export_rows(frame, answers, columns, wave, rng)
     frame["responded"] = submitted.astype(int)
     truth_input = answers.rename(columns={"startlanguage": "language"})

@@ -166,9 +166,12 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
     inputs = raw_files(wave)
     frame_path = wave.raw_dir / "frame.csv"
     if not frame_path.is_file():
+        c = wave.cleaning
         raise PipelineError(
-            f"data_raw/{wave.id}/frame.csv is missing: the population frame (one row per invited person "
-            "with the registry variables) is needed to link and weight responses."
+            f"data_raw/{wave.id}/frame.csv is missing: the population frame from the registry, one row per invited "
+            f"person, is needed to link and weight responses; give it the columns {c.frame_key} (the invitation "
+            f"token), {c.age_variable} (age in years) and {', '.join(c.frame_variables)} (with the category codes "
+            "of population.yaml); see the README, 'The population frame'."
         )
     out_dir = wave.clean_dir
 

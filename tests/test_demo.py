@@ -95,3 +95,34 @@ def test_population_truth_covers_every_indicator(generated):
         assert truth[ind.id]["n"] > (1000 if ind.universe else 2400)
         if ind.kind == "proportion":
             assert 0.03 < value < 0.97
+
+
+def test_the_generator_refuses_a_wave_it_cannot_make(project):
+    """Issue #14, 5: a wave copied from the demo with other margins or a new item crashed inside
+    the generator (shape mismatch, KeyError 'S4')."""
+    import shutil
+
+    import pytest
+
+    from analysis.config import load_wave
+    from analysis.demo import generate
+    from analysis.errors import PipelineError
+
+    new = project / "surveys" / "nieuw"
+    shutil.copytree(project / "surveys" / "demo", new)
+    (new / "wave.yaml").write_text((new / "wave.yaml").read_text(encoding="utf-8").replace("id: demo", "id: nieuw"),
+                                   encoding="utf-8")
+    population = (new / "population.yaml").read_text(encoding="utf-8")
+    (new / "population.yaml").write_text(population.replace("status: {asiel: 1377, gezin: 1246}", "status: {asiel: 1650, gezin: 973}"),
+                                         encoding="utf-8")
+    with pytest.raises(PipelineError, match=r"surveys/nieuw/wave.yaml: key 'demo' makes the demo's synthetic data, which fits "
+                                            r"only the demo's population and questionnaire, and population.yaml has other "
+                                            r"margins for status; remove the 'demo:' key"):
+        generate(load_wave(project, "nieuw"))
+    (new / "population.yaml").write_text(population, encoding="utf-8")
+    questionnaire = (new / "questionnaire.yaml").read_text(encoding="utf-8")
+    extra = ('  vervoer:\n    code: S4\n    type: yesno\n    group: sociaal\n    text: {nl: "Heeft u een fiets?", '
+             'en: "Do you have a bicycle?", ar: "هل لديك دراجة؟", tr: "Bisikletiniz var mı?"}\n')
+    (new / "questionnaire.yaml").write_text(questionnaire.replace("  opmerking:\n", extra + "  opmerking:\n", 1), encoding="utf-8")
+    with pytest.raises(PipelineError, match=r"and it has no answers for question\(s\) S4; remove the 'demo:' key"):
+        generate(load_wave(project, "nieuw"))

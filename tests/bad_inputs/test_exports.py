@@ -108,7 +108,9 @@ def test_bad_population_frame(finished, case):
 
 def test_a_missing_frame(finished):
     (finished / "data_raw" / "demo" / "frame.csv").unlink()
-    assert_refused(finished, ["clean", "--demo"], r"data_raw/demo/frame.csv is missing: the population frame")
+    assert_refused(finished, ["clean", "--demo"], r"data_raw/demo/frame.csv is missing: the population frame .* give it the "
+                   r"columns token \(the invitation token\), age \(age in years\) and status, gender, ageband, route, "
+                   r"kansrijke_start")
 
 
 # --------------------------------------------------------------------------- CSV import
