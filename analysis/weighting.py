@@ -114,6 +114,19 @@ def _prepare(data: pd.DataFrame, margins: dict[str, dict[str, float]], base_weig
     return _Cells(flat, used, codes, cell_base), targets, base
 
 
+def _worst_margin(cells: _Cells, w_cell: np.ndarray, targets: dict[str, np.ndarray],
+                  margins: dict[str, dict[str, float]]) -> tuple[str, str]:
+    """The margin and category whose achieved total is farthest (relatively) from its target."""
+    worst, found = -1.0, ("?", "?")
+    for var, target in targets.items():
+        achieved = np.bincount(cells.codes[var], weights=w_cell, minlength=target.size)
+        for k in np.flatnonzero(target > 0):
+            gap = abs(achieved[k] - target[k]) / target[k]
+            if gap > worst:
+                worst, found = gap, (var, list(margins[var])[k])
+    return found
+
+
 def _max_deviation(cells: _Cells, w_cell: np.ndarray, targets: dict[str, np.ndarray]) -> float:
     worst = 0.0
     for var, target in targets.items():
@@ -198,16 +211,24 @@ _CALFUN = {
 
 
 def _logit(lo: float, hi: float):
+    """F(u) - 1 and F'(u) of the logit distance (Deville & Särndal 1992; R ``cal.logit``):
+    F(u) = (L(U-1) + U(1-L) e^{Au}) / ((U-1) + (1-L) e^{Au}), A = (U-L) / ((U-1)(1-L)).
+    Written with e^{-|Au|} so that no exponential overflows: F runs from L to U for any u (the
+    plain formula gave inf/inf = nan for large u, and the Newton step a non-converging SVD)."""
     a = (hi - lo) / ((hi - 1) * (1 - lo))
 
     def fm1(u, *_):
-        e = np.exp(a * u)
-        return (lo * (hi - 1) + hi * (1 - lo) * e) / (hi - 1 + (1 - lo) * e) - 1
+        z = a * np.asarray(u, dtype=float)
+        e = np.exp(-np.abs(z))  # in (0, 1]
+        up = (lo * (hi - 1) * e + hi * (1 - lo)) / ((hi - 1) * e + (1 - lo))  # z > 0, multiplied by e^{-z}
+        down = (lo * (hi - 1) + hi * (1 - lo) * e) / ((hi - 1) + (1 - lo) * e)
+        return np.where(z > 0, up, down) - 1
 
     def df(u, *_):
-        e = np.exp(a * u)
-        den = hi - 1 + (1 - lo) * e
-        return hi * (1 - lo) * e * a / den - (lo * (hi - 1) + hi * (1 - lo) * e) * ((1 - lo) * e * a) / den**2
+        z = a * np.asarray(u, dtype=float)
+        e = np.exp(-np.abs(z))
+        den = np.where(z > 0, (hi - 1) * e + (1 - lo), (hi - 1) + (1 - lo) * e)
+        return a * (hi - 1) * (1 - lo) * (hi - lo) * e / den**2
 
     return fm1, df
 
@@ -275,12 +296,14 @@ def calibrate(
             lam = lam - step
     g = 1 + fm1(x @ lam, lo, hi)
     w = d * g
-    dev = _max_deviation(cells, w, targets)
+    dev = _max_deviation(cells, w, targets) if np.all(np.isfinite(w)) else np.inf
     if not dev < tolerance or not np.all(w > 0):
         where = f" within g-weight bounds [{lo:g}, {hi:g}]" if bounds is not None else ""
+        var, category = _worst_margin(cells, w, targets, margins) if np.all(np.isfinite(w)) else ("?", "?")
         raise PipelineError(
-            f"{method} calibration found no positive weights that meet every margin{where} "
-            f"(largest margin deviation {dev:.3g}); widen weighting.bounds or collapse sparse categories."
+            f"{method} calibration found no positive weights that meet every margin{where}: margin {var!r} "
+            f"category {category!r} is missed most (largest relative deviation {dev:.3g}); widen weighting.bounds "
+            "or collapse that margin's sparse categories in population.yaml."
         )
     return RakeResult(weights=base * cells.expand(g), iterations=iteration, max_deviation=dev)
 

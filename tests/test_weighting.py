@@ -145,3 +145,30 @@ def test_propensity_without_a_frame_is_a_clear_error(project):
     (wave.raw_dir / "frame.csv").unlink()
     with pytest.raises(PipelineError, match=r"weighting.propensity needs the population frame data_raw/demo/frame.csv"):
         pipeline.weight(wave)
+
+
+def test_logit_calibration_stays_finite_and_names_the_margin_it_cannot_meet():
+    """Issue #14, 6: logit calibration on unseen data overflowed (exp of a large u gave inf/inf)
+    and ended in 'SVD did not converge'. F runs from L to U for any u without an overflow, its
+    derivative is exact, and infeasible bounds are one sentence naming the margin most missed."""
+    import warnings
+
+    from analysis.weighting import _logit
+
+    fm1, df = _logit(0.5, 3.0)
+    u = np.array([-1e6, -50.0, -1.0, 0.0, 1.0, 50.0, 1e6])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow is an error here
+        g, slope = 1 + fm1(u), df(u)
+    assert g[0] == pytest.approx(0.5) and g[-1] == pytest.approx(3.0) and g[3] == 1.0 and slope[3] == pytest.approx(1.0)
+    assert np.all(np.isfinite(slope)) and np.all(np.diff(g) >= 0)
+    grid = np.linspace(-4, 4, 17)
+    assert np.max(np.abs((fm1(grid + 1e-6) - fm1(grid - 1e-6)) / 2e-6 - df(grid))) < 1e-7
+    rng = np.random.default_rng(6)
+    data = pd.DataFrame({"a": rng.choice(["x", "y"], 400, p=[0.9, 0.1]), "b": rng.choice(["p", "q", "r"], 400, p=[0.7, 0.2, 0.1])})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(PipelineError, match=r"logit calibration found no positive weights that meet every margin within "
+                                                r"g-weight bounds \[0.5, 3\]: margin 'a' category 'x' is missed most"):
+            calibrate(data, {"a": {"x": 1000, "y": 3000}, "b": {"p": 1000, "q": 1000, "r": 2000}}, method="logit",
+                      bounds=(0.5, 3.0), base_weights=np.full(400, 10.0))
