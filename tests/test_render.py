@@ -74,7 +74,7 @@ Let op.
 '''
 
 
-def test_fallback_renders_captions_crossrefs_parameters_and_callouts(tmp_path):
+def test_fallback_renders_captions_crossrefs_parameters_and_note_boxes(tmp_path):
     doc = tmp_path / "proef.qmd"
     doc.write_text(DOC, encoding="utf-8")
     html = render_fallback(doc, {"n": 7}).html.decode("utf-8")
