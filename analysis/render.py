@@ -101,8 +101,8 @@ def render_report(wave: Wave) -> Rendered:
     document = wave.root / MAIN_DOCUMENT
     quarto = shutil.which("quarto")
     if quarto:  # the colophon names what made the page
-        params["renderer"] = f"Quarto {_check_quarto_version(quarto)}"
-        return render_with_quarto(document, params, quarto)
+        version = _check_quarto_version(quarto)
+        return render_with_quarto(document, {**params, "renderer": f"Quarto {version}"}, quarto, version=version)
     import pypandoc
 
     params["renderer"] = f"pandoc {pypandoc.get_pandoc_version()}, zonder Quarto"
@@ -117,7 +117,8 @@ QUARTO_PROGRESS = re.compile(r"^(Starting \S+ kernel|Executing '|\s*Cell \d+/\d+
                              r"minimal|theme|link-citations|number-sections|execute)\b|Output created:|\s*$)")
 
 
-def render_with_quarto(document: Path, params: dict[str, str], quarto: str = "quarto") -> Rendered:
+def render_with_quarto(document: Path, params: dict[str, str], quarto: str = "quarto",
+                       version: str | None = None) -> Rendered:
     """Render ``document`` with the Quarto CLI.
 
     The report's folder is copied to a temporary directory and rendered there, so a render
@@ -128,7 +129,8 @@ def render_with_quarto(document: Path, params: dict[str, str], quarto: str = "qu
     Quarto's random ids (caption ids are uuids) are numbered in order of appearance, so the
     same inputs give the same bytes.
     """
-    _check_quarto_version(quarto)
+    if version is None:  # (render_report has checked it already)
+        _check_quarto_version(quarto)
     with tempfile.TemporaryDirectory(prefix="rapportage-quarto-") as tmp:
         work = Path(tmp) / document.parent.name
         shutil.copytree(document.parent, work, ignore=shutil.ignore_patterns(  # not outputs of earlier renders
