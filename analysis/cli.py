@@ -179,9 +179,13 @@ def export_(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path(".
         w = _wave(wave, demo, root)
         from analysis.export import export as export_data
 
-        files = export_data(w, fmt, output)
+        files, result = export_data(w, fmt, output)
     except PipelineError as exc:
         _fail(str(exc))
+    blanked = ", ".join(f"{name} {count}" for name, count in result.blanked.items() if count)
+    err.print(f"  k-anonymous (k = {result.k}) on {', '.join(result.quasi_identifiers)}: "
+              + (f"{sum(result.blanked.values())} values blanked in {result.respondents_touched} respondents ({blanked})"
+                 if blanked else "nothing needed blanking"), style="dim", highlight=False)
     for path in files:
         print(path)
 

@@ -62,9 +62,19 @@ class Estimation(_Strict):
     small_domain_n: int = Field(50, ge=0, description="proportions on fewer valid answers get the Korn-Graubard interval")
 
 
+class ExportDisclosure(_Strict):
+    """The exports for researchers (``rapportage export``) are k-anonymous on these variables."""
+
+    k: int = Field(5, ge=2, description="every respondent shares the values of the quasi-identifiers with at least k - 1 others")
+    quasi_identifiers: list[str] | None = Field(
+        None, description="variables someone could know of a person; default: cleaning.yaml frame_variables, "
+                          "language and every date question (exported as a year)")
+
+
 class Disclosure(_Strict):
     min_n: int = Field(ge=1, description="unweighted base below which a cell is suppressed")
     min_n_percentage: int = Field(30, ge=1, description="unweighted base below which a percentage is suppressed")
+    export: ExportDisclosure = ExportDisclosure()
 
 
 class WaveConfig(_Strict):
@@ -259,6 +269,17 @@ class Wave:
     def output_dir(self) -> Path:
         return self.root / "reports" / "_output" / self.id
 
+    def date_items(self) -> list[str]:
+        """Date questions: exported as a year only (a date to the day nearly identifies a person)."""
+        return [name for name, item in self.questionnaire.items.items() if item.type == "date"]
+
+    def quasi_identifiers(self) -> list[str]:
+        """The variables an export is made k-anonymous on (``disclosure.export``), in the order given."""
+        given = self.config.disclosure.export.quasi_identifiers
+        if given is not None:
+            return list(given)
+        return [*self.cleaning.frame_variables, "language", *self.date_items()]
+
     def config_files(self) -> list[Path]:
         return sorted(self.config_dir.glob("*.yaml"))
 
@@ -407,6 +428,13 @@ def _cross_check(wave: Wave) -> None:
                     f"surveys/{wave.id}/questionnaire.yaml: key 'indicators.{n}({ind.id}).groups' names {g!r}; "
                     f"expected one of {expected}."
                 )
+    exportable = known_groups | {name for name, (_, item) in variables.items() if item.type in ("single", "yesno", "date")}
+    for name in wave.config.disclosure.export.quasi_identifiers or []:
+        if name not in exportable:
+            raise PipelineError(
+                f"surveys/{wave.id}/wave.yaml: key 'disclosure.export.quasi_identifiers' names {name!r}; expected a "
+                "frame variable, 'language' or a single-choice, yes/no or date question of questionnaire.yaml."
+            )
     unknown = sorted(set(wave.config.languages) - set(q.languages))
     if unknown:
         raise PipelineError(

@@ -5,10 +5,17 @@ Primary suppression: a mean on fewer than ``min_n`` respondents, or a percentage
 grouping variable is blanked, its value could be recovered from the total and the other
 categories (their population sizes are public registry figures), so the next smallest
 category of that group is blanked too.
+
+Exports for researchers (:func:`k_anonymise`) are protected differently: every respondent shares
+the values of the quasi-identifiers (registry variables, language, year of arrival) with at least
+``k - 1`` others.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 
 OVERALL = "totaal"
@@ -31,3 +38,74 @@ def suppress_small_cells(table: pd.DataFrame, min_n: int, min_n_percentage: int 
             out.loc[partner, "suppression"] = "complementary"
     out["suppressed"] = out["suppression"].notna()
     return out
+
+
+@dataclass(frozen=True)
+class Anonymised:
+    """An export table made k-anonymous, with what was blanked (column -> number of values)."""
+
+    table: pd.DataFrame
+    k: int
+    quasi_identifiers: tuple[str, ...]
+    blanked: dict[str, int]
+    respondents_touched: int
+
+    def summary_nl(self) -> str:
+        """One Dutch sentence for the codebook and the SPSS file."""
+        done = ", ".join(f"{c} {n}" for c, n in self.blanked.items() if n) or "geen"
+        return (f"k-anonimiteit (k = {self.k}) over {', '.join(self.quasi_identifiers)}: elke respondent deelt deze "
+                f"kenmerken met ten minste {self.k - 1} anderen (een lege waarde telt als elke waarde); leeggemaakt: "
+                f"{done}, bij {self.respondents_touched} respondenten.")
+
+
+def k_anonymise(table: pd.DataFrame, quasi_identifiers: list[str], k: int) -> Anonymised:
+    """Blank (set missing) as few values of the quasi-identifiers as this greedy method finds so
+    that every respondent shares their combination with at least ``k - 1`` others.
+
+    Local suppression as sdcMicro's ``localSuppression`` does it: a missing value (blanked or never
+    answered) counts as matching every value, so a respondent's class size is the number of
+    respondents whose values equal theirs or are missing on each quasi-identifier. Respondents at
+    risk are handled smallest class first. The list is in order of importance (the first is kept
+    longest): for a respondent at risk the last-listed value whose blanking alone brings the class
+    to ``k`` is blanked; if none does, the one that gives the largest class (ties: listed last), and
+    so on until the class reaches ``k``.
+    Blanking only ever grows classes, so respondents already safe stay safe and the result is
+    k-anonymous whenever the table has at least ``k`` rows (the caller checks that)."""
+    codes = np.stack([pd.factorize(table[q], use_na_sentinel=True)[0] for q in quasi_identifiers], axis=1) \
+        if quasi_identifiers else np.zeros((len(table), 0), dtype=np.int64)
+    start = codes.copy()
+
+    def class_size(i: int) -> int:
+        match = np.ones(len(codes), dtype=bool)
+        for q in range(codes.shape[1]):
+            value = codes[i, q]
+            if value >= 0:
+                match &= (codes[:, q] == value) | (codes[:, q] < 0)
+        return int(match.sum())
+
+    sizes = np.array([class_size(i) for i in range(len(codes))])
+    for i in np.argsort(sizes, kind="stable"):
+        if sizes[i] >= k:
+            break
+        while class_size(i) < k:
+            best = None
+            for q in reversed(range(codes.shape[1])):
+                if codes[i, q] < 0:
+                    continue
+                value, codes[i, q] = codes[i, q], -1
+                size = class_size(i)
+                codes[i, q] = value
+                if best is None or size > best[0]:
+                    best = (size, q)
+                if size >= k:
+                    break
+            codes[i, best[1]] = -1
+    out = table.copy()
+    blanked = {}
+    for q, name in enumerate(quasi_identifiers):
+        mask = (codes[:, q] < 0) & (start[:, q] >= 0)
+        blanked[name] = int(mask.sum())
+        if mask.any():
+            out.loc[mask, name] = None
+    touched = int(((codes < 0) & (start >= 0)).any(axis=1).sum())
+    return Anonymised(out, k, tuple(quasi_identifiers), blanked, touched)
