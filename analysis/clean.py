@@ -241,7 +241,9 @@ RULES_NL = {
     "straightlining": "Overal hetzelfde antwoord in de matrixvragen",
     "partial": "Afgebroken, maar genoeg kernvragen beantwoord (meegeteld)",
     "out_of_range": "Getal buiten het toegestane bereik (als ontbrekend behandeld)",
+    "unreadable_date": "Begin- of verzenddatum onleesbaar (niet als verzonden geteld, invulduur onbekend)",
 }
+LIMESURVEY_DATE = "%Y-%m-%d %H:%M:%S"
 
 
 # Columns a LimeSurvey response export may carry besides the answers: response metadata, the
@@ -342,13 +344,15 @@ def clean_responses(
     # scored once for every record, also those a rule will drop: an unknown code anywhere means
     # the export and questionnaire.yaml disagree
     scored_all = score_respondents(records, q, rules.out_of_range)
-    records["_submitted"] = records["submitdate"].fillna("") != ""
-    started = pd.to_datetime(records["startdate"], errors="coerce")
-    ended = pd.to_datetime(records["submitdate"], errors="coerce")
+    started = pd.to_datetime(records["startdate"], format=LIMESURVEY_DATE, errors="coerce")
+    ended = pd.to_datetime(records["submitdate"], format=LIMESURVEY_DATE, errors="coerce")
+    unreadable = ((records["startdate"].fillna("") != "") & started.isna()) | ((records["submitdate"].fillna("") != "") & ended.isna())
+    _refuse_many_unreadable_dates(records, unreadable, rules.unreadable_dates_max_share)
+    records["_submitted"] = ended.notna()  # a submit date no one can read does not prove the questionnaire was sent
     records["duration_seconds"] = (ended - started).dt.total_seconds()
     alive = pd.Series(True, index=records.index)
-    outcomes: list[RuleOutcome] = []
     describe = ["survey_id", "id", "language", *rules.frame_variables]
+    outcomes = [RuleOutcome("unreadable_date", RULES_NL["unreadable_date"], "count", records.loc[unreadable, describe])]
 
     def apply(rule: str, hit: pd.Series, action: str = "drop") -> pd.Series:
         hit = hit.fillna(False).astype(bool) & alive
@@ -445,6 +449,20 @@ def clean_responses(
         "valid": valid[describe],
     }
     return CleaningResult(out.sort_values("respondent_key").reset_index(drop=True), outcomes, free_text, flow)
+
+
+def _refuse_many_unreadable_dates(records: pd.DataFrame, unreadable: pd.Series, max_share: float) -> None:
+    """More records with an unreadable start or submit date than ``max_share`` of those started:
+    the export is damaged or was edited, and counting on would misstate the response."""
+    if not unreadable.any() or unreadable.mean() <= max_share:
+        return
+    first = records[unreadable].iloc[0]
+    raise PipelineError(
+        f"{int(unreadable.sum())} of {len(records)} responses ({unreadable.mean():.1%}) have a startdate or submitdate that "
+        f"is not a LimeSurvey date (e.g. response {first['id']} of survey {first['survey_id']}: "
+        f"{first['startdate']!r}, {first['submitdate']!r}), more than cleaning.yaml 'unreadable_dates_max_share' "
+        f"({max_share:.1%}) allows; export the responses again, or raise the share if these records are known."
+    )
 
 
 def log_table(result: CleaningResult, frame: pd.DataFrame, groups: list[str], languages: list[str]) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from analysis.config import (FILE_MODELS, Wave, load_wave, markup_in_texts, rese
                              weighting_differences)
 from analysis.errors import PipelineError
 from analysis.questionnaire import check_file, compare
+from analysis.yaml_config import read_yaml
 
 if TYPE_CHECKING:
     from analysis import pipeline
@@ -66,6 +67,11 @@ def _interrupted() -> None:
     raise typer.Exit(130)
 
 
+def _notes(lines: list[str]) -> None:
+    for line in lines:
+        err.print(f"[bold]note:[/bold] {escape(line)}", highlight=False)
+
+
 def _report(result: pipeline.StageResult, root: Path) -> None:
     state = "done" if result.ran else "up to date, skipped"
     err.print(f"[bold]{result.stage}[/bold]: {state}")
@@ -83,7 +89,8 @@ def _stages(names: list[str], wave: str | None, demo: bool, root: Path, force: b
 
     try:
         w = _wave(wave, demo, root)
-        with pipeline.wave_lock(w):
+        with pipeline.wave_lock(w) as removed:
+            _notes(removed)
             for name in names:
                 with err.status(f"{name} ({w.id}) …"):
                     result = pipeline.STAGES[name](w, force)
@@ -115,7 +122,8 @@ def fetch(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path(".")
 
             from analysis import pipeline
 
-            with pipeline.wave_lock(w):
+            with pipeline.wave_lock(w) as removed:
+                _notes(removed)
                 result = pipeline.fetch_from_server(w, incremental=incremental, progress=progress)
         _report(result, w.root)
     except PipelineError as exc:
@@ -130,11 +138,16 @@ def import_(files: Annotated[list[Path], typer.Argument(help="the response expor
     """Import a CSV response export and its .lss survey file (LimeSurvey admin pages) as a new snapshot."""
     try:
         w = _wave(wave, False, root)
+        from analysis import pipeline
         from analysis.fetch import import_files
 
-        snap = import_files(w, files)
+        with pipeline.wave_lock(w) as removed:
+            _notes(removed)
+            snap = import_files(w, files)
     except PipelineError as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:
+        _interrupted()
     err.print(f"[bold]import[/bold]: done, snapshot {escape(str(snap.relative_to(w.root)))}", highlight=False)
 
 
@@ -177,11 +190,16 @@ def export_(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path(".
     """Export the clean respondents table (no identifiers, no free text) for SPSS or other tools."""
     try:
         w = _wave(wave, demo, root)
+        from analysis import pipeline
         from analysis.export import export as export_data
 
-        files, result = export_data(w, fmt, output)
+        with pipeline.wave_lock(w) as removed:
+            _notes(removed)
+            files, result = export_data(w, fmt, output)
     except PipelineError as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:
+        _interrupted()
     blanked = ", ".join(f"{name} {count}" for name, count in result.blanked.items() if count)
     err.print(f"  k-anonymous (k = {result.k}) on {', '.join(result.quasi_identifiers)}: "
               + (f"{sum(result.blanked.values())} values blanked in {result.respondents_touched} respondents ({blanked})"
@@ -229,7 +247,7 @@ def untranslated_offered(w: Wave) -> list[str]:
 
 def _allows_markup(folder: Path) -> bool:
     try:
-        return bool((yaml.safe_load((folder / "wave.yaml").read_text(encoding="utf-8")) or {}).get("allow_markup_in_texts"))
+        return bool((read_yaml((folder / "wave.yaml").read_text(encoding="utf-8")) or {}).get("allow_markup_in_texts"))
     except (OSError, yaml.YAMLError, AttributeError):
         return False  # the wave's own validation reports the file
 

@@ -11,18 +11,19 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from analysis.errors import PipelineError, shown
 from analysis.markup import sanitise_markdown, unsafe_markup
 from analysis.questionnaire import Questionnaire
-from analysis.yaml_config import load_yaml_model
+from analysis.yaml_config import StrictModel, load_yaml_model, read_yaml
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(StrictModel):
+    pass
 
 
 # --------------------------------------------------------------------------- wave.yaml
@@ -44,6 +45,15 @@ class LimeSurveySource(_Strict):
     retries: int = Field(3, ge=0, le=10, description="attempts after the first on a time-out, dropped connection or HTTP 5xx")
     backoff_seconds: float = Field(2.0, ge=0, description="wait before the first retry; doubles on each next one")
     page_size: int = Field(500, ge=1, description="responses asked for per export call")
+    allow_http: bool = Field(False, description="accept a plain http:// URL for a server that is not on this computer "
+                                                 "(the password then crosses the network unencrypted)")
+
+    @model_validator(mode="after")
+    def _no_credentials_in_url(self) -> "LimeSurveySource":
+        if self.url and "@" in (urlsplit(self.url).netloc or ""):
+            raise ValueError("limesurvey.url holds a user name or password; remove it and set LIMESURVEY_URL in the "
+                             "environment (or the credentials file) instead, outside the repository")
+        return self
 
 
 class DemoSettings(_Strict):
@@ -72,9 +82,18 @@ class ExportDisclosure(_Strict):
 
 
 class Disclosure(_Strict):
-    min_n: int = Field(ge=1, description="unweighted base below which a cell is suppressed")
-    min_n_percentage: int = Field(30, ge=1, description="unweighted base below which a percentage is suppressed")
+    """Lower bounds: a cell of fewer than 5 people can identify someone, whatever a wave wants."""
+
+    min_n: int = Field(ge=5, description="unweighted base below which a cell is suppressed")
+    min_n_percentage: int = Field(30, ge=5, description="unweighted base below which a percentage is suppressed")
     export: ExportDisclosure = ExportDisclosure()
+
+    @model_validator(mode="after")
+    def _percentage_at_least_mean(self) -> "Disclosure":
+        if self.min_n_percentage < self.min_n:
+            raise ValueError(f"min_n_percentage ({self.min_n_percentage}) is below min_n ({self.min_n}); a percentage "
+                             "needs at least as many respondents as a mean")
+        return self
 
 
 class WaveConfig(_Strict):
@@ -227,6 +246,9 @@ class CleaningConfig(_Strict):
     speeders: Speeders
     straightlining: Straightlining
     out_of_range: Literal["set_missing", "error"] = Field(description="numeric answers outside the item's range")
+    unreadable_dates_max_share: float = Field(
+        0.01, ge=0, le=1, description="share of responses whose startdate or submitdate may be unreadable (counted in the "
+                                      "cleaning log, not counted as submitted); above it the clean stage refuses")
     consistency: list[Consistency] = Field(default_factory=list)
 
 
@@ -361,7 +383,7 @@ def markup_in_texts(folder: Path) -> list[str]:
     problems = []
     for name in ("wave.yaml", "population.yaml", "questionnaire.yaml"):
         try:
-            data = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+            data = read_yaml((folder / name).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError):
             continue  # reported by the file's own validation
         for key, text in _texts(data, ()):

@@ -40,6 +40,18 @@ def suppress_small_cells(table: pd.DataFrame, min_n: int, min_n_percentage: int 
     return out
 
 
+def suppressed_counts(counts: dict[str, int], min_n: int) -> set[str]:
+    """The counts of respondents to leave out of a published table: those from 1 to ``min_n - 1``
+    (primary), and, when that is just one, the next smallest non-zero count too, since the total
+    is published elsewhere and would give it away (complementary). A zero identifies no one."""
+    small = {key for key, n in counts.items() if 0 < n < min_n}
+    if len(small) == 1:
+        others = sorted((n, key) for key, n in counts.items() if n > 0 and key not in small)
+        if others:
+            small.add(others[0][1])
+    return small
+
+
 @dataclass(frozen=True)
 class Anonymised:
     """An export table made k-anonymous, with what was blanked (column -> number of values)."""

@@ -11,19 +11,32 @@ Credentials come only from the environment (``LIMESURVEY_URL``, ``LIMESURVEY_USE
 ``LIMESURVEY_PASSWORD``) or from a file outside the repository named by
 ``RAPPORTAGE_LIMESURVEY_CREDENTIALS`` (``KEY=value`` lines); they are never logged or written.
 The session key is always released, also on errors.
+
+Secrets stay out of what is recorded and shown: URLs lose their user-info (:func:`public_url`),
+the password and session keys are blanked from every message, a server answer that holds them is
+refused, RPC posts never follow a redirect (the body holds the password), and plain ``http://`` is
+refused for a server that is not on this computer unless ``limesurvey.allow_http`` says otherwise.
+Every HTTP request has a total deadline (``timeout_seconds``), not only one per read, so a server
+that answers a byte at a time cannot hold a fetch.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import shutil
+import signal
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import citric
 import requests
@@ -34,6 +47,7 @@ from analysis.config import Wave
 from analysis.errors import PipelineError
 from analysis.limesurvey import decode_csv_export, decode_json_export, encode_json_export, responses_table
 from analysis.lss import Question, Structure, drift, parse_lss, structure_from_spec, summarise
+from analysis.redaction import Secrets, is_loopback, public_url
 from analysis.snapshots import next_sequence, response_files, snapshots
 
 CREDENTIALS_FILE_ENV = "RAPPORTAGE_LIMESURVEY_CREDENTIALS"
@@ -45,9 +59,13 @@ UNKNOWN_SURVEY = ("Error: Invalid survey ID", "No permission", "Invalid surveyid
 
 @dataclass(frozen=True)
 class Credentials:
-    url: str
+    url: str = field(repr=False)  # may hold user:password@ for HTTP basic authentication
     user: str
     password: str = field(repr=False)
+
+    @property
+    def public_url(self) -> str:
+        return public_url(self.url)
 
 
 @dataclass(frozen=True)
@@ -83,28 +101,107 @@ def credentials(wave: Wave, environ: dict[str, str] | None = None) -> Credential
             f"set {', '.join(missing)} in the environment (or in a file outside the repository named by "
             f"{CREDENTIALS_FILE_ENV}) to fetch wave {wave.id!r} from LimeSurvey."
         )
+    shown_url = public_url(url)
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise PipelineError(f"the LimeSurvey URL {shown_url!r} is not an http(s) address; set LIMESURVEY_URL to the "
+                            "RemoteControl address, ending in /index.php/admin/remotecontrol.")
+    if scheme == "http" and not is_loopback(url) and not wave.config.limesurvey.allow_http:
+        raise PipelineError(
+            f"the LimeSurvey URL {shown_url} is plain http://, so the password would cross the network unencrypted; "
+            f"use https:// (or, if the connection is protected otherwise, set limesurvey.allow_http: true in "
+            f"surveys/{wave.id}/wave.yaml)."
+        )
     return Credentials(url=url, user=env["LIMESURVEY_USER"], password=env["LIMESURVEY_PASSWORD"])  # type: ignore[arg-type]
 
 
-class _TimeoutSession(requests.Session):
-    """A requests session with a default timeout (requests has none, and a hung server would
-    hang the fetch forever)."""
+def secrets_of(creds: Credentials) -> Secrets:
+    """The password, and a password in the URL's user-info."""
+    in_url = urlsplit(creds.url).password
+    return Secrets(creds.password, *([in_url, unquote(in_url)] if in_url else []))
 
-    def __init__(self, timeout: float) -> None:
+
+class _Deadline(Exception):
+    """Raised by SIGALRM inside a request that ran out of time (not an OSError, so that no layer
+    of requests or urllib3 mistakes it for a dropped connection and retries)."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float):
+    """Raise :class:`_Deadline` in this block after ``seconds`` (main thread only: elsewhere the
+    per-read time-out of requests is the only limit)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _Deadline
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class _GuardedSession(requests.Session):
+    """The HTTP session of a fetch: a total deadline per request, no redirects, and no answer
+    that holds a secret. It learns the session key from the login answer and the posts."""
+
+    def __init__(self, timeout: float, secrets: Secrets) -> None:
         super().__init__()
-        self._timeout = timeout
+        self._timeout, self._secrets = timeout, secrets
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs.setdefault("timeout", self._timeout)
-        return super().request(*args, **kwargs)
+        kwargs["allow_redirects"] = False  # a redirected post would carry the password elsewhere
+        rpc = _rpc_call(kwargs.get("data"))
+        if rpc and rpc[0] != "get_session_key" and rpc[1]:
+            self._secrets.add(rpc[1])
+        try:
+            with _deadline(self._timeout):
+                response = super().request(method, url, *args, **kwargs)
+        except _Deadline:
+            self.close()  # the connection is in the middle of an answer
+            raise requests.Timeout(f"no complete answer within {self._timeout:g} s") from None
+        if response.is_redirect:
+            target = public_url(requests.compat.urljoin(url, response.headers.get("location", "")))
+            raise PipelineError(
+                f"LimeSurvey at {public_url(url)} answered with a redirect (HTTP {response.status_code}) to {target}; "
+                "the request, which holds the password, was not sent there. If that is the right address, set "
+                "LIMESURVEY_URL to it."
+            )
+        if self._secrets.found_in(response.content) or self._secrets.found_in(response.reason or ""):
+            raise PipelineError(
+                f"LimeSurvey at {public_url(url)} sent the password or session key back in its answer"
+                f"{f' to {rpc[0]}' if rpc else ''}; nothing was written. Check that the URL is the LimeSurvey server's."
+            )
+        if rpc and rpc[0] == "get_session_key":
+            with contextlib.suppress(ValueError, AttributeError, TypeError):
+                self._secrets.add(response.json().get("result"))
+        return response
+
+
+def _rpc_call(body: Any) -> tuple[str, str | None] | None:
+    """(method, session key or None) of a JSON-RPC post body."""
+    try:
+        payload = json.loads(body)
+        params = payload.get("params") or [None]
+        return str(payload["method"]), params[0] if isinstance(params[0], str) else None
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+        return None
 
 
 class RemoteControl:
     """A citric client that retries transient failures and logs in again when the session key
     expires mid-fetch; every error a user can meet becomes one :class:`PipelineError` sentence."""
 
-    def __init__(self, creds: Credentials, settings: FetchSettings, sleep: Callable[[float], None] = time.sleep):
+    def __init__(self, creds: Credentials, settings: FetchSettings, sleep: Callable[[float], None] = time.sleep,
+                 secrets: Secrets | None = None):
         self.creds, self.settings, self._sleep = creds, settings, sleep
+        self.secrets = secrets or secrets_of(creds)
         self.client: citric.Client | None = None
 
     # -- lifecycle
@@ -118,7 +215,7 @@ class RemoteControl:
     def _login(self) -> None:
         self.client = self._attempt(lambda: citric.Client(
             self.creds.url, self.creds.user, self.creds.password,
-            requests_session=_TimeoutSession(self.settings.timeout)))
+            requests_session=_GuardedSession(self.settings.timeout, self.secrets)))
 
     def _logout(self) -> None:
         if self.client is None:
@@ -145,7 +242,7 @@ class RemoteControl:
 
     def _attempt(self, fn: Callable[[], Any]) -> Any:
         """Run ``fn``, retrying HTTP 5xx, time-outs and dropped connections with back-off."""
-        url = self.creds.url
+        url = self.creds.public_url
         last = ""
         for attempt in range(self.settings.retries + 1):
             try:
@@ -293,7 +390,14 @@ def fetch_wave(
     With ``incremental`` only responses above the highest id already held are asked for
     (``iFromResponseID``); the import stage combines snapshots.
     """
-    return write_snapshot(wave, lambda tmp: _fetch_into(tmp, wave, creds, incremental, settings, progress, sleep), now)
+    secrets = secrets_of(creds)
+    try:
+        return write_snapshot(wave, lambda tmp: _fetch_into(tmp, wave, creds, incremental, settings, progress, sleep, secrets), now)
+    except PipelineError as exc:
+        raise PipelineError(secrets(str(exc))) from None
+    except LimeSurveyError as exc:  # a status no step expected: say it, without any secret it may echo
+        raise PipelineError(f"LimeSurvey at {creds.public_url} answered {secrets(_status(exc))!r} while fetching wave "
+                            f"{wave.id}; nothing was written. Check the survey in LimeSurvey or ask its administrator.") from None
 
 
 def write_snapshot(wave: Wave, fill: Callable[[Path], dict], now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Path:
@@ -309,11 +413,10 @@ def write_snapshot(wave: Wave, fill: Callable[[Path], dict], now: Callable[[], d
     final = wave.raw_dir / name
     if final.exists():
         raise PipelineError(f"snapshot data_raw/{wave.id}/{name} already exists; wait a second and try again.")
-    tmp = wave.raw_dir / f".incomplete-{name}"
     try:
         wave.raw_dir.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
+        tmp = Path(tempfile.mkdtemp(prefix=f".incomplete-{name}-", dir=wave.raw_dir))  # never shared with another writer
+        os.chmod(tmp, 0o777 & ~manifest._UMASK)  # an ordinary folder once renamed (mkdtemp makes 0700)
         try:
             summary = fill(tmp)
             summary["snapshot"] = name
@@ -408,10 +511,10 @@ def survey_id_of_lss(data: bytes, source: str) -> int:
 
 
 def _fetch_into(tmp: Path, wave: Wave, creds: Credentials, incremental: bool, settings: FetchSettings,
-                progress: Callable[[int, int, int], None] | None, sleep: Callable[[float], None]) -> dict:
+                progress: Callable[[int, int, int], None] | None, sleep: Callable[[float], None], secrets: Secrets) -> dict:
     spec = structure_from_spec(wave.questionnaire)
-    summary: dict[str, Any] = {"wave": wave.id, "source": creds.url, "incremental": incremental, "surveys": {}}
-    with RemoteControl(creds, settings, sleep) as rc:
+    summary: dict[str, Any] = {"wave": wave.id, "source": creds.public_url, "incremental": incremental, "surveys": {}}
+    with RemoteControl(creds, settings, sleep, secrets) as rc:
         summary["server_version"] = rc.call("get_server_version")
         for sid in wave.config.limesurvey.survey_ids:
             where = f"survey {sid} (surveys/{wave.id}/wave.yaml limesurvey.survey_ids)"
@@ -419,7 +522,7 @@ def _fetch_into(tmp: Path, wave: Wave, creds: Credentials, incremental: bool, se
                 props = rc.call("get_survey_properties", sid)
             except LimeSurveyStatusError as exc:
                 if _status(exc) in UNKNOWN_SURVEY:
-                    raise PipelineError(f"{where} does not exist on {creds.url} or user {creds.user!r} may not read it; check the id and the user's permissions.") from None
+                    raise PipelineError(f"{where} does not exist on {creds.public_url} or user {creds.user!r} may not read it; check the id and the user's permissions.") from None
                 raise PipelineError(f"{where}: LimeSurvey answered {_status(exc)!r}.") from None
             if props.get("active") != "Y":
                 raise PipelineError(f"{where} is not activated in LimeSurvey, so it has no responses to fetch; activate it first.")

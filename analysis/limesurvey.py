@@ -38,10 +38,25 @@ def encode_json_export(responses: list[dict]) -> bytes:
     return ('{"responses": [' + body.replace("/", "\\/") + "]}").encode("ascii")
 
 
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _no_repeated_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object, refused when a key repeats (``json`` would keep the last one silently)."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _RepeatedKey(next(k for i, (k, _) in enumerate(pairs) if k in dict(pairs[:i])))
+    return out
+
+
 def decode_json_export(data: bytes, source: str) -> list[dict]:
     """Parse a JSON response export; ``source`` names the file in error messages."""
     try:
-        parsed = json.loads(data.decode("utf-8-sig"))
+        parsed = json.loads(data.decode("utf-8-sig"), object_pairs_hook=_no_repeated_keys)
+    except _RepeatedKey as exc:
+        raise PipelineError(f"{source}: a response has the field {exc.args[0]!r} twice; LimeSurvey writes each field "
+                            "once, so the file was edited or damaged: export it again.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PipelineError(
             f"{source}: is not a LimeSurvey JSON response export ({exc.__class__.__name__}); "
@@ -91,6 +106,12 @@ def decode_csv_export(data: bytes, source: str) -> list[dict]:
         raise PipelineError(
             f"{source}: its first column is {header[0][:40]!r}, not 'id': export with headings 'Question code' "
             "and responses 'Answer codes' (CSV, separator ';')."
+        )
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise PipelineError(
+            f"{source}: the header has the column{'s' if len(repeated) > 1 else ''} {', '.join(repeated)} more than once "
+            "(only one would be read); LimeSurvey writes each column once, so the file was edited: export it again."
         )
     rows = []
     for n, record in enumerate(reader, start=2):

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,8 @@ from analysis.fetch import FetchSettings, credentials, fetch_wave
 from analysis.limesurvey import responses_table
 from analysis.schema import parquet_with_labels, validate_respondents
 from analysis.lss import drift, structure_from_spec, summarise, write_lss
-from analysis.snapshots import combined_responses, latest_snapshot, raw_files, snapshots, structure_of
+from analysis.redaction import is_loopback
+from analysis.snapshots import combined_responses, latest_snapshot, raw_files, snapshots, structure_of, verify_snapshot
 from analysis import weighting
 
 SECRET_ENV = "RAPPORTAGE_PSEUDONYM_SECRET"
@@ -84,11 +86,12 @@ def fetch(wave: Wave, force: bool = False) -> StageResult:
     """Bring the wave's raw data into a snapshot under ``data_raw/<wave>/``.
 
     For the demo wave the snapshot is generated (same bytes as a LimeSurvey JSON export). For a
-    real wave it comes from the LimeSurvey server; as a stage of ``run`` an existing snapshot is
-    kept (``--force`` or ``rapportage fetch`` makes a new one).
+    real wave it comes from the LimeSurvey server, but as a stage of ``run`` only when the wave has
+    no snapshot yet: ``run --force`` redoes the analysis of the newest snapshot (fetched or
+    imported); ``rapportage fetch`` is how a new one is asked for.
     """
     if wave.config.demo is None:
-        return fetch_from_server(wave, refetch=force)
+        return fetch_from_server(wave, refetch=False)
     snapshot = wave.raw_dir / wave.config.demo.snapshot
     manifest_path = snapshot / "manifest.json"
 
@@ -129,8 +132,13 @@ def fetch_from_server(wave: Wave, *, incremental: bool = False, progress=None, s
     source = wave.config.limesurvey
     settings = settings or FetchSettings(page_size=source.page_size, timeout=source.timeout_seconds,
                                          retries=source.retries, backoff=source.backoff_seconds)
-    snap = fetch_wave(wave, credentials(wave), incremental=incremental, progress=progress, settings=settings)
-    return StageResult("fetch", True, sorted(p for p in snap.iterdir() if p.is_file()))
+    creds = credentials(wave)
+    snap = fetch_wave(wave, creds, incremental=incremental, progress=progress, settings=settings)
+    warnings = ()
+    if creds.url.lower().startswith("http://") and not is_loopback(creds.url):
+        warnings = (f"the password was sent to {creds.public_url} over plain http:// (limesurvey.allow_http is true "
+                    f"in surveys/{wave.id}/wave.yaml); use https:// when the server offers it.",)
+    return StageResult("fetch", True, sorted(p for p in snap.iterdir() if p.is_file()), warnings)
 
 
 # --------------------------------------------------------------------------- clean
@@ -138,12 +146,32 @@ def _secret(wave: Wave) -> str:
     if wave.config.demo is not None:
         return wave.config.demo.pseudonym_secret
     secret = os.environ.get(SECRET_ENV, "")
-    if len(secret) < 16:
+    weak = weak_secret(secret)
+    if weak:
         raise PipelineError(
-            f"set the environment variable {SECRET_ENV} (at least 16 characters, kept outside the "
-            f"repository) before cleaning wave {wave.id!r}: respondent keys are derived from it."
+            f"the environment variable {SECRET_ENV} {weak}; respondent keys of wave {wave.id!r} are derived from it, so "
+            "it must be unguessable: make one with  python3 -c \"import secrets; print(secrets.token_urlsafe(32))\"  "
+            "and keep it outside the repository."
         )
     return secret
+
+
+def weak_secret(secret: str) -> str | None:
+    """Why ``secret`` is too weak to key the pseudonyms (None when it is not): fewer than 16
+    characters, white space at either end, fewer than 10 different characters, or a run such as
+    ``abcdefghijklmnop``. (Anyone who can guess it can link the keys back to the registry.)"""
+    if not secret:
+        return "is not set"
+    if secret != secret.strip():
+        return "begins or ends with white space (a copying mistake?)"
+    if len(secret) < 16:
+        return f"has {len(secret)} characters, fewer than 16"
+    if len(set(secret)) < 10:
+        return f"has only {len(set(secret))} different characters, fewer than 10"
+    steps = [ord(b) - ord(a) for a, b in zip(secret, secret[1:])]
+    if sum(abs(step) <= 1 for step in steps) > len(steps) / 2:
+        return "is mostly a run of neighbouring characters"
+    return None
 
 
 def check_structure(wave: Wave, survey_id: int) -> None:
@@ -163,6 +191,8 @@ def check_structure(wave: Wave, survey_id: int) -> None:
 def clean(wave: Wave, force: bool = False) -> StageResult:
     """Raw snapshot + frame → ``data_clean/<wave>/respondents.parquet`` and ``cleaning_log.json``."""
     snapshot = latest_snapshot(wave)
+    for snap in snapshots(wave):
+        verify_snapshot(wave, snap)
     inputs = raw_files(wave)
     frame_path = wave.raw_dir / "frame.csv"
     if not frame_path.is_file():
@@ -364,10 +394,11 @@ def _require(path: Path, wave: Wave, stage: str) -> None:
 
 
 @contextlib.contextmanager
-def wave_lock(wave: Wave) -> Iterator[None]:
-    """One run per wave at a time: a second run refuses at once instead of writing the same
-    files (an advisory lock on ``data_clean/<wave>/.lock``, released when the process ends,
-    also when it is killed)."""
+def wave_lock(wave: Wave) -> Iterator[list[str]]:
+    """One writer per wave at a time: a second one (fetch, import, a stage, export) refuses at
+    once instead of writing the same files (an advisory lock on ``data_clean/<wave>/.lock``,
+    released when the process ends, also when it is killed). Holding the lock, it removes what
+    killed writers left behind (:func:`remove_leftovers`) and yields one note per removal."""
     path = wave.clean_dir / ".lock"
     try:
         wave.clean_dir.mkdir(parents=True, exist_ok=True)
@@ -389,9 +420,21 @@ def wave_lock(wave: Wave) -> Iterator[None]:
         handle.write(f"process {os.getpid()}")
         handle.flush()
         try:
-            yield
+            yield remove_leftovers(wave)
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def remove_leftovers(wave: Wave) -> list[str]:
+    """Remove the unfinished snapshots (``data_raw/<wave>/.incomplete-*``, a copy of raw personal
+    data) and the render scratch folders of writers that were killed; call under the wave lock."""
+    from analysis import children
+
+    notes = []
+    for folder in sorted(wave.raw_dir.glob(".incomplete-*")) if wave.raw_dir.is_dir() else []:
+        shutil.rmtree(folder, ignore_errors=True)
+        notes.append(f"removed data_raw/{wave.id}/{folder.name}, an unfinished snapshot of an interrupted fetch or import")
+    return notes + children.remove_leftovers()
 
 
 STAGES: dict[str, Callable[[Wave, bool], StageResult]] = {

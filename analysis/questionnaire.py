@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from analysis.errors import PipelineError, shown
-from analysis.yaml_config import load_yaml_model
+from analysis.yaml_config import StrictModel, load_yaml_model
 
 DOMAINS: dict[str, str] = {
     "werk": "Werk en dagbesteding",
@@ -41,8 +41,8 @@ LIMESURVEY_TYPE: dict[str, str] = {
 ID = r"^[a-z][a-z0-9_]*$"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(StrictModel):
+    pass
 
 
 class Language(_Strict):

@@ -48,7 +48,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +56,7 @@ import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from analysis import children
 from analysis.config import Wave
 from analysis.errors import PipelineError, shown
 
@@ -131,8 +131,8 @@ def render_with_quarto(document: Path, params: dict[str, str], quarto: str = "qu
     """
     if version is None:  # (render_report has checked it already)
         _check_quarto_version(quarto)
-    with tempfile.TemporaryDirectory(prefix="rapportage-quarto-") as tmp:
-        work = Path(tmp) / document.parent.name
+    with children.scratch_dir() as tmp:  # removed, and Quarto stopped, on every exit path (see analysis.children)
+        work = tmp / document.parent.name
         shutil.copytree(document.parent, work, ignore=shutil.ignore_patterns(  # not outputs of earlier renders
             "_output", ".quarto", "*.quarto_ipynb", "__pycache__", f"{document.stem}_files", f"{document.stem}.html"))
         cmd = [quarto, "render", document.name, "--to", "html", "--no-execute-daemon"]
@@ -140,7 +140,7 @@ def render_with_quarto(document: Path, params: dict[str, str], quarto: str = "qu
             cmd += ["-P", f"{key}:{value}"]
         env = {**os.environ, "QUARTO_PYTHON": sys.executable, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
         try:
-            proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, env=env, timeout=EXECUTION_TIMEOUT * 2)
+            proc = children.run(cmd, cwd=work, env=env, timeout=EXECUTION_TIMEOUT * 2)
         except subprocess.TimeoutExpired:
             raise PipelineError(f"quarto render of {shown(document)} did not finish within "
                                 f"{EXECUTION_TIMEOUT * 2} seconds.") from None
@@ -499,10 +499,13 @@ def render_fallback(document: Path, params: dict[str, str]) -> Rendered:
     after = html_opts.get("include-after-body") or []
     for script in [after] if isinstance(after, str) else after:
         args.append(f"--include-after-body={(document.parent / script).resolve()}")
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "report.html"
-        proc = subprocess.run([pypandoc.get_pandoc_path(), *args, f"--output={out}"], input=markdown,
-                              capture_output=True, text=True, cwd=document.parent)
+    with children.scratch_dir() as tmp:
+        out = tmp / "report.html"
+        try:
+            proc = children.run([pypandoc.get_pandoc_path(), *args, f"--output={out}"], input=markdown, cwd=document.parent,
+                                timeout=EXECUTION_TIMEOUT * 2)
+        except subprocess.TimeoutExpired:
+            raise PipelineError(f"pandoc did not convert {shown(document)} within {EXECUTION_TIMEOUT * 2} seconds.") from None
         if proc.returncode != 0:
             raise PipelineError(f"pandoc could not convert {shown(document)} (exit code {proc.returncode}):\n"
                                 + _indent(proc.stderr.strip() or "(no message)", 2))

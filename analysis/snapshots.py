@@ -63,6 +63,33 @@ def latest_snapshot(wave: Wave) -> Path:
     return found[-1]
 
 
+def verify_snapshot(wave: Wave, snapshot: Path) -> None:
+    """Every data file of the snapshot is the one its manifest recorded (sha256), and none is
+    unlisted: a snapshot changed or damaged after it was made is refused before it is read."""
+    import json
+
+    from analysis.manifest import sha256_file
+
+    where = f"data_raw/{wave.id}/{snapshot.name}"
+    try:
+        record = json.loads((snapshot / "manifest.json").read_text(encoding="utf-8"))
+        listed = record.get("files")
+        if listed is None and isinstance(record.get("outputs"), dict):  # the demo's stage manifest
+            listed = {Path(p).name: d for p, d in record["outputs"].items() if Path(p).parent.name == snapshot.name}
+    except (OSError, ValueError, AttributeError):
+        listed = None
+    if not isinstance(listed, dict) or not listed:
+        raise PipelineError(f"{where}/manifest.json does not record the snapshot's files and their sha256, so the snapshot "
+                            "cannot be checked; remove the folder and fetch or import the data again.")
+    data_files = {p.name for p in snapshot.iterdir() if p.is_file() and p.name != "manifest.json"}
+    for name in sorted(data_files | set(listed)):
+        if name not in listed or name not in data_files or sha256_file(snapshot / name) != listed[name]:
+            state = "is not listed in" if name not in listed else "is missing, though listed in" if name not in data_files \
+                else "differs from what was recorded in"
+            raise PipelineError(f"{where}/{name} {state} the snapshot's manifest.json: the snapshot was changed after it "
+                                "was made. Restore it from a backup, or remove the folder and fetch or import again.")
+
+
 def response_files(snapshot: Path, survey_id: int) -> list[Path]:
     pattern = re.compile(rf"^responses_{survey_id}(_\d+-\d+)?\.json$")
     return sorted((p for p in snapshot.iterdir() if pattern.match(p.name)),

@@ -1,13 +1,96 @@
-"""Reading one YAML configuration file into a validated pydantic model."""
+"""Reading one YAML configuration file into a validated pydantic model.
+
+The YAML is read strictly, so that no value is read silently other than it was meant:
+
+- a key given twice is refused (YAML would keep the last one);
+- only ``true`` and ``false`` are booleans; ``yes``, ``no``, ``on`` and ``off`` are text (YAML 1.1
+  reads ``no``, the language code of Norwegian, as false);
+- a number with a leading zero (``010``, which YAML 1.1 reads as octal 8), in base 2 or in base 60
+  (``1:30`` is 90) is refused: write it as a plain decimal number, or quote it if it is text;
+- a yes/no value where a number is expected is refused (pydantic would read ``true`` as 1).
+"""
 
 from __future__ import annotations
 
+import re
+import types
+import typing
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from analysis.errors import PipelineError, shown
+
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_PLAIN_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
+_HEX_INT = re.compile(r"^[-+]?0x[0-9a-fA-F_]+$")
+
+
+class StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` with the rules of the module docstring."""
+
+
+StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF"))
+
+
+def _construct_int(loader: StrictLoader, node: yaml.ScalarNode) -> int:
+    value = loader.construct_scalar(node)
+    if _PLAIN_INT.match(value):
+        return int(value.replace("_", ""))
+    if _HEX_INT.match(value):
+        return int(value.replace("_", ""), 16)
+    raise yaml.constructor.ConstructorError(
+        None, None, f"{value} would be read as a number in another base (YAML 1.1: a leading zero is octal, "
+        "'1:30' is base 60); write it as a plain decimal number, or in quotes if it is text", node.start_mark)
+
+
+def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    loader.flatten_mapping(node)
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is given twice (also at line {seen[key].line + 1}); keep one", key_node.start_mark)
+        seen[key] = key_node.start_mark
+    return loader.construct_mapping(node, deep=deep)
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+
+
+def read_yaml(text: str):
+    """``text`` read with :class:`StrictLoader` (raises ``yaml.YAMLError``)."""
+    return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader with stricter rules
+
+
+def _numeric(annotation) -> bool:
+    """True for ``int``, ``float`` and optional forms of them (not when bool is allowed too)."""
+    if annotation in (int, float):
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = set(typing.get_args(annotation))
+        return bool(args & {int, float}) and bool not in args
+    return False
+
+
+class StrictModel(BaseModel):
+    """Base of every configuration model: unknown keys refused, frozen, no yes/no for a number."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_yes_no_for_a_number(cls, value, info: ValidationInfo):
+        if isinstance(value, bool) and info.field_name and _numeric(cls.model_fields[info.field_name].annotation):
+            raise ValueError(f"expected a number, not the yes/no value {str(value).lower()}")
+        return value
 
 
 def load_yaml_model(path: Path, model: type[BaseModel]) -> BaseModel:
@@ -15,7 +98,10 @@ def load_yaml_model(path: Path, model: type[BaseModel]) -> BaseModel:
     if not path.is_file():
         raise PipelineError(f"{shown(path)}: file not found; every wave folder needs it.")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path.read_text(encoding="utf-8"))
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        raise PipelineError(f"{shown(path)}: at line {mark.line + 1}, {exc.problem}.") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

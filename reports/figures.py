@@ -28,6 +28,7 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from analysis.config import Wave, load_wave
+from analysis.disclosure import suppressed_counts
 from analysis.markup import attr, html_text, md, raw_html, sanitise_markdown
 from analysis.questionnaire import DOMAINS
 
@@ -87,7 +88,8 @@ def load(root: str, wave: str) -> ReportData:
     """Read the wave's configuration and pipeline outputs; set the figure style."""
     w = load_wave(Path(root), wave)
     sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
-    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "svg.hashsalt": "rapportage"})
+    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "svg.hashsalt": "rapportage",
+                         "text.parse_math": False})  # labels are plain text: "$$…$$" is not a formula
     return ReportData(
         wave=w,
         estimates=pd.read_parquet(w.clean_dir / "estimates.parquet"),
@@ -495,21 +497,29 @@ def languages_table(data: ReportData) -> None:
     status = {"professional": "gecontroleerde vertaling", "draft": "concept, niet gecontroleerd",
               "missing": "niet in de specificatie"}
     offered = data.wave.config.languages
+    codes = [*offered, *sorted(set(used) - set(offered))]
+    hidden = suppressed_counts({code: used.get(code, 0) for code in codes}, data.wave.config.disclosure.min_n)
     rows = []
-    for code in [*offered, *sorted(set(used) - set(offered))]:
+    for code in codes:
         lang = data.wave.questionnaire.languages[code]
         n = used.get(code, 0)
         rows.append({"Taal": lang.name, "Eigen naam": lang.native, "Aangeboden": "ja" if code in offered else "nee",
-                     "Vragenlijst in questionnaire.yaml": status[lang.status], "Respondenten": n,
-                     "Aandeel": f"{nl_number(100 * n / total)}%" if total else SUPPRESSED})
+                     "Vragenlijst in questionnaire.yaml": status[lang.status],
+                     "Respondenten": SUPPRESSED if code in hidden else str(n),
+                     "Aandeel": SUPPRESSED if code in hidden or not total else f"{nl_number(100 * n / total)}%"})
+    note = "Respondenten: geldige respondenten naar de taal waarin zij de vragenlijst invulden."
+    if hidden:
+        note += (f" {SUPPRESSED}: niet gepubliceerd, omdat het om minder dan {data.wave.config.disclosure.min_n} "
+                 "respondenten gaat (of omdat het aantal anders uit de andere zou volgen).")
     table = (gt.GT(pd.DataFrame(rows), id="talen").cols_align("right", columns=["Respondenten", "Aandeel"])
-             .tab_source_note("Respondenten: geldige respondenten naar de taal waarin zij de vragenlijst invulden."))
+             .tab_source_note(note))
     _show_table(table, "Talen van de vragenlijst")
 
 
 def cleaning_table(data: ReportData) -> None:
     """The response flow (invited → started → submitted → valid) and what each rule did."""
-    action_nl = {"drop": "verwijderd", "flag": "gemarkeerd, meegeteld", "set_missing": "antwoord als ontbrekend", "": ""}
+    action_nl = {"drop": "verwijderd", "flag": "gemarkeerd, meegeteld", "set_missing": "antwoord als ontbrekend",
+                 "count": "geteld", "": ""}
     rows = [{"Stap": s["description"], "Gevolg": action_nl.get(s["action"], s["action"]), "Aantal": s["count"]}
             for s in data.cleaning["steps"]]
     table = (gt.GT(pd.DataFrame(rows), id="responsstroom").cols_align("right", columns=["Aantal"])

@@ -99,3 +99,14 @@ def report_figures():
     import figures
 
     return figures
+
+
+def seal_snapshot(folder: Path) -> None:
+    """Write the manifest a fetch or import writes last: the sha256 of every file in the folder
+    (a snapshot made by hand in a test must pass the clean stage's check like a real one)."""
+    import hashlib
+    import json
+
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
+             if p.is_file() and p.name != "manifest.json"}
+    (folder / "manifest.json").write_text(json.dumps({"files": files}))

@@ -19,16 +19,47 @@ from analysis.limesurvey import encode_json_export, responses_table
 from analysis.questionnaire import Scale
 from analysis.schema import read_labels, validate_respondents
 from analysis.snapshots import combined_responses, latest_snapshot
+from tests.conftest import seal_snapshot
 
 runner = CliRunner()
 
 
-def clean_demo(wave) -> clean.CleaningResult:
+def clean_demo(wave, change=None, rules=None) -> clean.CleaningResult:
     frame = pd.read_csv(wave.raw_dir / "frame.csv", dtype=str, keep_default_na=False)
     raw = responses_table(combined_responses(wave, 482025).rows, "demo").assign(survey_id=482025)
+    if change:
+        change(raw)
     categories = {v: list(wave.population.variables[v].categories) for v in wave.cleaning.frame_variables}
-    return clean.clean_responses(raw, frame, wave.questionnaire, wave.cleaning, categories=categories,
+    return clean.clean_responses(raw, frame, wave.questionnaire, rules or wave.cleaning, categories=categories,
                                  languages=wave.config.languages, secret="x" * 20)
+
+
+def test_unreadable_dates_are_counted_not_submitted_and_refused_in_bulk(demo_run):
+    """Issue #21, 11: an unreadable startdate switched the speeder rule off silently; an
+    unreadable submitdate still counted as submitted."""
+    wave, _ = demo_run
+    base = clean_demo(wave)
+    submitted = base.flow["submitted"]
+    target = submitted.iloc[0]["id"]
+
+    def damage(raw):
+        raw.loc[raw["id"] == target, "submitdate"] = "31-10-2025 12:00"
+        raw.loc[raw["id"] == submitted.iloc[1]["id"], "startdate"] = "gisteren"
+
+    result = clean_demo(wave, damage)
+    unreadable = next(o for o in result.outcomes if o.rule == "unreadable_date")
+    assert sorted(unreadable.records["id"]) == sorted([target, submitted.iloc[1]["id"]])
+    assert target not in set(result.flow["submitted"]["id"]) and len(result.flow["submitted"]) == len(submitted) - 1
+    log = clean.log_table(result, pd.read_csv(wave.raw_dir / "frame.csv", dtype=str), [], wave.config.languages)
+    assert log.set_index("step").loc["unreadable_date", "count"] == 2
+
+    def many(raw):
+        raw.loc[raw.index[:12], "submitdate"] = "onbekend"
+
+    with pytest.raises(PipelineError, match=r"12 of \d+ responses \(\d\.\d%\) have a startdate or submitdate that is not a "
+                                            r"LimeSurvey date .* cleaning.yaml 'unreadable_dates_max_share' \(1\.0%\)"):
+        clean_demo(wave, many)
+    assert clean_demo(wave, many, wave.cleaning.model_copy(update={"unreadable_dates_max_share": 0.05})).flow["valid"] is not None
 
 
 def test_every_planted_problem_is_found_exactly(demo_run):
@@ -96,7 +127,7 @@ def test_canaries_in_identifiers_and_free_text_never_reach_clean_data_exports_or
     new = wave.raw_dir / "20251201T000000Z"
     new.mkdir()
     (new / "responses_482025.json").write_bytes(encode_json_export(rows))
-    (new / "manifest.json").write_text("{}")
+    seal_snapshot(new)
     logs = [runner.invoke(app, [stage, "--demo", "--root", str(project), "--force"]) for stage in ("clean", "weight", "estimate", "render")]
     logs += [runner.invoke(app, ["export", "--demo", "--root", str(project), "--format", fmt]) for fmt in ("sav", "csv", "parquet")]
     assert all(r.exit_code == 0 for r in logs), [r.output for r in logs]

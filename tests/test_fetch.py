@@ -158,7 +158,7 @@ def expect_failure(wave, creds, match, before=None):
 
 def test_wrong_password(setup):
     wave, fake, creds, _ = setup
-    bad = Credentials(creds.url, creds.user, "wrong")
+    bad = Credentials(creds.url, creds.user, "not-the-password-4711")
     expect_failure(wave, bad, r"refused user 'onderzoeker': wrong user name or password; check LIMESURVEY_USER")
 
 
@@ -264,7 +264,7 @@ def test_credentials_come_from_the_environment_or_a_file_outside_the_repository(
 
 def test_fetch_command_shows_errors_as_one_sentence(setup, monkeypatch):
     wave, fake, creds, _ = setup
-    monkeypatch.setenv("LIMESURVEY_PASSWORD", "wrong")
+    monkeypatch.setenv("LIMESURVEY_PASSWORD", "not-the-password-4711")
     result = CliRunner().invoke(app, ["fetch", "--wave", "w2025", "--root", str(wave.root)])
     assert result.exit_code == 1 and "wrong user name or password" in result.output and "Traceback" not in result.output
-    assert "wrong" not in result.output.replace("wrong user name", "")
+    assert "not-the-password-4711" not in "".join(result.output.split())

@@ -41,6 +41,7 @@ def payloads(canary_file: Path) -> list[str]:
         "**vet** _schuin_ # kop @fig-x @sec-werk $x^2$ \\ {#id .klasse}",
         "<!-- verborgen --> <iframe src=\"data:text/html,<script>alert(1)</script>\"></iframe>",
         "\u202eteksT\u202c en \u2066isolaat\u2069",
+        "kosten $$\\frac{1}{0}$$ en \\onbekend$ 5$",  # not a formula: matplotlib must not parse it
         "lang " * 400,  # 2,000 characters
     ]
 

@@ -61,6 +61,12 @@ def test_a_real_wave_runs_from_an_imported_snapshot(project, offline, monkeypatc
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1].endswith("reports/_output/w2025/rapportage-inburgering.html")
     assert "fetch: up to date, skipped" in result.output  # an existing snapshot is used, no server needed
+    for name in ("LIMESURVEY_URL", "LIMESURVEY_USER", "LIMESURVEY_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    forced = runner.invoke(app, ["run", "--wave", "w2025", "--root", str(project), "--force"])  # issue #21, 12
+    assert forced.exit_code == 0, forced.output
+    assert "fetch: up to date, skipped" in forced.output and "clean: done" in forced.output and "render: done" in forced.output
+    assert len(snapshots(wave)) == 1
 
 
 def test_import_errors_name_the_file_and_write_nothing(project, offline):
@@ -83,7 +89,14 @@ def test_clean_of_a_real_wave_needs_the_pseudonymisation_secret(project, offline
     wave, export, lss = offline
     assert runner.invoke(app, ["import", "--wave", "w2025", "--root", str(project), str(export), str(lss)]).exit_code == 0
     result = runner.invoke(app, ["clean", "--wave", "w2025", "--root", str(project)])
-    assert result.exit_code == 1 and "set the environment variable RAPPORTAGE_PSEUDONYM_SECRET" in " ".join(result.output.split())
+    assert result.exit_code == 1 and "the environment variable RAPPORTAGE_PSEUDONYM_SECRET is not set" in " ".join(result.output.split())
+    for weak, reason in [(" " * 16, "begins or ends with white space"), ("x" * 15, "has 15 characters, fewer than 16"),
+                         ("abababababababababab", "has only 2 different characters"),
+                         ("abcdefghijklmnopqrs", "is mostly a run of neighbouring characters")]:
+        monkeypatch.setenv("RAPPORTAGE_PSEUDONYM_SECRET", weak)
+        result = runner.invoke(app, ["clean", "--wave", "w2025", "--root", str(project)])
+        shown = " ".join(result.output.split())
+        assert result.exit_code == 1 and reason in shown and "secrets.token_urlsafe(32)" in shown, shown
     assert not (project / "data_clean" / "w2025" / "respondents.parquet").exists()
 
 

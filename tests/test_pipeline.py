@@ -209,6 +209,50 @@ def test_disclosure_blanks_small_cells_and_their_complement():
     assert not means.suppressed.any()  # a mean on 20 respondents passes min_n = 10
 
 
+def test_counts_by_language_below_the_minimum_are_not_published(demo_run, monkeypatch):
+    """Issue #21, 15: the languages table showed 9 and 10 respondents."""
+    from analysis.disclosure import suppressed_counts
+
+    assert suppressed_counts({"nl": 134, "ti": 42, "prs": 9, "fa": 7}, 10) == {"prs", "fa"}
+    assert suppressed_counts({"nl": 134, "ti": 42, "prs": 9, "fa": 0}, 10) == {"prs", "ti"}  # else prs = total - rest
+    assert suppressed_counts({"nl": 134, "ti": 42, "fa": 0}, 10) == set()  # a zero identifies no one
+    from reports import figures
+
+    wave, _ = demo_run
+    data = figures.load(str(wave.root), wave.id)
+    used = {"nl": 143, "en": 141, "ar": 98, "ti": 55, "tr": 104, "fa": 9, "prs": 10}  # as in the issue: 9 and 10
+    data.cleaning["respondents_by_language"] = used
+    shown = []
+    monkeypatch.setattr(figures, "display", lambda markdown: shown.append(markdown.data))
+    figures.languages_table(data)
+    header, *rows = read_report(shown[0]).tables["talen"]
+    codes = {wave.questionnaire.languages[c].name: c for c in wave.config.languages}
+    assert header[4:] == ["Respondenten", "Aandeel"] and len(rows) == len(wave.config.languages)
+    for row in rows:
+        if codes[row[0]] in ("fa", "prs"):  # 9 is below the minimum; 10 would give it away with the total
+            assert row[4:] == ["–", "–"], row
+        else:
+            assert row[4] == str(used[codes[row[0]]]) and row[5] != "–", row
+    assert "niet gepubliceerd, omdat het om minder dan 10 respondenten gaat" in shown[0]
+
+
+def test_labels_are_plain_text_in_figures_not_formulas(demo_run):
+    """Issue #21, 14: '$$…$$' in a label failed the render with a matplotlib ParseException."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from reports import figures
+
+    wave, _ = demo_run
+    figures.load(str(wave.root), wave.id)
+    fig, ax = plt.subplots()
+    ax.set_title("kosten $$\\frac{1}{0}$$ en \\onbekend$")
+    ax.set_yticks([0], ["$x^2$ of $$"])
+    fig.savefig(io.BytesIO(), format="png")
+    plt.close(fig)
+
+
 def test_the_exploration_notebook_runs_on_a_wave(demo_run, monkeypatch, capsys):
     import runpy
 

@@ -17,7 +17,7 @@ from analysis.errors import PipelineError
 from analysis.lss import drift, parse_lss, structure_from_spec, write_lss
 from analysis.questionnaire import Questionnaire, compare, problems
 from analysis.snapshots import latest_snapshot
-from tests.conftest import REPO, SHARED
+from tests.conftest import REPO, SHARED, seal_snapshot
 
 SPEC = yaml.safe_load((REPO / "surveys" / "demo" / "questionnaire.yaml").read_text(encoding="utf-8"))
 
@@ -286,7 +286,7 @@ def _new_snapshot(wave, name: str, files: dict[str, bytes]) -> None:
     folder.mkdir()
     for file_name, data in files.items():
         (folder / file_name).write_bytes(data)
-    (folder / "manifest.json").write_text("{}")
+    seal_snapshot(folder)
 
 
 def test_clean_stops_when_the_fielded_survey_drifted_from_the_specification(project):

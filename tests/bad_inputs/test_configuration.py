@@ -26,6 +26,18 @@ CASES = {
     "unknown weighting method": (P, "method: raking", "method: rake", r"population.yaml: key 'weighting.method'"),
     "fieldwork ends before it starts": (W, "end: 2025-10-31", "end: 2025-09-30", r"wave.yaml: key 'fieldwork'.*end"),
     "no survey ids": (W, "survey_ids: [482025]", "survey_ids: []", r"wave.yaml: key 'limesurvey.survey_ids'"),
+    # values YAML 1.1 would read other than meant (issue #21, 10)
+    "a key given twice": (W, "  min_n_percentage: 30", "  min_n: 5\n  min_n_percentage: 30",
+                          r"wave.yaml: at line \d+, key 'min_n' is given twice \(also at line \d+\); keep one"),
+    "yes where a number belongs": (W, "min_n: 10 ", "min_n: yes ", r"wave.yaml: key 'disclosure.min_n': .*'yes'"),
+    "true where a number belongs": (W, "min_n: 10 ", "min_n: true ",
+                                    r"wave.yaml: key 'disclosure.min_n': expected a number, not the yes/no value true"),
+    "a number with a leading zero": (W, "min_n: 10 ", "min_n: 010 ",
+                                     r"wave.yaml: at line \d+, 010 would be read as a number in another base"),
+    "a number in base 60": (P, "max_iterations: 200", "max_iterations: 3:20", r"population.yaml: at line \d+, 3:20 would be read"),
+    "disclosure minimum too low": (W, "min_n: 10 ", "min_n: 2 ", r"wave.yaml: key 'disclosure.min_n'.*greater than or equal to 5"),
+    "percentage minimum below the mean minimum": (W, "min_n_percentage: 30", "min_n_percentage: 8",
+                                                  r"wave.yaml: key 'disclosure': min_n_percentage \(8\) is below min_n \(10\)"),
     # translations and expressions
     "missing translation of an offered language": (
         Q, '      en: "Do you take part in this survey? Your answers are treated confidentially."\n', "",

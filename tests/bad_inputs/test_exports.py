@@ -15,7 +15,7 @@ from analysis.cli import app
 from analysis.limesurvey import encode_csv_export, encode_json_export
 from analysis.lss import write_lss
 from tests.bad_inputs.conftest import assert_refused, runner
-from tests.conftest import demo_export_rows, make_real_wave
+from tests.conftest import demo_export_rows, make_real_wave, seal_snapshot
 
 
 def mutate_rows(fn):
@@ -50,6 +50,8 @@ JSON_CASES = {
                                r"responses started in language\(s\) \['zz'\] that wave.yaml 'languages' does not list"),
     "zero responses": (lambda rows: encode_json_export([]), r"data_raw/demo/ holds no responses for any survey of wave 'demo'"),
     "missing id": (mutate_rows(lambda rows: rows[0].update(id="")), r"has a response without a numeric 'id'"),
+    "a field twice": (lambda rows: encode_json_export(rows).replace(b'"G1":', b'"G1": "5", "G1":', 1),
+                      r"responses_482025.json: a response has the field 'G1' twice; .* export it again"),
     "a weighting cell with no respondents": (
         mutate_rows(lambda rows: rows.__setitem__(slice(None), [r for r in rows if r["token"] not in Z_ROUTE])),
         r"margin 'route' category 'Z' has a population count of 407 but no respondents; collapse it"),
@@ -70,7 +72,7 @@ def replaced(finished):
         new = finished / "data_raw" / "demo" / "20251201T000000Z"
         new.mkdir()
         (new / "responses_482025.json").write_bytes(data)
-        (new / "manifest.json").write_text("{}")
+        seal_snapshot(new)
         shutil.rmtree(snapshot)
 
     return finished, rows, build
@@ -138,7 +140,17 @@ CSV_CASES = {
                                    r"export.csv: record 2 has id 'abc', not a whole number; the export is damaged or was edited"),
     "an id in scientific notation": (lambda rows: _csv([*rows[:3], {**rows[3], "id": "1e3"}, *rows[4:]]),
                                      r"export.csv: record 5 has id '1e3', not a whole number"),
+    # issue #21, 9: the last G1 won, and 736 varied answers became all "5"
+    "a column twice": (lambda rows: _with_column(_csv(rows), "G1", "5"),
+                       r"export.csv: the header has the column G1 more than once \(only one would be read\)"),
 }
+
+
+def _with_column(data: bytes, heading: str, value: str) -> bytes:
+    """A CSV export with one more column at the end, ``value`` in every record."""
+    lines = data.split(b"\r\n")
+    lines[0] += f';"{heading}"'.encode()
+    return b"\r\n".join(line + f';"{value}"'.encode() if i and line else line for i, line in enumerate(lines))
 
 
 @pytest.fixture

@@ -55,7 +55,7 @@ def _lss(root):
 
 
 CASES = {
-    "wrong password": (lambda root, fake, srv, mp: mp.setenv("LIMESURVEY_PASSWORD", "wrong"),
+    "wrong password": (lambda root, fake, srv, mp: mp.setenv("LIMESURVEY_PASSWORD", "not-the-password-4711"),
                        r"refused user 'onderzoeker': wrong user name or password; check LIMESURVEY_USER"),
     "login locked after three wrong passwords (the right one too)": (
         lambda root, fake, srv, mp: setattr(fake, "failed_logins", fake.max_login_attempts),
