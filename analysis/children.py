@@ -2,10 +2,12 @@
 
 A child runs in its own process group, so it and everything it starts (Quarto starts deno and
 pandoc) can be stopped together, and it is told by the kernel to stop when this process dies
-(``PR_SET_PDEATHSIG``), also on SIGKILL. Its scratch folder is ``<temp>/rapportage-<pid>-…``:
-when this process ends normally it is removed; when it was killed, the next run of any writer
-(:func:`remove_leftovers`, called under the wave lock) removes the folder of the dead process and
-stops any process still working in it.
+(``PR_SET_PDEATHSIG``), also on SIGKILL; what the child started itself survives a SIGKILL of this
+process. Its scratch folder is ``<temp>/rapportage-<pid>-…``: when this process ends normally it
+is removed; when it was killed, the next run of any writer (:func:`remove_leftovers`, called under
+the wave lock) removes the folder of the dead process and stops the processes still working in
+it, but only those of the sessions our children started (recorded in the folder), never, say, a
+researcher's shell that happens to be in it.
 """
 
 from __future__ import annotations
@@ -26,11 +28,20 @@ _OWN = re.compile(rf"^{PREFIX}(\d+)-")
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass  # not Linux: the process group is still stopped on every exit path we see
+SESSIONS = ".sessions"
+try:
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: nothing but the call runs in the child
+except (OSError, AttributeError):  # not Linux: the process group is still stopped on every exit path we see
+    _PRCTL = None
+
+
+def _die_with(parent: int):
+    def prepare() -> None:  # pragma: no cover - runs in the child, between fork and exec
+        if _PRCTL is not None:
+            _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the call above
+            os._exit(1)
+    return prepare
 
 
 @contextlib.contextmanager
@@ -44,12 +55,16 @@ def scratch_dir() -> Iterator[Path]:
 
 
 def run(cmd: list[str], *, cwd: Path, timeout: float, env: dict[str, str] | None = None,
-        input: str | None = None) -> subprocess.CompletedProcess:
-    """``subprocess.run(cmd, capture_output=True, text=True)`` in a process group of its own that
-    is killed on a time-out, an error or Ctrl-C (raises ``subprocess.TimeoutExpired`` then)."""
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, text=True, start_new_session=True, preexec_fn=_die_with_parent,
+        input: str | None = None, scratch: Path | None = None) -> subprocess.CompletedProcess:
+    """``subprocess.run(cmd, capture_output=True, text=True)`` in a session and process group of
+    its own that is killed on a time-out, an error or Ctrl-C (raises ``subprocess.TimeoutExpired``
+    then). The session is recorded in ``scratch`` (the child's working folder lies in it)."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, text=True, start_new_session=True, preexec_fn=_die_with(os.getpid()),
                             stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if scratch is not None:
+        with contextlib.suppress(OSError), (scratch / SESSIONS).open("a") as sessions:
+            sessions.write(f"{proc.pid}\n")
     try:
         out, err = proc.communicate(input, timeout=timeout)
     finally:
@@ -74,13 +89,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _working_in(folder: Path) -> list[int]:
-    """Processes whose working directory lies in ``folder`` (Linux ``/proc``)."""
+def _working_in(folder: Path, sessions: set[int]) -> list[int]:
+    """Processes of ``sessions`` whose working directory lies in ``folder`` (Linux ``/proc``)."""
     found = []
     for entry in Path("/proc").glob("[0-9]*"):
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            session = int((entry / "stat").read_text().rpartition(")")[2].split()[3])
             cwd = Path(os.readlink(entry / "cwd"))
-            if cwd == folder or folder in cwd.parents:
+            if session in sessions and (cwd == folder or folder in cwd.parents):
                 found.append(int(entry.name))
     return found
 
@@ -93,11 +109,16 @@ def remove_leftovers() -> list[str]:
         owner = _OWN.match(folder.name)
         if not owner or not folder.is_dir() or int(owner.group(1)) == os.getpid() or _alive(int(owner.group(1))):
             continue
-        stopped = _working_in(folder.resolve())
+        sessions = set()
+        with contextlib.suppress(OSError, ValueError):
+            sessions = {int(line) for line in (folder / SESSIONS).read_text().split()}
+        stopped = _working_in(folder.resolve(), sessions)
         for pid in stopped:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
         shutil.rmtree(folder, ignore_errors=True)
+        if folder.exists():  # not ours to remove (another user's): say nothing
+            continue
         notes.append(f"removed {folder}, left by an interrupted render" +
                      (f" (stopped {len(stopped)} process{'es' if len(stopped) > 1 else ''} still running in it)" if stopped else ""))
     return notes

@@ -241,7 +241,7 @@ RULES_NL = {
     "straightlining": "Overal hetzelfde antwoord in de matrixvragen",
     "partial": "Afgebroken, maar genoeg kernvragen beantwoord (meegeteld)",
     "out_of_range": "Getal buiten het toegestane bereik (als ontbrekend behandeld)",
-    "unreadable_date": "Begin- of verzenddatum onleesbaar (niet als verzonden geteld, invulduur onbekend)",
+    "unreadable_date": "Begin- of verzenddatum onleesbaar (invulduur onbekend; zonder leesbare verzenddatum niet als verzonden geteld)",
 }
 LIMESURVEY_DATE = "%Y-%m-%d %H:%M:%S"
 

@@ -77,7 +77,7 @@ class ExportDisclosure(_Strict):
 
     k: int = Field(5, ge=2, description="every respondent shares the values of the quasi-identifiers with at least k - 1 others")
     quasi_identifiers: list[str] | None = Field(
-        None, description="variables someone could know of a person; default: cleaning.yaml frame_variables, "
+        None, min_length=1, description="variables someone could know of a person; default: cleaning.yaml frame_variables, "
                           "language and every date question (exported as a year)")
 
 

@@ -7,11 +7,13 @@ export can never contain more than the clean data (no tokens, no free text).
 An export is not the internal table as is: dates are coarsened to a year, and the quasi-identifiers
 (``disclosure.export`` in wave.yaml) are made k-anonymous by blanking as few values as needed
 (:func:`analysis.disclosure.k_anonymise`). What was blanked is written into the codebook (csv), the
-file's note (sav) and the metadata (parquet).
+file's note (sav) and the metadata (parquet). An export has no respondent key and its rows are in a
+random order, so that two exports cannot be joined to undo each other's blanking.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import shutil
@@ -19,6 +21,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -61,8 +64,9 @@ def export(wave: Wave, fmt: str, target_dir: Path | None = None) -> tuple[list[P
 def export_table(wave: Wave, respondents: pd.DataFrame, labels: dict[str, dict]) -> tuple[Anonymised, dict[str, dict]]:
     """The table as exported: every date question as its year (``<name>_jaar``), then the
     quasi-identifiers made k-anonymous. Returns it with the labels of its columns."""
-    table = respondents.copy()
+    table = respondents.sort_values("respondent_key").reset_index(drop=True)  # the same data is blanked the same way
     labels = dict(labels)
+    labels["volgnummer"] = {"label": "Volgnummer in deze export (willekeurige volgorde, niet te koppelen)"}
     renamed = {}
     for name in wave.date_items():
         if name in table.columns:
@@ -87,7 +91,13 @@ def export_table(wave: Wave, respondents: pd.DataFrame, labels: dict[str, dict])
             f"wave {wave.id} has {len(table)} respondents, fewer than disclosure.export.k = {k} in surveys/{wave.id}/wave.yaml, "
             "so no export can keep them apart from each other; there is nothing to export."
         )
-    return k_anonymise(table, identifiers, k), labels
+    result = k_anonymise(table, identifiers, k)
+    # no respondent_key, and the rows in a fresh random order: with the key two exports (of two waves, or
+    # before and after late responses) could be joined and a value blanked in one read from the other
+    order = np.random.default_rng().permutation(len(table))
+    safe = result.table.drop(columns="respondent_key").iloc[order].reset_index(drop=True)
+    safe.insert(0, "volgnummer", np.arange(1, len(safe) + 1))
+    return dataclasses.replace(result, table=safe), {c: labels.get(c, {"label": c}) for c in safe.columns}
 
 
 def _codebook(wave: Wave, result: Anonymised) -> pd.DataFrame:
@@ -101,6 +111,9 @@ def _codebook(wave: Wave, result: Anonymised) -> pd.DataFrame:
     for name, count in result.blanked.items():
         book.loc[book["variable"] == name, "export"] = f"{count} waarden leeggemaakt voor k-anonimiteit (k = {result.k})"
     book = book[book["variable"].isin(result.table.columns)]
+    number = {c: "" for c in book.columns} | {"variable": "volgnummer", "origin": "export", "type": "integer",
+                                              "label_nl": "Volgnummer in deze export (willekeurige volgorde, niet te koppelen)"}
+    book = pd.concat([pd.DataFrame([number]), book], ignore_index=True)
     note = {c: "" for c in book.columns} | {"variable": "(export)", "label_nl": result.summary_nl()}
     return pd.concat([book, pd.DataFrame([note])], ignore_index=True)
 

@@ -102,8 +102,11 @@ def credentials(wave: Wave, environ: dict[str, str] | None = None) -> Credential
             f"{CREDENTIALS_FILE_ENV}) to fetch wave {wave.id!r} from LimeSurvey."
         )
     shown_url = public_url(url)
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in ("http", "https"):
+    try:
+        scheme, host = urlsplit(url).scheme.lower(), urlsplit(url).hostname
+    except ValueError:
+        scheme, host = "", None
+    if scheme not in ("http", "https") or not host:
         raise PipelineError(f"the LimeSurvey URL {shown_url!r} is not an http(s) address; set LIMESURVEY_URL to the "
                             "RemoteControl address, ending in /index.php/admin/remotecontrol.")
     if scheme == "http" and not is_loopback(url) and not wave.config.limesurvey.allow_http:
@@ -271,6 +274,9 @@ class RemoteControl:
                 ) from None
             except LimeSurveyApiError as exc:
                 raise PipelineError(f"LimeSurvey at {url} reported an error: {exc}.") from None
+            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema,
+                    requests.exceptions.InvalidHeader) as exc:
+                raise PipelineError(f"{url} is not a usable LimeSurvey URL ({exc.__class__.__name__}); check LIMESURVEY_URL.") from None
             except requests.HTTPError as exc:
                 status = exc.response.status_code if exc.response is not None else 0
                 if status < 500:

@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import io
 import json
+import math
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -158,18 +159,21 @@ def _secret(wave: Wave) -> str:
 
 def weak_secret(secret: str) -> str | None:
     """Why ``secret`` is too weak to key the pseudonyms (None when it is not): fewer than 16
-    characters, white space at either end, fewer than 10 different characters, or a run such as
-    ``abcdefghijklmnop``. (Anyone who can guess it can link the keys back to the registry.)"""
+    characters, white space at either end, less than 40 bits by a rough measure (length times
+    log2 of the number of different characters, which underrates random secrets: 16 random
+    hexadecimal digits pass, ``abababab…`` does not), or a run such as ``abcdefghijklmnop``. (Anyone who can guess it
+    can link the keys back to the registry.)"""
     if not secret:
         return "is not set"
     if secret != secret.strip():
         return "begins or ends with white space (a copying mistake?)"
     if len(secret) < 16:
         return f"has {len(secret)} characters, fewer than 16"
-    if len(set(secret)) < 10:
-        return f"has only {len(set(secret))} different characters, fewer than 10"
+    bits = len(secret) * math.log2(len(set(secret)))
+    if bits < 40:
+        return f"is too predictable (about {bits:.0f} bits from {len(set(secret))} different characters; 40 are needed)"
     steps = [ord(b) - ord(a) for a, b in zip(secret, secret[1:])]
-    if sum(abs(step) <= 1 for step in steps) > len(steps) / 2:
+    if sum(abs(step) <= 1 for step in steps) > 0.75 * len(steps):
         return "is mostly a run of neighbouring characters"
     return None
 
@@ -433,6 +437,8 @@ def remove_leftovers(wave: Wave) -> list[str]:
     notes = []
     for folder in sorted(wave.raw_dir.glob(".incomplete-*")) if wave.raw_dir.is_dir() else []:
         shutil.rmtree(folder, ignore_errors=True)
+        if folder.exists():
+            continue
         notes.append(f"removed data_raw/{wave.id}/{folder.name}, an unfinished snapshot of an interrupted fetch or import")
     return notes + children.remove_leftovers()
 

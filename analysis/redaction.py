@@ -18,11 +18,13 @@ _USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
 
 
 def public_url(url: str) -> str:
-    """``url`` without its user-info (``user:password@``)."""
+    """``url`` without its user-info (``user:password@``), also when it is malformed."""
     try:
         parts = urlsplit(url)
     except ValueError:
-        return _USERINFO.sub("", url)
+        parts = None
+    if parts is None or not parts.netloc:  # no scheme, or not parseable: cut anything up to an @ before the path
+        return re.sub(r"^([a-zA-Z][\w+.-]*:/+)?[^/@\s]*@", lambda m: m.group(1) or "", url)
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
@@ -54,8 +56,9 @@ class Secrets:
         """Each secret as typed, URL-encoded and JSON-escaped, longest first."""
         found = set()
         for value in self._values:
-            found |= {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1],
-                      json.dumps(value, ensure_ascii=False)[1:-1]}
+            escaped = {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+            found |= {value, quote(value, safe=""), quote_plus(value), *escaped,
+                      *(e.replace("/", "\\/") for e in escaped)}  # PHP's json_encode writes / as \/
         return sorted(found, key=len, reverse=True)
 
     def found_in(self, data: bytes | str) -> bool:

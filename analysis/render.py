@@ -140,7 +140,7 @@ def render_with_quarto(document: Path, params: dict[str, str], quarto: str = "qu
             cmd += ["-P", f"{key}:{value}"]
         env = {**os.environ, "QUARTO_PYTHON": sys.executable, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
         try:
-            proc = children.run(cmd, cwd=work, env=env, timeout=EXECUTION_TIMEOUT * 2)
+            proc = children.run(cmd, cwd=work, env=env, timeout=EXECUTION_TIMEOUT * 2, scratch=tmp)
         except subprocess.TimeoutExpired:
             raise PipelineError(f"quarto render of {shown(document)} did not finish within "
                                 f"{EXECUTION_TIMEOUT * 2} seconds.") from None

@@ -5,8 +5,8 @@ The YAML is read strictly, so that no value is read silently other than it was m
 - a key given twice is refused (YAML would keep the last one);
 - only ``true`` and ``false`` are booleans; ``yes``, ``no``, ``on`` and ``off`` are text (YAML 1.1
   reads ``no``, the language code of Norwegian, as false);
-- a number with a leading zero (``010``, which YAML 1.1 reads as octal 8), in base 2 or in base 60
-  (``1:30`` is 90) is refused: write it as a plain decimal number, or quote it if it is text;
+- a whole number with a leading zero (``010``, which YAML 1.1 reads as octal 8), in base 2 or in
+  base 60 (``1:30`` is 90) is refused: write it as a plain decimal number, or quote it if it is text;
 - a yes/no value where a number is expected is refused (pydantic would read ``true`` as 1).
 """
 
@@ -54,6 +54,8 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool 
     seen: dict = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, (str, int, float, bool, type(None))):
+            raise yaml.constructor.ConstructorError(None, None, "a key must be a plain word or number", key_node.start_mark)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"key {key!r} is given twice (also at line {seen[key].line + 1}); keep one", key_node.start_mark)

@@ -122,7 +122,9 @@ def test_a_killed_render_leaves_no_process_and_no_scratch_folder_after_the_next_
     (tools / "quarto").write_text(FAKE_QUARTO)
     (tools / "quarto").chmod(0o755)
     marker = tmp_path / "child.pid"
-    env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}", "MARKER": str(marker)}
+    scratch_root = tmp_path / "tmp"  # a temp folder of its own: another run's writers must not tidy it first
+    scratch_root.mkdir()
+    env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}", "MARKER": str(marker), "TMPDIR": str(scratch_root)}
     render = subprocess.Popen([sys.executable, "-m", "analysis.cli", "render", "--demo", "--force", "--root", str(root)],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -132,7 +134,7 @@ def test_a_killed_render_leaves_no_process_and_no_scratch_folder_after_the_next_
             time.sleep(0.1)
         assert marker.is_file(), render.communicate()[1]
         child = int(marker.read_text())
-        scratch = [p for p in Path(tempfile.gettempdir()).glob(f"rapportage-{render.pid}-*")]
+        scratch = [p for p in scratch_root.glob(f"rapportage-{render.pid}-*")]
         assert len(scratch) == 1 and Path(os.readlink(f"/proc/{child}/cwd")).is_relative_to(scratch[0])
     finally:
         render.send_signal(signal.SIGKILL)
@@ -140,7 +142,7 @@ def test_a_killed_render_leaves_no_process_and_no_scratch_folder_after_the_next_
     time.sleep(0.5)
     assert os.path.exists(f"/proc/{child}")  # the grandchild outlives a SIGKILL (nothing can run on it) ...
     result = subprocess.run([sys.executable, "-m", "analysis.cli", "weight", "--demo", "--root", str(root)],
-                            capture_output=True, text=True, timeout=600)
+                            capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stderr
     assert f"note: removed {scratch[0]}, left by an interrupted render (stopped 1 process still running in it)" in \
         " ".join(result.stderr.split()), result.stderr
@@ -152,16 +154,22 @@ def test_a_killed_render_leaves_no_process_and_no_scratch_folder_after_the_next_
     assert not scratch[0].exists()
 
 
-def test_scratch_folders_of_live_processes_are_left_alone(tmp_path):
+def test_scratch_folders_of_live_processes_are_left_alone_and_only_our_sessions_stopped(tmp_path, monkeypatch):
     from analysis import children
 
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # not the machine's shared temp folder
     dead = Path(tempfile.mkdtemp(prefix=f"rapportage-{_dead_pid()}-"))
     alive = Path(tempfile.mkdtemp(prefix=f"rapportage-{os.getppid()}-"))
+    ours = subprocess.Popen(["sleep", "60"], cwd=dead, start_new_session=True)
+    (dead / children.SESSIONS).write_text(f"{ours.pid}\n")
+    shell = subprocess.Popen(["sleep", "60"], cwd=dead)  # e.g. a researcher looking into the folder
     try:
         notes = children.remove_leftovers()
         assert not dead.exists() and alive.exists()
-        assert [n for n in notes if str(dead) in n]
+        assert notes == [f"removed {dead}, left by an interrupted render (stopped 1 process still running in it)"]
+        assert ours.wait(timeout=10) == -signal.SIGKILL
+        assert shell.poll() is None  # not of a recorded session: left alone
     finally:
-        for folder in (dead, alive):
-            if folder.exists():
-                folder.rmdir()
+        for proc in (ours, shell):
+            proc.kill()
+            proc.wait()
