@@ -132,10 +132,17 @@ class _Deadline(Exception):
 @contextlib.contextmanager
 def _deadline(seconds: float):
     """Raise :class:`_Deadline` in this block after ``seconds`` (main thread only: elsewhere the
-    per-read time-out of requests is the only limit)."""
+    per-read time-out of requests is the only limit). A caller's own ``ITIMER_REAL`` is kept:
+    when it is due first it is left alone, otherwise it goes on after the block with the time it
+    had left, and the caller's SIGALRM handler is put back."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
+    theirs, their_interval = signal.getitimer(signal.ITIMER_REAL)
+    if 0 < theirs <= seconds:  # the caller's alarm comes first anyway
+        yield
+        return
+    started = time.monotonic()
 
     def expire(signum: int, frame: Any) -> None:
         raise _Deadline
@@ -147,6 +154,8 @@ def _deadline(seconds: float):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if theirs > 0:
+            signal.setitimer(signal.ITIMER_REAL, max(theirs - (time.monotonic() - started), 1e-6), their_interval)
 
 
 class _GuardedSession(requests.Session):
@@ -410,15 +419,12 @@ def write_snapshot(wave: Wave, fill: Callable[[Path], dict], now: Callable[[], d
     """Make a new snapshot: ``fill(folder)`` writes the files and returns the summary; the
     folder is renamed into place only after the manifest (summary + sha256 of every file) is
     written, and removed on any error. Earlier snapshots are never touched."""
-    name = now().strftime("%Y%m%dT%H%M%SZ")
-    for _ in range(2):  # snapshots are named by the second: two in one second wait for the next
-        if not (wave.raw_dir / name).exists():
-            break
-        time.sleep(1.0)
-        name = now().strftime("%Y%m%dT%H%M%SZ")
+    stamp = now().strftime("%Y%m%dT%H%M%SZ")
+    name, count = stamp, 1
+    while (wave.raw_dir / name).exists():  # a second snapshot in the same second: 20261201T101500Z-2
+        count += 1
+        name = f"{stamp}-{count}"
     final = wave.raw_dir / name
-    if final.exists():
-        raise PipelineError(f"snapshot data_raw/{wave.id}/{name} already exists; wait a second and try again.")
     try:
         wave.raw_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".incomplete-{name}-", dir=wave.raw_dir))  # never shared with another writer

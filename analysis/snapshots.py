@@ -1,4 +1,5 @@
-"""The raw snapshots of a wave (``data_raw/<wave>/<UTC timestamp>/``) and reading them back.
+"""The raw snapshots of a wave (``data_raw/<wave>/<UTC timestamp>/``, with ``-2``, ``-3`` … added
+when more than one is made in the same second) and reading them back.
 
 A snapshot is complete when it holds ``manifest.json`` (a fetch writes it last and then renames
 the folder into place). Responses of survey ``<sid>`` are in ``responses_<sid>.json`` or in
@@ -19,7 +20,7 @@ from analysis.errors import PipelineError
 from analysis.limesurvey import decode_json_export
 from analysis.lss import Question, Structure, parse_lss
 
-SNAPSHOT_PATTERN = re.compile(r"^\d{8}T\d{6}Z$")
+SNAPSHOT_PATTERN = re.compile(r"^\d{8}T\d{6}Z(?:-\d+)?$")  # -2, -3 … for more in one second
 
 
 FUTURE_TOLERANCE = timedelta(hours=1)

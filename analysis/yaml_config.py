@@ -82,16 +82,51 @@ def _numeric(annotation) -> bool:
     return False
 
 
+def _yes_no_for_a_number(annotation, value) -> str | None:
+    """Where in ``value`` a yes/no value stands for a number of ``annotation``: '' for the value
+    itself, ' item 2' or ' Z' inside lists, tuples and mappings (' status gezin' when nested), or
+    None when nowhere."""
+    if isinstance(value, bool):
+        return "" if _numeric(annotation) else None
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _yes_no_for_a_number(typing.get_args(annotation)[0], value)
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        found = (_yes_no_for_a_number(arg, value) for arg in args if arg is not type(None))
+        return next((where for where in found if where is not None), None)
+    if isinstance(value, (list, tuple)) and origin in (list, tuple, set, frozenset) and args:
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            pairs = zip(args, value)
+        else:
+            pairs = ((args[0], item) for item in value)
+        for index, (arg, item) in enumerate(pairs):
+            where = _yes_no_for_a_number(arg, item)
+            if where is not None:
+                return f" item {index + 1}{where}"
+    if isinstance(value, dict) and origin is dict and len(args) == 2:
+        for key, item in value.items():
+            where = _yes_no_for_a_number(args[1], item)
+            if where is not None:
+                return f" {key}{where}"
+    return None
+
+
 class StrictModel(BaseModel):
-    """Base of every configuration model: unknown keys refused, frozen, no yes/no for a number."""
+    """Base of every configuration model: unknown keys refused, frozen, no yes/no for a number
+    (also not inside a list or mapping of numbers, such as the population margins)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @field_validator("*", mode="before")
     @classmethod
     def _no_yes_no_for_a_number(cls, value, info: ValidationInfo):
-        if isinstance(value, bool) and info.field_name and _numeric(cls.model_fields[info.field_name].annotation):
+        if not info.field_name:
+            return value
+        where = _yes_no_for_a_number(cls.model_fields[info.field_name].annotation, value)
+        if where == "":
             raise ValueError(f"expected a number, not the yes/no value {str(value).lower()}")
+        if where is not None:
+            raise ValueError(f"expected a number at{where}, not a yes/no value")
         return value
 
 

@@ -101,3 +101,17 @@ def test_weighting_changes_against_the_baseline_are_named(project):
         "gewogen naar andere kenmerken (toen status, gender, ageband, route; nu status, gender, ageband)"]
     linear = then.model_copy(update={"weighting": then.weighting.model_copy(update={"method": "linear", "bounds": (0.5, 3.0)})})
     assert weighting_differences(linear, then) == ["andere weegmethode (toen raking; nu linear [0.5, 3.0])"]
+
+
+@pytest.mark.parametrize(("value", "where"), [
+    ({"bounds": [0.5, True]}, "item 2"),
+    ({"bounds": [0.5, 3.0], "tolerance": False}, None),
+])
+def test_a_yes_no_value_is_no_number_inside_a_tuple_either(value, where):
+    from pydantic import ValidationError
+
+    from analysis.config import Weighting
+
+    base = {"method": "linear", "margins": ["status"], "tolerance": 1e-6, "max_iterations": 50}
+    with pytest.raises(ValidationError, match=f"expected a number at {where}" if where else "not the yes/no value false"):
+        Weighting.model_validate(base | value)

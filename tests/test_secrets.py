@@ -159,6 +159,29 @@ def test_a_server_dripping_bytes_cannot_hold_a_fetch(setup):
         assert time.monotonic() - start < 5  # two attempts of at most 1 s each (the drip alone takes 10 s)
 
 
+
+def test_the_deadline_keeps_a_callers_own_alarm(setup):
+    """A program that calls fetch_wave under its own SIGALRM timer keeps it: the timer still fires,
+    at its own time, with its own handler, after a fetch that used the deadline."""
+    import signal
+
+    wave, _, creds, _ = setup
+    fired: list[float] = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(time.monotonic()))
+    try:
+        start = time.monotonic()
+        signal.setitimer(signal.ITIMER_REAL, 30.0)
+        fetch(wave, creds)  # many requests, each under a deadline of its own
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 25 < left <= 30 - (time.monotonic() - start) + 0.01
+        assert signal.getsignal(signal.SIGALRM) is not None and not fired
+        signal.setitimer(signal.ITIMER_REAL, 0.05)  # and their handler is the one that runs
+        time.sleep(0.2)
+        assert fired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
 def test_secrets_are_blanked_in_every_form():
     secrets = Secrets("p@ss wörd/\"x", "short")
     text = 'a p@ss wörd/"x b p%40ss%20w%C3%B6rd%2F%22x c p%40ss+w%C3%B6rd%2F%22x d p@ss w\\u00f6rd/\\"x https://u:v@h/x'

@@ -11,12 +11,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from analysis import pipeline
+from analysis import fetch, pipeline
 from analysis.cli import app
 from analysis.config import load_wave
 from analysis.snapshots import snapshots
@@ -40,15 +41,24 @@ def test_import_and_export_wait_for_no_one_while_another_writer_holds_the_wave(p
     assert not (demo.clean_dir / "export").exists()
 
 
-def test_two_imports_in_one_second_make_two_whole_snapshots(project, offline):
+class _Frozen(datetime):
+    """A clock that stands still: every snapshot is made in the same second."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime(2026, 1, 5, 10, 15, 0, tzinfo=tz)
+
+
+def test_two_imports_in_one_second_make_two_whole_snapshots(project, offline, monkeypatch):
     wave, export, lss = offline
     other = project / "export2.csv"
     other.write_bytes(export.read_bytes().replace(b'"Y"', b'"N"', 1))
+    monkeypatch.setattr(fetch, "datetime", _Frozen)
     for path in (export, other):
         result = runner.invoke(app, ["import", "--wave", "w2025", "--root", str(project), str(path), str(lss)])
         assert result.exit_code == 0, result.output
     first, second = snapshots(wave)
-    assert first.name != second.name
+    assert (first.name, second.name) == ("20260105T101500Z", "20260105T101500Z-2")
     assert (first / "export_482025.csv").read_bytes() == export.read_bytes()
     assert (second / "export_482025.csv").read_bytes() == other.read_bytes()
     for snap in (first, second):
