@@ -136,6 +136,7 @@ class Trimming(_Strict):
     upper_relative_to_mean: float = Field(gt=1, description="cap weights at this multiple of the mean weight")
     strict: bool = Field(True, description="repeat until no weight exceeds the cap (R trimWeights strict)")
     recalibrate: bool = Field(True, description="calibrate again to the margins after trimming")
+    max_rounds: int = Field(200, ge=1, le=10_000, description="trim and calibrate again at most this often until the cap holds")
 
 
 class Propensity(_Strict):

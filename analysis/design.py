@@ -2,7 +2,8 @@
 
 Build it once, then ask it questions, as with R ``survey``::
 
-    design = SurveyDesign(respondents, weights, calibration=["status", "gender"], population_size=2623)
+    margins = {"status": {"asiel": 1377, "gezin": 1246}, "gender": {"vrouw": 1443, "man": 1180}}
+    design = SurveyDesign(respondents, weights, calibration=margins, population_size=2623)
     design.mean("ind_werk_betaald")
     design.mean("ind_werk_betaald", by="status")
 
@@ -11,10 +12,13 @@ replacement from a population of ``population_size``, with the influence values 
 their residuals on the calibration model, as R ``survey`` does for a design calibrated with
 ``calibrate()``. Standard errors therefore reflect that the weights were raked to known
 margins (they are smaller than fixed-weight standard errors for variables related to them).
+A design is only built as calibrated when its weights meet those margins: variance for
+calibrated weights, given weights that are not, would be too small.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +40,10 @@ class Estimate:
     df: int
     deff: float
     """Design effect: variance relative to simple random sampling of the same n (with fpc)."""
+    ci_method: str = "t"
+    """How the interval was computed: ``logit`` (proportion), ``beta`` (Korn–Graubard, small
+    domain), ``beta-n`` (Korn–Graubard with effective sample size n, because the estimated
+    variance is 0: a proportion of 0% or 100%), ``t`` (mean)."""
 
 
 class SurveyDesign:
@@ -45,12 +53,16 @@ class SurveyDesign:
     ----------
     data : DataFrame of respondents.
     weights : final (calibrated) weights, one per row.
-    calibration : names of the categorical variables whose margins the weights were calibrated
-        to; their dummies (with an intercept) form the calibration model matrix.
+    calibration : the population margins the weights were calibrated to,
+        ``{variable: {category: population count}}`` (``a*b`` for an interaction margin); their
+        dummies (with an intercept) form the calibration model matrix. The weights must meet
+        every margin within ``calibration_tolerance`` (relative), or the design is refused
+        with a ValueError that names the margin missed most.
     design_weights : weights before calibration (default: ``population_size / n`` for every
         respondent, i.e. an equal-probability sample), used as the regression weights of the
         calibration residuals, as R ``calibrate`` does.
     population_size : N for the finite population correction 1 - n/N; ``None`` for none.
+    calibration_tolerance : largest relative deviation |achieved - target| / target allowed.
     """
 
     def __init__(
@@ -58,10 +70,11 @@ class SurveyDesign:
         data: pd.DataFrame,
         weights: np.ndarray,
         *,
-        calibration: list[str] | None = None,
+        calibration: Mapping[str, Mapping[str, float]] | None = None,
         design_weights: np.ndarray | None = None,
         population_size: float | None = None,
         fpc: str = "uniform",
+        calibration_tolerance: float = 1e-6,
     ) -> None:
         self.data = data.reset_index(drop=True)
         self.weights = np.asarray(weights, dtype=float)
@@ -75,13 +88,40 @@ class SurveyDesign:
         if design_weights is None:
             design_weights = np.full(self.n, (population_size or self.n) / self.n)
         self.design_weights = np.asarray(design_weights, dtype=float)
-        self.calibration = list(calibration or [])
+        if calibration is not None and not isinstance(calibration, Mapping):
+            raise ValueError("calibration is the population margins {variable: {category: count}}, not only their names")
+        self.calibration = {str(m): {str(c): float(t) for c, t in cats.items()} for m, cats in (calibration or {}).items()}
+        self._check_calibration(calibration_tolerance)
         self._model = self._model_matrix()
         self._sqrt_d = np.sqrt(self.design_weights)
         if self._model is not None:
             q, r = np.linalg.qr(self._model * self._sqrt_d[:, None])
             keep = np.abs(np.diag(r)) > 1e-10 * np.abs(r).max()  # drop aliased columns, as qr.resid does
             self._q = q[:, keep]
+
+    def _check_calibration(self, tolerance: float) -> None:
+        """Refuse weights that do not meet the margins the design is said to be calibrated to."""
+        from analysis.weighting import margin_values
+
+        worst, where = 0.0, ""
+        for margin, targets in self.calibration.items():
+            values = margin_values(self.data, margin)
+            unknown = sorted(set(values.dropna()) - set(targets))
+            if unknown or values.isna().any():
+                found = f"categories {unknown}" if unknown else "missing values"
+                raise ValueError(f"calibration margin {margin!r}: respondents have {found} that the margin does not count")
+            total = sum(targets.values())
+            for category, target in targets.items():
+                achieved = float(self.weights[(values == category).to_numpy(dtype=bool)].sum())
+                gap = abs(achieved - target) / (target if target > 0 else total)
+                if gap > worst:
+                    worst, where = gap, f"margin {margin!r} category {category!r}: weights sum to {achieved:.6g}, the population count is {target:g}"
+        if worst > tolerance * (1 + 1e-9) + 1e-12:
+            raise ValueError(
+                f"the weights do not meet the calibration margins ({where}; relative deviation {worst:.3g} > "
+                f"{tolerance:g}): give the margins the weights were calibrated to, or build the design without "
+                "calibration so that its standard errors are those of the weights as given"
+            )
 
     def _model_matrix(self) -> np.ndarray | None:
         if not self.calibration:
@@ -143,7 +183,9 @@ class SurveyDesign:
         expit(logit(p) ± t * se / (p (1 - p))) (R ``svyciprop(method = "logit")``), for a mean
         the t interval ybar ± t * se, both with df = (respondents in the domain) - 1 as R
         ``degf`` gives for a domain. Proportions in domains with fewer than ``small_n`` valid
-        answers get the Korn–Graubard (beta) interval instead (:func:`korn_graubard`). With
+        answers get the Korn–Graubard (beta) interval instead (:func:`korn_graubard`), and so do
+        proportions of 0% or 100%, whose estimated variance is 0, with the effective sample size
+        set to the number of answers (never a zero-width interval). With
         ``by``, one estimate per category of ``by`` (domain estimation on the full design,
         R ``svyby``).
 
@@ -183,12 +225,24 @@ class SurveyDesign:
         var = self._variance_of_total(self._residualise(x))
         se = float(np.sqrt(var))
         t = float(stats.t.ppf(0.5 + confidence / 2, df))
-        if proportion and n_valid < small_n:
-            lo, hi = korn_graubard(ybar, var, confidence, self.n - 1, df)
-        elif proportion and 0 < ybar < 1:
-            logit = np.log(ybar / (1 - ybar))
-            half = t * se / (ybar * (1 - ybar))
-            lo, hi = 1 / (1 + np.exp(-(logit - half))), 1 / (1 + np.exp(-(logit + half)))
+        method = "t"
+        if proportion:
+            constant = np.ptp(y[valid]) == 0  # 0% or 100%: rounding can leave 1 - 1e-16 and a variance of 1e-34
+            zero = constant or se <= 1e-12
+            if zero:
+                se, var = 0.0, 0.0
+                ybar = float(y[valid][0]) if constant else ybar
+            if zero or n_valid < small_n:
+                # R svyciprop(method = "beta") on the domain: nrow(design) is the whole sample for a
+                # calibrated design (R keeps the rows, weight 0) and the domain's rows otherwise
+                rows = self.n if self._model is not None else int(domain.sum())
+                lo, hi = korn_graubard(ybar, var, confidence, rows - 1, df, n=n_valid)
+                method = "beta-n" if zero else "beta"
+            else:
+                logit = np.log(ybar / (1 - ybar))
+                half = t * se / (ybar * (1 - ybar))
+                lo, hi = 1 / (1 + np.exp(-(logit - half))), 1 / (1 + np.exp(-(logit + half)))
+                method = "logit"
         else:
             lo, hi = ybar - t * se, ybar + t * se
         # design effect: variance over that of an unweighted SRS mean of n_valid (with fpc)
@@ -196,7 +250,7 @@ class SurveyDesign:
         fpc = 1.0 - self.n / self.population_size if self.population_size else 1.0
         srs_var = fpc * np.var(yv, ddof=1) / n_valid if n_valid > 1 else float("nan")
         deff = float(var / srs_var) if srs_var and srs_var > 0 else float("nan")
-        return Estimate(ybar, se, float(lo), float(hi), n_valid, float(total_w), df, deff)
+        return Estimate(ybar, se, float(lo), float(hi), n_valid, float(total_w), df, deff, method)
 
 
     # ------------------------------------------------------------------ beyond means
@@ -310,19 +364,30 @@ class SurveyDesign:
         return pd.DataFrame({"term": x.columns, "estimate": beta, "se": se})
 
 
-def korn_graubard(p: float, variance: float, confidence: float, n_minus_1: int, df: int) -> tuple[float, float]:
+def korn_graubard(p: float, variance: float, confidence: float, n_minus_1: int, df: int,
+                  n: int | None = None) -> tuple[float, float]:
     """Korn–Graubard (beta) interval for a proportion from a complex sample.
 
     Effective n = p (1 - p) / var, adjusted by (t_{n-1} / t_df)^2, and Clopper–Pearson limits
     qbeta(a/2, n_eff p, n_eff (1 - p) + 1), qbeta(1 - a/2, n_eff p + 1, n_eff (1 - p)), as R
-    ``svyciprop(method = "beta")``. Reference: Korn, E. L., & Graubard, B. I. (1998).
-    Confidence intervals for proportions with small expected number of positive counts
-    estimated from survey data. Survey Methodology 24.
+    ``svyciprop(method = "beta")``; ``n_minus_1`` is R's ``nrow(design) - 1`` and ``df`` its
+    ``degf(design)``.
+
+    When the estimated variance is 0 (every answer the same: 0% or 100%), R's effective n is
+    0/0 and its interval NaN; here the effective n is then ``n``, the number of answers, which
+    gives the exact binomial (Clopper–Pearson) interval of R ``binom.test(0, n)``: for n = 38 and
+    0%, 0 to 1 - 0.025^(1/38) = 9.25%. Without ``n`` that case is an error.
+
+    Reference: Korn, E. L., & Graubard, B. I. (1998). Confidence intervals for proportions with
+    small expected number of positive counts estimated from survey data. Survey Methodology 24.
     """
     alpha = 1 - confidence
-    if variance <= 0:
-        return (p, p)
-    n_eff = p * (1 - p) / variance * (stats.t.ppf(alpha / 2, n_minus_1) / stats.t.ppf(alpha / 2, df)) ** 2
+    if variance > 0:
+        n_eff = p * (1 - p) / variance * (stats.t.ppf(alpha / 2, n_minus_1) / stats.t.ppf(alpha / 2, df)) ** 2
+    elif n:
+        n_eff = float(n)
+    else:
+        raise ValueError("a proportion with variance 0 needs the number of answers n for its interval")
     lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1) if p > 0 else 0.0
     hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p)) if p < 1 else 1.0
     return (float(lo), float(hi))

@@ -29,8 +29,8 @@ def estimate_indicators(
     Columns: indicator, domain, kind, group, category, n, weighted_n, estimate, se, ci_low,
     ci_high, df, deff, estimate_unweighted, suppressed. Proportions are fractions (0–1).
     Also ``n_eff`` (n / deff) and ``ci_method`` (logit, beta for proportions on fewer than
-    ``small_domain_n`` answers, t for means). Cells under the disclosure minimums are
-    suppressed (:func:`analysis.disclosure.suppress_small_cells`).
+    ``small_domain_n`` answers, beta-n for 0% and 100%, t for means: see :class:`Estimate`).
+    Cells under the disclosure minimums are suppressed (:func:`analysis.disclosure.suppress_small_cells`).
     """
     rows = []
     for ind in questionnaire.indicators:
@@ -61,7 +61,7 @@ def estimate_indicators(
                     "df": est.df,
                     "deff": est.deff,
                     "n_eff": est.n / est.deff if est.deff and est.deff > 0 else float("nan"),
-                    "ci_method": ("beta" if est.n < small_domain_n else "logit") if proportion else "t",
+                    "ci_method": est.ci_method,
                     "estimate_unweighted": float(y[valid].mean()) if valid.any() else float("nan"),
                 }
             )

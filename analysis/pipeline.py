@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from analysis import clean as cleaning
 from analysis import demo, manifest
@@ -68,7 +69,11 @@ def _run(
     if not force and manifest.is_current(manifest_path, wave.root, inputs, config):
         recorded = json.loads(manifest_path.read_text(encoding="utf-8"))
         return StageResult(stage, False, [wave.root / p for p in recorded["outputs"]])
-    files = produce()
+    # one BLAS thread: the matrices are respondents x a few dozen columns, too small for a second
+    # thread to pay off, and on a busy machine it made the estimate stage ~3x slower
+    # (benchmarks/bench_threads.py)
+    with threadpool_limits(limits=1, user_api="blas"):
+        files = produce()
     manifest.remove_stale_temporaries([*files, manifest_path])
     manifest.atomic_write_all(files)
     record = manifest.build(stage, wave.id, wave.root, inputs, list(files), config)
@@ -288,7 +293,19 @@ def weight(wave: Wave, force: bool = False) -> StageResult:
             wave.clean_dir / "weighting.json": manifest.json_bytes(report),
         }
 
-    return _run(wave, "weight", wave.clean_dir / "weight.manifest.json", inputs, produce, force)
+    result = _run(wave, "weight", wave.clean_dir / "weight.manifest.json", inputs, produce, force)
+    trimming = json.loads((wave.clean_dir / "weighting.json").read_text(encoding="utf-8")).get("trimming") or {}
+    if trimming.get("cap_met") is False:
+        cfg = wave.population.weighting.trimming
+        lowest = trimming.get("lowest_possible_max_relative_to_mean", float("nan"))
+        why = (f"no weights that meet every margin stay below {lowest:.2f} times the mean"
+               if lowest > cfg.upper_relative_to_mean * (1 + 1e-6) else "a higher max_rounds may reach it")
+        note = (f"the weights keep the margins but not the cap of {cfg.upper_relative_to_mean:g} times the mean after "
+                f"{trimming['rounds']} rounds of trimming and calibrating again: the largest weight is "
+                f"{trimming['max_relative_to_mean']:.2f} times the mean, and {why}. Change "
+                f"weighting.trimming in surveys/{wave.id}/population.yaml, or accept it (the report states it).")
+        result = dataclasses.replace(result, notes=(*result.notes, note))
+    return result
 
 
 # --------------------------------------------------------------------------- estimate
@@ -300,14 +317,21 @@ def design_for(wave: Wave) -> SurveyDesign:
         raise PipelineError(
             f"data_clean/{wave.id}/weights.parquet does not match respondents.parquet; rerun 'rapportage weight'."
         )
-    est = wave.config.estimation
-    return SurveyDesign(
-        respondents, weights["weight"].to_numpy(),
-        calibration=wave.population.weighting.margins,
-        design_weights=weights["base_weight"].to_numpy(),
-        population_size=wave.population.total if est.fpc != "none" else None,
-        fpc="unit" if est.fpc == "unit" else "uniform",
-    )
+    est, cfg = wave.config.estimation, wave.population.weighting
+    # trimmed weights that were not calibrated again miss the margins: their variance is that of
+    # the weights as given (no calibration residuals), which is slightly conservative
+    calibrated = not (cfg.trimming and not cfg.trimming.recalibrate)
+    margins = {m: wave.population.margins[m] for m in cfg.margins} if calibrated else None
+    try:
+        return SurveyDesign(
+            respondents, weights["weight"].to_numpy(),
+            calibration=margins, calibration_tolerance=cfg.tolerance,
+            design_weights=weights["base_weight"].to_numpy(),
+            population_size=wave.population.total if est.fpc != "none" else None,
+            fpc="unit" if est.fpc == "unit" else "uniform",
+        )
+    except ValueError as exc:
+        raise PipelineError(f"data_clean/{wave.id}/weights.parquet: {exc}; rerun 'rapportage weight'.") from None
 
 
 def estimate(wave: Wave, force: bool = False) -> StageResult:

@@ -71,6 +71,7 @@ def _prepare(data: pd.DataFrame, margins: dict[str, dict[str, float]], base_weig
     base = np.ones(len(data)) if base_weights is None else np.asarray(base_weights, dtype=float)
     if base.shape != (len(data),) or not np.all(base > 0):
         raise PipelineError("base weights must be positive, one per respondent.")
+    _check_margins(margins)
     columns = list(dict.fromkeys(part for var in margins for part in var.split("*")))
     raw = {c: _column_codes(data, c) for c in columns}
     for var in margins:
@@ -97,6 +98,12 @@ def _prepare(data: pd.DataFrame, margins: dict[str, dict[str, float]], base_weig
             labels = [f"{a}*{names[k]}" if a else names[k] for a, k in zip(labels, cell_parts[part])]
         present = set(labels)
         for cat, target in wanted.items():
+            if target == 0 and cat in present:
+                count = int(np.sum(counts[used][np.array(labels) == cat]))
+                raise PipelineError(
+                    f"margin {var!r} category {cat!r} has a population count of 0 but {count} respondent(s); "
+                    "correct the count, or merge the category with a neighbouring one, in population.yaml."
+                )
             if target > 0 and cat not in present:
                 raise PipelineError(
                     f"margin {var!r} category {cat!r} has a population count of {target:g} but no respondents; "
@@ -112,6 +119,28 @@ def _prepare(data: pd.DataFrame, margins: dict[str, dict[str, float]], base_weig
         targets[var] = np.array(list(wanted.values()), dtype=float)
     cell_base = np.bincount(flat, weights=base, minlength=counts.size)[used]
     return _Cells(flat, used, codes, cell_base), targets, base
+
+
+def _check_margins(margins: dict[str, dict[str, float]]) -> None:
+    """Every count is a finite number >= 0, and every margin counts the same population: margins
+    with different totals cannot all be met, whatever the number of iterations."""
+    if not margins:
+        raise PipelineError("no margins to weight to; list at least one in weighting.margins in population.yaml.")
+    totals = {}
+    for var, wanted in margins.items():
+        for cat, target in wanted.items():
+            if not np.isfinite(target) or target < 0:
+                raise PipelineError(f"margin {var!r} category {cat!r} has population count {target:g}; "
+                                    "a count is a number of people, 0 or more (population.yaml).")
+        totals[var] = float(sum(wanted.values()))
+    first = next(iter(totals))
+    if totals[first] <= 0:
+        raise PipelineError(f"margin {first!r} counts no one (its counts sum to 0) in population.yaml.")
+    differ = {var: total for var, total in totals.items() if abs(total - totals[first]) > 1e-9 * totals[first]}
+    if differ:
+        listed = ", ".join(f"{var!r} to {total:g}" for var, total in {first: totals[first], **differ}.items())
+        raise PipelineError(f"the margins do not count the same population: their counts sum {listed}; "
+                            "correct the counts in population.yaml so that every margin adds up to the same total.")
 
 
 def _worst_margin(cells: _Cells, w_cell: np.ndarray, targets: dict[str, np.ndarray],
@@ -412,15 +441,9 @@ def weight_wave(wave, respondents: pd.DataFrame, frame: pd.DataFrame | None) -> 
     result = run(base)
     final_base, weights = base, result.weights
     if cfg.trimming:
-        cap = cfg.trimming.upper_relative_to_mean * weights.mean()
-        trimmed, count = trim(weights, upper=cap, strict=cfg.trimming.strict)
-        report["trimming"] = {"cap": cap, "trimmed": count, "recalibrated": cfg.trimming.recalibrate}
-        weights = trimmed
-        if cfg.trimming.recalibrate and count:
-            final_base = trimmed
-            result = run(trimmed)
-            weights = result.weights
-            report["trimming"]["max_after_recalibration_relative_to_mean"] = float(weights.max() / weights.mean())
+        report["trimming"], final_base, weights, result = _trim_and_recalibrate(base, result, cfg.trimming, run)
+        if not report["trimming"]["cap_met"]:
+            report["trimming"]["lowest_possible_max_relative_to_mean"] = lowest_possible_maximum(respondents, margins)
     report["iterations"] = result.iterations
     report["max_margin_deviation"] = _max_deviation_rows(respondents, weights, margins)
     before = diagnostics(respondents, np.ones(n), margins)["margins"]
@@ -431,6 +454,69 @@ def weight_wave(wave, respondents: pd.DataFrame, frame: pd.DataFrame | None) -> 
     report["diagnostics"] = diag
     table = pd.DataFrame({"respondent_key": respondents["respondent_key"], "weight": weights, "base_weight": final_base})
     return table, report
+
+
+def _trim_and_recalibrate(base: np.ndarray, result: RakeResult, trimming, run) -> tuple[dict, np.ndarray, np.ndarray, RakeResult]:
+    """Cap the calibrated weights at ``upper_relative_to_mean`` times their mean; with
+    ``recalibrate``, meet the margins again from the capped weights, and repeat (trim, calibrate,
+    trim, …) until the calibrated weights keep to the cap (to 1e-6 relative) or ``max_rounds``
+    calibrations were made: one pass is not enough, because calibrating again pushes some
+    weights back over the cap. The margins always hold; when the cap does not, the report says
+    so. Returns the report, the start weights of the last calibration, the final weights and the
+    last calibration."""
+    weights = result.weights
+    cap = trimming.upper_relative_to_mean * weights.mean()  # calibration keeps the sum, so the mean
+    trimmed, count = trim(weights, upper=cap, strict=trimming.strict)
+    report = {"upper_relative_to_mean": trimming.upper_relative_to_mean, "cap": cap, "trimmed": count,
+              "recalibrated": trimming.recalibrate, "rounds": 0}
+    if not (trimming.recalibrate and count):
+        report["max_relative_to_mean"] = float(trimmed.max() / trimmed.mean())
+        report["cap_met"] = True
+        return report, base, trimmed, result
+    start = trimmed
+    while report["rounds"] < trimming.max_rounds:
+        report["rounds"] += 1
+        result = run(start)
+        weights = result.weights
+        if weights.max() <= cap * (1 + CAP_TOLERANCE):
+            break
+        start, _ = trim(weights, upper=cap, strict=trimming.strict)
+    report["max_relative_to_mean"] = float(weights.max() / weights.mean())
+    report["cap_met"] = bool(weights.max() <= cap * (1 + CAP_TOLERANCE))
+    return report, start, weights, result
+
+
+CAP_TOLERANCE = 1e-6
+"""Relative excess over the trimming cap that counts as keeping to it."""
+
+
+def lowest_possible_maximum(data: pd.DataFrame, margins: dict[str, dict[str, float]]) -> float:
+    """The smallest largest weight that any weights meeting every margin can have, relative to
+    the mean weight: a cap below it cannot hold whatever the method. A linear programme on the
+    cells of the margins (giving every respondent of a cell the same weight loses nothing: the
+    cell's mean weight meets the same margins and is no larger than its largest).
+
+    >>> df = pd.DataFrame({"a": ["x", "x", "y"]})
+    >>> round(lowest_possible_maximum(df, {"a": {"x": 2, "y": 4}}), 6)  # y's one respondent carries 4 of 6
+    2.0
+    """
+    from scipy.optimize import linprog
+
+    cells, targets, _ = _prepare(data, margins, None)
+    size = np.bincount(cells.flat, minlength=int(cells.flat.max()) + 1)[cells.used].astype(float)
+    rows, rhs = [], []
+    for var, target in targets.items():
+        for k, value in enumerate(target):
+            rows.append(np.append(size * (cells.codes[var] == k), 0.0))
+            rhs.append(value)
+    k = size.size  # variables: the weight of each cell, then the largest weight
+    cost = np.append(np.zeros(k), 1.0)
+    a_ub = np.hstack([np.eye(k), -np.ones((k, 1))])
+    result = linprog(cost, A_ub=a_ub, b_ub=np.zeros(k), A_eq=np.array(rows), b_eq=np.array(rhs), bounds=(0, None), method="highs")
+    if not result.success:
+        return float("inf")
+    mean = float(sum(next(iter(targets.values())))) / len(data)
+    return float(result.x[-1] / mean)
 
 
 def _max_deviation_rows(data: pd.DataFrame, weights: np.ndarray, margins: dict[str, dict[str, float]]) -> float:

@@ -62,7 +62,7 @@ def main() -> None:
     data, margins = make(N, rng)
     w = rake(data, margins, tolerance=1e-10).weights
     start = time.perf_counter()
-    design = SurveyDesign(data, w, calibration=MARGINS, population_size=None)
+    design = SurveyDesign(data, w, calibration=margins, population_size=None)
     cells = 0
     for i in range(20):
         design.mean(f"ind{i}")

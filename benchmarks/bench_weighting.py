@@ -48,7 +48,7 @@ cat(t / {REPEAT}, "\\n")
 def python_once(data: pd.DataFrame) -> None:
     n = len(data)
     w = rake(data, MARGINS, base_weights=np.full(n, N / n), tolerance=1e-10, max_iterations=200).weights
-    design = SurveyDesign(data, w, calibration=list(MARGINS), population_size=N)
+    design = SurveyDesign(data, w, calibration=MARGINS, population_size=N)
     for column in [c for c in data.columns if c.startswith("ind_")]:
         design.mean(column)
 

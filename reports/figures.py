@@ -425,9 +425,11 @@ def _methods_markdown(data: ReportData) -> str:
         f"Het design-effect van de weging (Kish) is {nl_number(d['deff_kish'], 2)}, de effectieve "
         f"steekproefomvang {nl_number(d['n_effective'], 0)}; de gewichten lopen van "
         f"{nl_number(d['weights']['min'], 2)} tot {nl_number(d['weights']['max'], 2)}. "
-        + _representativeness_sentence(data) +
-        "Betrouwbaarheidsintervallen houden rekening met de weging (linearisatie met kalibratieresiduen) "
-        "en met de eindige-populatiecorrectie. "
+        + _representativeness_sentence(data)
+        + _interval_sentence(w)
+        + f"Voor percentages is het interval berekend op de logit-schaal; voor groepen met minder dan "
+        f"{cfg.estimation.small_domain_n} antwoorden en voor uitkomsten van 0% of 100% met de methode van "
+        "Korn en Graubard, die ook dan een interval van redelijke breedte geeft. "
         + _margin_of_error_sentence(data)
         + f"Percentages op minder dan {cfg.disclosure.min_n_percentage} en "
         f"gemiddelden op minder dan {cfg.disclosure.min_n} respondenten worden niet gepubliceerd, en ook geen cel "
@@ -461,8 +463,27 @@ def _propensity_and_trimming(w: dict) -> str:
     if w.get("trimming"):
         t = w["trimming"]
         text += (f"Gewichten boven {nl_number(t['cap'], 2)} zijn afgetopt ({t['trimmed']} respondenten)"
-                 + (" en daarna opnieuw aan de marges aangepast" if t.get("recalibrated") else "") + ". ")
+                 + (" en daarna opnieuw aan de marges aangepast" if t.get("recalibrated") else "")
+                 + (f", {t['rounds']} keer na elkaar" if t.get("rounds", 0) > 1 else "") + ". ")
+        if "max_relative_to_mean" in t:
+            text += f"Het grootste gewicht is daarna {nl_number(t['max_relative_to_mean'], 2)} keer het gemiddelde gewicht"
+            if not t.get("cap_met", True):
+                lowest = t.get("lowest_possible_max_relative_to_mean", 0.0)
+                text += (": meer dan de bovengrens, omdat de marges voorgaan"
+                         + (f" (geen weging die aan alle marges voldoet, blijft onder {nl_number(lowest, 2)} keer het gemiddelde)"
+                            if lowest > t["upper_relative_to_mean"] else ""))
+            text += ". "
     return text
+
+
+def _interval_sentence(w: dict) -> str:
+    t = w.get("trimming") or {}
+    if t.get("trimmed") and not t.get("recalibrated"):  # the design is then that of the weights as given
+        return ("Betrouwbaarheidsintervallen houden rekening met de gewichten en met de eindige-populatiecorrectie, "
+                "maar niet met de aanpassing aan de registertotalen, omdat de afgetopte gewichten daar niet meer "
+                "precies aan voldoen; dat maakt ze iets ruimer. ")
+    return ("Betrouwbaarheidsintervallen houden rekening met de weging (linearisatie met kalibratieresiduen) "
+            "en met de eindige-populatiecorrectie. ")
 
 
 def _margin_of_error_sentence(data: ReportData) -> str:

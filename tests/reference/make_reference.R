@@ -12,16 +12,7 @@ args <- commandArgs(trailingOnly = TRUE)
 dir <- if (length(args) >= 1) args[1] else "."
 out <- if (length(args) >= 2) args[2] else dir
 
-d <- read.csv(file.path(dir, "demo_respondents.csv"), stringsAsFactors = FALSE)
-d$status <- factor(d$status, levels = c("asiel", "gezin"))
-d$gender <- factor(d$gender, levels = c("vrouw", "man"))
-d$ageband <- factor(d$ageband, levels = c("18-26", "27-40", "41+"))
-d$route <- factor(d$route, levels = c("B1", "Z", "onderwijs"))
-N <- 2623
-n <- nrow(d)
-d$w0 <- N / n
-d$N <- N
-des <- svydesign(ids = ~1, weights = ~w0, fpc = ~N, data = d)
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(), value = TRUE))), "demo_design.R"))
 pop <- c(`(Intercept)` = 2623, statusgezin = 1246, genderman = 1180,
          `ageband27-40` = 1718, `ageband41+` = 223, routeZ = 407, routeonderwijs = 218)
 cal <- calibrate(des, ~status + gender + ageband + route, population = pop,
