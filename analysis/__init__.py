@@ -1,8 +1,16 @@
 """Rapportage Inburgering: the pipeline behind Utrecht's yearly survey among inburgeraars.
 
-Stages (each a module): :mod:`analysis.limesurvey` (fetch + import), :mod:`analysis.clean`,
-:mod:`analysis.weighting`, :mod:`analysis.design` with :mod:`analysis.indicators` (estimation)
-and :mod:`analysis.render`; :mod:`analysis.pipeline` runs them in order with manifests.
+The package is ``rapportage`` (in the repository's folder ``analysis/``). Its sub-packages follow
+the flow of a published number:
+
+- :mod:`rapportage.sources`: LimeSurvey, raw snapshots, the offline import, the demo source;
+- :mod:`rapportage.questionnaire`: the questionnaire as code, the ``.lss``, the codebook;
+- :mod:`rapportage.cleaning`: who counts as a valid respondent;
+- :mod:`rapportage.scoring`: item values, scales and indicators per respondent;
+- :mod:`rapportage.statistics`: design, weighting, R-indicators, reliability, disclosure
+  (no waves, no YAML: usable as a library);
+- :mod:`rapportage.stages`: one adapter per stage, run in order with manifests;
+- :mod:`rapportage.report`: what the report's ``.qmd`` documents import.
 """
 
 from importlib.metadata import PackageNotFoundError, version

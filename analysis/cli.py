@@ -14,18 +14,23 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 import yaml
+from rapportage.config import (
+    FILE_MODELS,
+    Wave,
+    load_wave,
+    markup_in_texts,
+    researcher_text_warnings,
+    weighting_differences,
+)
+from rapportage.errors import PipelineError
+from rapportage.questionnaire.spec import check_file, compare
+from rapportage.yaml_config import read_yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from analysis.config import (FILE_MODELS, Wave, load_wave, markup_in_texts, researcher_text_warnings,
-                             weighting_differences)
-from analysis.errors import PipelineError
-from analysis.questionnaire import check_file, compare
-from analysis.yaml_config import read_yaml
-
 if TYPE_CHECKING:
-    from analysis import pipeline
+    from rapportage.stages import pipeline
 
 # The stages (pandas, scipy, matplotlib, citric, …) are imported inside the commands that run them,
 # so that 'rapportage --help' and 'rapportage validate' answer at once.
@@ -85,7 +90,7 @@ def _report(result: pipeline.StageResult, root: Path) -> None:
 
 def _stages(names: list[str], wave: str | None, demo: bool, root: Path, force: bool) -> pipeline.StageResult:
     """Run the named stages in order; a user error ends the command with one line and exit 1."""
-    from analysis import pipeline
+    from rapportage.stages import pipeline
 
     try:
         w = _wave(wave, demo, root)
@@ -120,7 +125,7 @@ def fetch(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path(".")
                     tasks[sid] = bar.add_task("fetch", total=total, sid=sid)
                 bar.update(tasks[sid], completed=done, total=total)
 
-            from analysis import pipeline
+            from rapportage.stages import pipeline
 
             with pipeline.wave_lock(w) as removed:
                 _notes(removed)
@@ -138,8 +143,8 @@ def import_(files: Annotated[list[Path], typer.Argument(help="the response expor
     """Import a CSV response export and its .lss survey file (LimeSurvey admin pages) as a new snapshot."""
     try:
         w = _wave(wave, False, root)
-        from analysis import pipeline
-        from analysis.fetch import import_files
+        from rapportage.sources.fetch import import_files
+        from rapportage.stages import pipeline
 
         with pipeline.wave_lock(w) as removed:
             _notes(removed)
@@ -178,7 +183,7 @@ def render(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."
 @app.command()
 def run(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."), force: ForceOpt = False) -> None:
     """Run all stages in order; the last line printed is the path of the report."""
-    from analysis.pipeline import STAGES
+    from rapportage.stages.pipeline import STAGES
 
     result = _stages(list(STAGES), wave, demo, root, force)
     sys.stdout.write(f"{result.outputs[0]}\n")
@@ -190,8 +195,8 @@ def export_(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path(".
     """Export the clean respondents table (no identifiers, no free text) for SPSS or other tools."""
     try:
         w = _wave(wave, demo, root)
-        from analysis import pipeline
-        from analysis.export import export as export_data
+        from rapportage.stages import pipeline
+        from rapportage.stages.export import export as export_data
 
         with pipeline.wave_lock(w) as removed:
             _notes(removed)
@@ -215,8 +220,8 @@ def lss(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."),
     try:
         w = _wave(wave, demo, root)
         survey_id = w.config.limesurvey.survey_ids[0]
-        from analysis.lss import write_lss
-        from analysis.manifest import atomic_write
+        from rapportage.manifest import atomic_write
+        from rapportage.questionnaire.lss import write_lss
 
         data = write_lss(w.questionnaire, survey_id, title={lang: w.config.title for lang in w.questionnaire.languages})
         target = output or w.clean_dir / f"survey_{survey_id}.lss"
@@ -228,7 +233,7 @@ def lss(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."),
 
 def _file_problem(path: Path, model) -> str | None:
     """The first problem of one configuration file on its own (validate lists every file's)."""
-    from analysis.yaml_config import load_yaml_model
+    from rapportage.yaml_config import load_yaml_model
 
     try:
         load_yaml_model(path, model)

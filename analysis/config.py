@@ -1,7 +1,7 @@
 """Loading and validating a wave's configuration (``surveys/<wave>/*.yaml``).
 
 Every file is validated on load with pydantic; an error names the file, the key and what was
-expected, as one sentence (:class:`analysis.errors.PipelineError`).
+expected, as one sentence (:class:`rapportage.errors.PipelineError`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from urllib.parse import urlsplit
 
 import yaml
 from pydantic import Field, model_validator
-
-from analysis.errors import PipelineError, shown
-from analysis.markup import sanitise_markdown, unsafe_markup
-from analysis.questionnaire import Questionnaire
-from analysis.yaml_config import StrictModel, load_yaml_model, read_yaml
+from rapportage.errors import PipelineError, shown
+from rapportage.questionnaire.spec import Questionnaire
+from rapportage.report.markup import sanitise_markdown, unsafe_markup
+from rapportage.yaml_config import StrictModel, load_yaml_model, read_yaml
 
 
 class _Strict(StrictModel):
@@ -379,7 +378,7 @@ TEXT_KEYS = {"title", "label", "text", "name", "native", "plural", "categories",
 def markup_in_texts(folder: Path) -> list[str]:
     """Every configuration text that holds markup (HTML, a Markdown image, a raw block, a
     shortcode, a javascript: URL, a bidirectional override), as one sentence naming file and
-    key. Texts are published as plain text (``analysis.markup``), so such markup would show up as
+    key. Texts are published as plain text (``rapportage.report.markup``), so such markup would show up as
     typed, or is an attempt to get code into the page."""
     problems = []
     for name in ("wave.yaml", "population.yaml", "questionnaire.yaml"):

@@ -14,11 +14,11 @@ import os
 import tempfile
 from pathlib import Path
 
-import analysis
-from analysis import __version__
-from analysis.errors import PipelineError, shown
+import rapportage
+from rapportage import __version__
+from rapportage.errors import PipelineError, shown
 
-_PACKAGE_DIR = Path(analysis.__file__).parent
+_PACKAGE_DIR = Path(rapportage.__file__).parent
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -39,8 +39,8 @@ def code_sha256() -> str:
     """Hash of the package's sources (Python, and the script the renderer inlines): a code
     change invalidates earlier outputs."""
     h = hashlib.sha256()
-    for path in sorted([*_PACKAGE_DIR.glob("*.py"), *_PACKAGE_DIR.glob("*.js")]):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted([*_PACKAGE_DIR.rglob("*.py"), *_PACKAGE_DIR.rglob("*.js")]):
+        h.update(path.relative_to(_PACKAGE_DIR).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 

@@ -18,9 +18,14 @@ import typing
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
-
-from analysis.errors import PipelineError, shown
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from rapportage.errors import PipelineError, shown
 
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _PLAIN_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")

@@ -19,8 +19,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.design import SurveyDesign  # noqa: E402
-from analysis.weighting import rake  # noqa: E402
+from rapportage.statistics.design import SurveyDesign  # noqa: E402
+from rapportage.statistics.weighting import rake  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 GROUPS = {"status": 2, "gender": 2, "ageband": 3, "route": 3, "ks": 2, "language": 7, "mode": 2, "region": 4}
@@ -70,7 +70,7 @@ def main() -> None:
             cells += len(design.mean(f"ind{i}", by=g))
     ours = time.perf_counter() - start
     print(f"{N:,} respondents, 20 indicators x {len(GROUPS)} groups ({cells + 20} cells)")
-    print(f"analysis.design (calibration-aware SEs): {ours:7.2f} s")
+    print(f"rapportage.statistics.design (calibration-aware SEs): {ours:7.2f} s")
     with tempfile.TemporaryDirectory() as tmp:
         data.to_csv(f"{tmp}/d.csv", index=False)
         pd.DataFrame({"w": w}).to_csv(f"{tmp}/w.csv", index=False)

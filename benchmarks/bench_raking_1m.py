@@ -1,7 +1,7 @@
 """Raking 1,000,000 respondents to 4 and to 5 margins (one an interaction), to 1e-8.
 
 Compared in one run, from the same pandas DataFrame with categorical weighting columns (as the
-clean stage writes them): this package (``analysis.weighting.rake``), R ``survey::rake`` and
+clean stage writes them): this package (``rapportage.statistics.weighting.rake``), R ``survey::rake`` and
 ``survey::calibrate(calfun = "raking")`` (timed inside R, reading the data excluded), and the
 Python packages ``weightipy`` and ``ipfn`` (on the collapsed cell table) when installed
 (``pip install weightipy ipfn``; they are not dependencies of the project). Prints a table of
@@ -25,7 +25,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.weighting import rake  # noqa: E402
+from rapportage.statistics.weighting import rake  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 TOL = 1e-8
@@ -156,7 +156,7 @@ def main() -> None:
     for case in ("4 margins", "5 margins (one interaction)"):
         margins = margins_for(data, case)
         ours_t, ours = timed(lambda: rake(data, margins, tolerance=TOL, max_iterations=10000).weights)
-        rows = [("analysis.weighting.rake", ours_t, 0.0)]
+        rows = [("rapportage.statistics.weighting.rake", ours_t, 0.0)]
 
         def diff(w):
             w = np.asarray(w, float) * ours.sum() / np.sum(w)

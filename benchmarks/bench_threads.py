@@ -25,8 +25,9 @@ from threadpoolctl import threadpool_info, threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.design import SurveyDesign  # noqa: E402
-from analysis.weighting import rake  # noqa: E402
+from rapportage.statistics.design import SurveyDesign  # noqa: E402
+from rapportage.statistics.weighting import rake  # noqa: E402
+
 from tests.test_reference_r import MARGINS, N  # noqa: E402
 
 GROUPS = ["status", "gender", "ageband", "route"]

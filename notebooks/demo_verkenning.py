@@ -11,9 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from analysis.config import load_wave
-from analysis.pipeline import design_for
+from rapportage.config import load_wave
+from rapportage.stages.pipeline import design_for
 
 root = Path(os.environ.get("RAPPORTAGE_ROOT", Path(__file__).resolve().parents[1] if "__file__" in globals() else ".."))
 wave = load_wave(root, os.environ.get("RAPPORTAGE_WAVE", "demo"))

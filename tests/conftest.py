@@ -7,9 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from analysis import pipeline
-from analysis.config import Wave, load_wave
+from rapportage.config import Wave, load_wave
+from rapportage.stages import pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -46,7 +45,10 @@ needs_quarto = pytest.mark.skipif(QUARTO is None, reason="the Quarto CLI is not 
 def demo_reports(demo_run, tmp_path_factory) -> dict[str, Path]:
     """The demo report by each renderer this machine has: ``fallback`` always, ``quarto`` where
     the Quarto CLI is on the PATH (the pipeline's own render is one of them)."""
-    from analysis.render import MAIN_DOCUMENT, render_fallback, render_with_quarto
+    from rapportage.stages.render import (
+        MAIN_DOCUMENT,
+        render_fallback,
+    )
 
     wave, results = demo_run
     produced = results[-1].outputs[0]
@@ -62,7 +64,7 @@ def demo_reports(demo_run, tmp_path_factory) -> dict[str, Path]:
 @functools.cache
 def _demo_files() -> dict[str, bytes]:
     """The demo generator's output for the repository's demo wave (deterministic: made once)."""
-    from analysis import demo
+    from rapportage.sources import demo
 
     return demo.generate(load_wave(REPO, "demo"))
 
@@ -91,12 +93,8 @@ def demo_export_rows(project: Path) -> list[dict]:
 
 
 def report_figures():
-    """The report's helper module ``reports/figures.py``, as the .qmd documents import it."""
-    import sys
-
-    if str(REPO / "reports") not in sys.path:
-        sys.path.insert(0, str(REPO / "reports"))
-    import figures
+    """The report's helper module, as the .qmd documents import it."""
+    from rapportage.report import figures
 
     return figures
 

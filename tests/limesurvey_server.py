@@ -42,8 +42,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
-from analysis.limesurvey import encode_csv_export, encode_json_export
-from analysis.lss import Question, parse_lss
+from rapportage.questionnaire.lss import Question, parse_lss
+from rapportage.sources.limesurvey import encode_csv_export, encode_json_export
 
 RPC_PATH = "/index.php/admin/remotecontrol"
 DB_VERSION = 620
@@ -346,7 +346,7 @@ class _Survey:
 
 
 class _LssTables:
-    """The raw tables of a ``.lss`` file, for what :class:`analysis.lss.Structure` leaves out:
+    """The raw tables of a ``.lss`` file, for what :class:`rapportage.questionnaire.lss.Structure` leaves out:
     survey settings and texts, group descriptions, ``other``, theme, help, question attributes.
     Rows are dicts of strings (``""`` for an empty element, key absent for a missing one)."""
 
@@ -443,7 +443,7 @@ class FakeLimeSurvey:
         """Install a survey from a LimeSurvey ``.lss`` file (bytes), replacing one with that id.
 
         Groups, questions, sub-questions and answer options come from
-        :func:`analysis.lss.parse_lss`; survey settings and texts, ``other``, theme, help and
+        :func:`rapportage.questionnaire.lss.parse_lss`; survey settings and texts, ``other``, theme, help and
         question attributes from the file's raw tables. Ids are the fake's own: gids, then the
         parent questions' qids in survey order, then the sub-questions' qids parent by parent
         (as the server numbered them on import, rpc/022).
@@ -878,7 +878,7 @@ class FakeLimeSurvey:
         ``{"responses": []}`` (rpc/123). ``fields`` takes database field names
         (``{sid}X{gid}X{qid}[SQ…|other]`` with the fake's ids, meta columns by name; rpc/124).
 
-        Formats: ``json`` (:func:`analysis.limesurvey.encode_json_export`, rpc/102) and ``csv``
+        Formats: ``json`` (:func:`rapportage.sources.limesurvey.encode_json_export`, rpc/102) and ``csv``
         (UTF-8 BOM, ``;``, all quoted, CRLF, rpc/096), both with heading ``code`` and answers
         ``short`` (or null). ``aAdditionalOptions`` ``convertY``/``yValue``, ``convertN``/``nValue``
         rewrite the columns of yes/no and multiple-choice questions: ``Y`` to yValue, ``N`` and

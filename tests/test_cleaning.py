@@ -9,16 +9,19 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+from rapportage.cleaning import rules as clean
+from rapportage.cleaning.schema import read_labels, validate_respondents
+from rapportage.cli import app
+from rapportage.config import load_wave
+from rapportage.errors import PipelineError
+from rapportage.questionnaire.spec import Scale
+from rapportage.scoring.items import decode_item
+from rapportage.scoring.scales import score_scale
+from rapportage.sources.limesurvey import encode_json_export, responses_table
+from rapportage.sources.snapshots import combined_responses, latest_snapshot
+from rapportage.stages import pipeline
 from typer.testing import CliRunner
 
-from analysis import clean, pipeline
-from analysis.cli import app
-from analysis.config import load_wave
-from analysis.errors import PipelineError
-from analysis.limesurvey import encode_json_export, responses_table
-from analysis.questionnaire import Scale
-from analysis.schema import read_labels, validate_respondents
-from analysis.snapshots import combined_responses, latest_snapshot
 from tests.conftest import seal_snapshot
 
 runner = CliRunner()
@@ -201,9 +204,9 @@ def test_de_jong_gierveld_by_hand():
     # ja, ja, nee | nee, min of meer, ja  -> emotional 1+1+0 = 2, social 1+1+0 = 2, total 4
     answers = pd.DataFrame({"leegte": [1, 3, 1], "mis": [1, 3, None], "steek": [3, 3, 1],
                             "terug": [3, 1, 3], "vertrouw": [2, 1, 3], "verbonden": [1, 1, 3]})
-    total = clean.score_scale(answers, scale([EMOTIONAL, SOCIAL], min_answered=5))
-    emotional = clean.score_scale(answers, scale([EMOTIONAL], min_answered=3))
-    social = clean.score_scale(answers, scale([SOCIAL], min_answered=3))
+    total = score_scale(answers, scale([EMOTIONAL, SOCIAL], min_answered=5))
+    emotional = score_scale(answers, scale([EMOTIONAL], min_answered=3))
+    social = score_scale(answers, scale([SOCIAL], min_answered=3))
     assert total.tolist() == [4.0, 0.0, 6.0]  # third row: 5 of 6 answered, 5 points prorated to 6
     assert emotional.tolist()[:2] == [2.0, 0.0] and np.isnan(emotional[2])  # subscale needs all three
     assert social.tolist() == [2.0, 0.0, 3.0]
@@ -217,7 +220,7 @@ def test_mhi5_reversed_items_and_prorating_by_hand():
                             "calm": [1, 6, 2], "happy": [1, 6, 3]})
     # never nervous/down/blue and always calm/happy = 100; the opposite = 0;
     # third: (3 + 3 + 4 + 3) / 4 answered * 5 items * 4 = 65
-    assert clean.score_scale(answers, mhi5).tolist() == [100.0, 0.0, 65.0]
+    assert score_scale(answers, mhi5).tolist() == [100.0, 0.0, 65.0]
 
 
 def test_mean_scale_and_indicator_universe(demo_run):
@@ -225,7 +228,7 @@ def test_mean_scale_and_indicator_universe(demo_run):
     taal = wave.questionnaire.scales["taalvaardigheid"]
     answers = pd.DataFrame({"taal_spreken": [1, 2, 5], "taal_verstaan": [2, 2, None], "taal_lezen": [3, 2, None],
                             "taal_schrijven": [None, 2, None]})
-    assert clean.score_scale(answers, taal).tolist()[:2] == [2.0, 2.0] and np.isnan(clean.score_scale(answers, taal)[2])
+    assert score_scale(answers, taal).tolist()[:2] == [2.0, 2.0] and np.isnan(score_scale(answers, taal)[2])
     respondents = pd.read_parquet(wave.clean_dir / "respondents.parquet")
     working = respondents.werk == 1
     assert respondents.loc[working, "ind_werk_zoekend"].isna().all()  # outside the universe
@@ -235,27 +238,27 @@ def test_mean_scale_and_indicator_universe(demo_run):
 
 
 def test_other_namely_single_choice_gets_its_value_and_the_text_is_kept_aside():
-    from analysis.questionnaire import Item
+    from rapportage.questionnaire.spec import Item
 
     item = Item.model_validate({"code": "Q1", "type": "single", "group": "g", "text": {"nl": "?"},
                                 "other": {"nl": "anders, namelijk"}, "other_value": 9,
                                 "options": [{"code": "SY", "value": 1, "label": {"nl": "Syrië"}}]})
-    values, _ = clean.decode_item(pd.Series(["SY", "-oth-", ""]), item, "herkomst")
+    values, _ = decode_item(pd.Series(["SY", "-oth-", ""]), item, "herkomst")
     assert values.tolist()[:2] == [1.0, 9.0] and np.isnan(values[2])
 
 
 def test_unknown_codes_and_out_of_range_values():
-    from analysis.questionnaire import Item
+    from rapportage.questionnaire.spec import Item
 
     item = Item.model_validate({"code": "G1", "type": "single", "group": "g", "text": {"nl": "?"},
                                 "options": [{"code": "1", "value": 1, "label": {"nl": "a"}},
                                             {"code": "98", "missing": "dont_know", "label": {"nl": "w"}}]})
-    values, reasons = clean.decode_item(pd.Series(["1", "98", ""]), item, "gezondheid")
+    values, reasons = decode_item(pd.Series(["1", "98", ""]), item, "gezondheid")
     assert values.tolist()[0] == 1.0 and reasons.tolist()[1:] == ["dont_know", "not_answered"]
     with pytest.raises(PipelineError, match="item gezondheid: answer code '7' is not in questionnaire.yaml"):
-        clean.decode_item(pd.Series(["1", "7"]), item, "gezondheid")
+        decode_item(pd.Series(["1", "7"]), item, "gezondheid")
     number = Item.model_validate({"code": "H2", "type": "numeric", "group": "g", "text": {"nl": "?"}, "range": [1, 10]})
     with pytest.raises(PipelineError, match=r"item cijfer: value 12 lies outside its range \[1, 10\]"):
-        clean.decode_item(pd.Series(["12"]), number, "cijfer")
-    values, reasons = clean.decode_item(pd.Series(["12", "8"]), number, "cijfer", out_of_range="set_missing")
+        decode_item(pd.Series(["12"]), number, "cijfer")
+    values, reasons = decode_item(pd.Series(["12", "8"]), number, "cijfer", out_of_range="set_missing")
     assert np.isnan(values[0]) and reasons[0] == "out_of_range" and values[1] == 8.0

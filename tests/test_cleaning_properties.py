@@ -12,10 +12,9 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from analysis import clean as cleaning
-from analysis.limesurvey import responses_table
-from analysis.snapshots import latest_snapshot
+from rapportage.cleaning import rules as cleaning
+from rapportage.sources.limesurvey import responses_table
+from rapportage.sources.snapshots import latest_snapshot
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from rapportage.cli import app
 from typer.testing import CliRunner
-
-from analysis.cli import app
 
 runner = CliRunner()
 
@@ -38,8 +37,8 @@ def test_stages_run_from_the_command_line(project):
 
 
 def test_a_second_run_of_the_same_wave_refuses_clearly(project):
-    from analysis import pipeline
-    from analysis.config import load_wave
+    from rapportage.config import load_wave
+    from rapportage.stages import pipeline
 
     wave = load_wave(project, "demo")
     with pipeline.wave_lock(wave):
@@ -53,8 +52,7 @@ def test_a_second_run_of_the_same_wave_refuses_clearly(project):
 def test_square_brackets_in_paths_and_messages_are_printed_as_they_are(project, tmp_path):
     """Issue #14, 9: Rich read '[/b]' in a user's path as markup and crashed the error printer."""
     import typer
-
-    from analysis.cli import _fail
+    from rapportage.cli import _fail
 
     odd = tmp_path / "export [" / "b] [red]x"  # the path holds '[/b]'
     odd.mkdir(parents=True)
@@ -75,7 +73,7 @@ def test_help_and_validate_do_not_load_the_statistics_stack():
     import sys
 
     heavy = ("pandas", "numpy", "scipy", "matplotlib", "pingouin", "statsmodels", "citric")
-    probe = ("import sys; from typer.testing import CliRunner; from analysis.cli import app; "
+    probe = ("import sys; from typer.testing import CliRunner; from rapportage.cli import app; "
              "assert CliRunner().invoke(app, ['--help']).exit_code == 0; "
              f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()

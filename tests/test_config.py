@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from analysis.config import load_wave
-from analysis.errors import PipelineError
+from rapportage.config import load_wave
+from rapportage.errors import PipelineError
 
 
 def edit(project, name, old, new):
@@ -52,9 +51,8 @@ def test_configuration_errors_name_file_and_key(project, name, old, new, message
 def test_validate_lists_the_problems_of_every_file_and_untranslated_languages(project):
     """Issue #14, 18: validate stopped at the first file with errors, YAML errors gave only a line,
     and languages offered without texts went unmentioned."""
+    from rapportage.cli import app
     from typer.testing import CliRunner
-
-    from analysis.cli import app
 
     wave = project / "surveys" / "demo"
     for name, old, new in (("wave.yaml", "year: 2025", "year: 2025\njaar: 2025"),
@@ -76,9 +74,8 @@ def test_validate_lists_the_problems_of_every_file_and_untranslated_languages(pr
 
 
 def test_validate_warns_about_languages_offered_without_texts(project):
+    from rapportage.cli import app
     from typer.testing import CliRunner
-
-    from analysis.cli import app
 
     result = CliRunner().invoke(app, ["validate", "--demo", "--root", str(project)])
     assert result.exit_code == 0
@@ -90,7 +87,7 @@ def test_validate_warns_about_languages_offered_without_texts(project):
 def test_weighting_changes_against_the_baseline_are_named(project):
     """Issue #14, 14: trimming configured still read as 'weging gelijk', and a margin dropped was no
     weighting change for validate."""
-    from analysis.config import Trimming, weighting_differences
+    from rapportage.config import Trimming, weighting_differences
 
     then = load_wave(project, "demo").population
     assert weighting_differences(then, then) == []
@@ -109,8 +106,7 @@ def test_weighting_changes_against_the_baseline_are_named(project):
 ])
 def test_a_yes_no_value_is_no_number_inside_a_tuple_either(value, where):
     from pydantic import ValidationError
-
-    from analysis.config import Weighting
+    from rapportage.config import Weighting
 
     base = {"method": "linear", "margins": ["status"], "tolerance": 1e-6, "max_iterations": 50}
     with pytest.raises(ValidationError, match=f"expected a number at {where}" if where else "not the yes/no value false"):

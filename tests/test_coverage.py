@@ -8,9 +8,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
-from analysis import pipeline
-from analysis.config import load_wave
+from rapportage.config import load_wave
+from rapportage.stages import pipeline
 
 DRAWS = 8
 
@@ -50,8 +49,8 @@ def test_intervals_of_a_rare_outcome_in_a_small_domain_and_of_a_zero_truth_keep_
     (Korn–Graubard for fewer than 50 answers or a variance of 0, logit otherwise) cover the truth
     at least 93% of the time, and an outcome that is 0% in the whole population gets the exact
     binomial interval 0 to 1 - 0.025^(1/n), never [0, 0]."""
-    from analysis.design import SurveyDesign
-    from analysis.weighting import rake
+    from rapportage.statistics.design import SurveyDesign
+    from rapportage.statistics.weighting import rake
 
     rng = np.random.default_rng(2022)
     size = 20_000

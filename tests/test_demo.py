@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from rapportage.config import load_wave
+from rapportage.sources import demo
+from rapportage.sources.limesurvey import decode_json_export, encode_json_export
 
-from analysis import demo
-from analysis.config import load_wave
-from analysis.limesurvey import decode_json_export, encode_json_export
 from tests.conftest import REPO
 
 
@@ -103,10 +103,9 @@ def test_the_generator_refuses_a_wave_it_cannot_make(project):
     import shutil
 
     import pytest
-
-    from analysis.config import load_wave
-    from analysis.demo import generate
-    from analysis.errors import PipelineError
+    from rapportage.config import load_wave
+    from rapportage.errors import PipelineError
+    from rapportage.sources.demo import generate
 
     new = project / "surveys" / "nieuw"
     shutil.copytree(project / "surveys" / "demo", new)

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rapportage.stages.estimates import estimate_indicators
+from rapportage.statistics.design import SurveyDesign
 
-from analysis.design import SurveyDesign
-from analysis.indicators import estimate_indicators
 from tests.conftest import report_figures
 from tests.report_html import read_report
 

@@ -12,13 +12,12 @@ import shutil
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 import pyarrow.parquet as pq
+import pyreadstat
 import pytest
+from rapportage.cli import app
+from rapportage.statistics.disclosure import k_anonymise
 from typer.testing import CliRunner
-
-from analysis.cli import app
-from analysis.disclosure import k_anonymise
 
 runner = CliRunner()
 QUASI = ["language", "status", "gender", "ageband", "route", "kansrijke_start", "aankomst_jaar"]

@@ -1,6 +1,6 @@
 """Interrupting a stage: SIGKILL while a file is being written, SIGKILL between two renames, and
 Ctrl-C (a real SIGINT) while writing. The stage runs in a separate process whose
-``analysis.manifest`` sees an ``os`` that delivers the signal at the chosen moment; everything
+``rapportage.manifest`` sees an ``os`` that delivers the signal at the chosen moment; everything
 else is the real code. Afterwards every file is either its earlier or its new version (never
 half-written), and the next ordinary run finishes the stage and removes what a killed write
 left behind."""
@@ -19,11 +19,11 @@ from tests.bad_inputs.conftest import edit, leftovers
 
 INJECT = textwrap.dedent('''
     import os, signal, sys
-    from analysis import manifest
+    from rapportage import manifest
     mode = sys.argv[1]
 
     class Signalling:
-        """os for analysis.manifest only: the signal arrives at the chosen moment."""
+        """os for rapportage.manifest only: the signal arrives at the chosen moment."""
         renames = 0
         def __getattr__(self, name):
             return getattr(os, name)
@@ -51,7 +51,7 @@ INJECT = textwrap.dedent('''
             return os.replace(src, dst)
 
     manifest.os = Signalling()
-    from analysis.cli import app
+    from rapportage.cli import app
     sys.argv = ["rapportage", *sys.argv[2:]]
     app()
 ''')
@@ -65,7 +65,7 @@ def files(root) -> dict[str, bytes]:
 
 
 def rapportage(root, *args, inject: str | None = None) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-c", INJECT, inject] if inject else [sys.executable, "-m", "analysis.cli"]
+    cmd = [sys.executable, "-c", INJECT, inject] if inject else [sys.executable, "-m", "rapportage.cli"]
     return subprocess.run([*cmd, *args, "--demo", "--root", str(root)], capture_output=True, text=True, timeout=600)
 
 

@@ -7,15 +7,15 @@ import json
 
 import pandas as pd
 import pytest
+from rapportage.cli import app
+from rapportage.config import load_wave
+from rapportage.errors import PipelineError
+from rapportage.questionnaire.lss import write_lss
+from rapportage.sources.fetch import Credentials, FetchSettings, credentials, fetch_wave
+from rapportage.sources.snapshots import combined_responses, response_files, snapshots
+from rapportage.stages import pipeline
 from typer.testing import CliRunner
 
-from analysis import pipeline
-from analysis.cli import app
-from analysis.config import load_wave
-from analysis.errors import PipelineError
-from analysis.fetch import Credentials, FetchSettings, credentials, fetch_wave
-from analysis.lss import write_lss
-from analysis.snapshots import combined_responses, response_files, snapshots
 from tests.conftest import demo_export_rows, make_real_wave
 from tests.limesurvey_server import FakeLimeSurvey, LimeSurveyServer
 
@@ -68,7 +68,7 @@ def test_full_fetch_writes_a_verifiable_snapshot_of_every_language(setup):
     assert sum(v["complete"] + v["incomplete"] for v in by_lang.values()) == len(rows)
     assert by_lang["ar"]["incomplete"] == sum(1 for r in rows if r["startlanguage"] == "ar" and not r["submitdate"])
     for name, digest in info["files"].items():
-        from analysis.manifest import sha256_file
+        from rapportage.manifest import sha256_file
         assert sha256_file(snap / name) == digest
     structure = json.loads((snap / "structure_482025.json").read_text(encoding="utf-8"))
     assert structure["questions"]["MHI"]["subquestions"][2][1]["ar"] == wave.questionnaire.items["mhi5"].subquestions[2].text["ar"]

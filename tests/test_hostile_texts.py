@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rapportage.config import load_wave
+from rapportage.stages import pipeline
 
-from analysis import pipeline
-from analysis.config import load_wave
 from tests.conftest import copy_project
 
 TEXT_KEYS = {"title", "label", "text", "name", "native", "plural", "categories", "help", "source"}

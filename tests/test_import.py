@@ -4,13 +4,17 @@ and a real (non-demo) wave runs from it exactly like the demo."""
 from __future__ import annotations
 
 import pytest
+from rapportage.cli import app
+from rapportage.config import load_wave
+from rapportage.questionnaire.lss import write_lss
+from rapportage.sources.limesurvey import (
+    decode_csv_export,
+    decode_json_export,
+    encode_csv_export,
+)
+from rapportage.sources.snapshots import snapshots
 from typer.testing import CliRunner
 
-from analysis.cli import app
-from analysis.config import load_wave
-from analysis.limesurvey import decode_csv_export, decode_json_export, encode_csv_export
-from analysis.lss import write_lss
-from analysis.snapshots import snapshots
 from tests.conftest import SHARED, demo_export_rows, make_real_wave
 
 runner = CliRunner()
@@ -107,11 +111,10 @@ def test_a_snapshot_from_a_wrong_clock_neither_wins_nor_passes_silently(project,
     import json
     import shutil
 
+    from rapportage.cli import app
+    from rapportage.config import load_wave
+    from rapportage.sources.snapshots import latest_snapshot, snapshots
     from typer.testing import CliRunner
-
-    from analysis.cli import app
-    from analysis.config import load_wave
-    from analysis.snapshots import latest_snapshot, snapshots
 
     monkeypatch.setenv("RAPPORTAGE_PSEUDONYM_SECRET", "a-test-secret-of-enough-length")
     runner = CliRunner()

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from rapportage.errors import PipelineError
+from rapportage.sources.limesurvey import (
+    decode_json_export,
+    encode_json_export,
+    read_responses,
+)
 
-from analysis.errors import PipelineError
-from analysis.limesurvey import decode_json_export, encode_json_export, read_responses
 from tests.conftest import SHARED
 
 RECORDED = SHARED / "limesurvey" / "exports"

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rapportage.sources.limesurvey import encode_json_export
 
-from analysis.limesurvey import encode_json_export
 from tests.limesurvey_server import FakeLimeSurvey, LimeSurveyServer, php_json
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,8 +91,8 @@ def survey_rows() -> list[dict]:
 
 
 def demo_lss() -> bytes:
-    from analysis.config import load_wave
-    from analysis.lss import write_lss
+    from rapportage.config import load_wave
+    from rapportage.questionnaire.lss import write_lss
 
     return write_lss(load_wave(REPO, "demo").questionnaire, DEMO_SID)
 
@@ -254,7 +254,7 @@ def test_replay_question_properties(states: dict[str, str], number: str) -> None
 
 # --------------------------------------------------------------------------- multilingual demo survey
 def test_demo_list_questions_in_every_language(demo: tuple[FakeLimeSurvey, str]) -> None:
-    from analysis.lss import parse_lss
+    from rapportage.questionnaire.lss import parse_lss
 
     _, url = demo
     structure = parse_lss(demo_lss())
@@ -279,7 +279,7 @@ def test_demo_list_questions_in_every_language(demo: tuple[FakeLimeSurvey, str])
 
 
 def test_demo_answer_options_carry_arabic_labels(demo: tuple[FakeLimeSurvey, str]) -> None:
-    from analysis.lss import parse_lss
+    from rapportage.questionnaire.lss import parse_lss
 
     _, url = demo
     structure = parse_lss(demo_lss())

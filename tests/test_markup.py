@@ -7,10 +7,16 @@ import re
 
 import pytest
 import yaml
-
-from analysis.config import load_wave
-from analysis.errors import PipelineError
-from analysis.markup import attr, html_text, md, raw_html, sanitise_markdown, unsafe_markup
+from rapportage.config import load_wave
+from rapportage.errors import PipelineError
+from rapportage.report.markup import (
+    attr,
+    html_text,
+    md,
+    raw_html,
+    sanitise_markdown,
+    unsafe_markup,
+)
 
 HOSTILE = [
     "<script>alert('x')</script>",

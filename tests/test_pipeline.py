@@ -8,11 +8,11 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from rapportage.config import load_wave
+from rapportage.manifest import sha256_file
+from rapportage.sources.snapshots import latest_snapshot
+from rapportage.stages import pipeline
 
-from analysis import pipeline
-from analysis.config import load_wave
-from analysis.manifest import sha256_file
-from analysis.snapshots import latest_snapshot
 from tests.conftest import report_figures
 from tests.report_html import read_report
 
@@ -165,7 +165,7 @@ def test_figure_alt_texts_give_every_published_value_and_no_suppressed_one(demo_
 
 
 def test_rendering_the_same_inputs_twice_gives_the_same_bytes(demo_run):
-    from analysis.render import render_report
+    from rapportage.stages.render import render_report
 
     wave, results = demo_run
     assert render_report(wave).html == results[-1].outputs[0].read_bytes()
@@ -193,7 +193,7 @@ def test_clean_outputs_are_byte_identical_across_runs(demo_run, project):
 
 
 def test_disclosure_blanks_small_cells_and_their_complement():
-    from analysis.disclosure import suppress_small_cells
+    from rapportage.statistics.disclosure import suppress_small_cells
 
     table = pd.DataFrame({
         "indicator": ["x"] * 4, "kind": ["proportion"] * 4, "group": ["totaal", "route", "route", "route"],
@@ -211,12 +211,12 @@ def test_disclosure_blanks_small_cells_and_their_complement():
 
 def test_counts_by_language_below_the_minimum_are_not_published(demo_run, monkeypatch):
     """Issue #21, 15: the languages table showed 9 and 10 respondents."""
-    from analysis.disclosure import suppressed_counts
+    from rapportage.statistics.disclosure import suppressed_counts
 
     assert suppressed_counts({"nl": 134, "ti": 42, "prs": 9, "fa": 7}, 10) == {"prs", "fa"}
     assert suppressed_counts({"nl": 134, "ti": 42, "prs": 9, "fa": 0}, 10) == {"prs", "ti"}  # else prs = total - rest
     assert suppressed_counts({"nl": 134, "ti": 42, "fa": 0}, 10) == set()  # a zero identifies no one
-    from reports import figures
+    from rapportage.report import figures
 
     wave, _ = demo_run
     data = figures.load(str(wave.root), wave.id)
@@ -241,8 +241,7 @@ def test_labels_are_plain_text_in_figures_not_formulas(demo_run):
     import io
 
     import matplotlib.pyplot as plt
-
-    from reports import figures
+    from rapportage.report import figures
 
     wave, _ = demo_run
     figures.load(str(wave.root), wave.id)

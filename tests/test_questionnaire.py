@@ -8,15 +8,20 @@ import copy
 import pandas as pd
 import pytest
 import yaml
+from rapportage.cli import app
+from rapportage.config import load_wave
+from rapportage.errors import PipelineError
+from rapportage.questionnaire.codebook import codebook
+from rapportage.questionnaire.lss import (
+    drift,
+    parse_lss,
+    structure_from_spec,
+    write_lss,
+)
+from rapportage.questionnaire.spec import Questionnaire, compare, problems
+from rapportage.sources.snapshots import latest_snapshot
 from typer.testing import CliRunner
 
-from analysis.cli import app
-from analysis.codebook import codebook
-from analysis.config import load_wave
-from analysis.errors import PipelineError
-from analysis.lss import drift, parse_lss, structure_from_spec, write_lss
-from analysis.questionnaire import Questionnaire, compare, problems
-from analysis.snapshots import latest_snapshot
 from tests.conftest import REPO, SHARED, seal_snapshot
 
 SPEC = yaml.safe_load((REPO / "surveys" / "demo" / "questionnaire.yaml").read_text(encoding="utf-8"))
@@ -229,7 +234,7 @@ def test_drift_compares_the_labels_of_every_code_in_every_language(demo_lss, tmp
     passed fetch and clean, reversing every result built on the item."""
     import tempfile
 
-    from analysis.lss import summarise
+    from rapportage.questionnaire.lss import summarise
 
     q, data = demo_lss
     spec = structure_from_spec(q)
@@ -290,7 +295,7 @@ def _new_snapshot(wave, name: str, files: dict[str, bytes]) -> None:
 
 
 def test_clean_stops_when_the_fielded_survey_drifted_from_the_specification(project):
-    from analysis import pipeline
+    from rapportage.stages import pipeline
 
     wave = load_wave(project, "demo")
     pipeline.fetch(wave)
@@ -306,8 +311,8 @@ def test_several_surveys_harmonise_into_one_table_with_a_language_column(project
     """One survey per language group (as some waves field them) gives the same respondents."""
     import json
 
-    from analysis import pipeline
-    from analysis.limesurvey import encode_json_export
+    from rapportage.sources.limesurvey import encode_json_export
+    from rapportage.stages import pipeline
 
     wave = load_wave(project, "demo")
     pipeline.fetch(wave)

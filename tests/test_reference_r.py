@@ -14,9 +14,9 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
+from rapportage.statistics.design import SurveyDesign
+from rapportage.statistics.weighting import calibrate, rake, trim
 
-from analysis.design import SurveyDesign
-from analysis.weighting import calibrate, rake, trim
 from tests.conftest import REPO
 
 REF = REPO / "tests" / "reference"
@@ -119,7 +119,11 @@ def test_reference_dataset_is_the_current_demo_wave(demo_run):
 
 
 def test_response_model_and_r_indicators_match_r_glm():
-    from analysis.propensity import fit_response_model, partial_r_indicators, r_indicator
+    from rapportage.statistics.propensity import (
+        fit_response_model,
+        partial_r_indicators,
+        r_indicator,
+    )
 
     variables = ["status", "gender", "ageband", "route"]
     cells = pd.read_csv(REF / "demo_response_cells.csv", dtype={v: str for v in variables})
@@ -179,7 +183,7 @@ def test_korn_graubard_interval_and_differences_match_r(ordered_design):
 
 
 def test_cronbach_alpha_matches_r_psych():
-    from analysis.reliability import cronbach
+    from rapportage.statistics.reliability import cronbach
 
     if not (REF / "r_alpha.csv").is_file():
         pytest.skip("r_alpha.csv is made when R has the psych package")

@@ -6,11 +6,19 @@ from __future__ import annotations
 import re
 
 import pytest
+from rapportage.errors import PipelineError
+from rapportage.stages.render import (
+    cell_options,
+    expand_includes,
+    quarto_failure,
+    quarto_warnings,
+    render_fallback,
+    render_report,
+    render_with_quarto,
+    split_front_matter,
+    stable_ids,
+)
 
-from analysis.errors import PipelineError
-from analysis.render import (cell_options, expand_includes, quarto_failure, quarto_warnings,
-                             render_fallback, render_report, render_with_quarto, split_front_matter,
-                             stable_ids)
 from tests.conftest import needs_quarto
 from tests.report_html import read_report
 
@@ -196,7 +204,7 @@ Stack trace:
 
 
 def test_quarto_messages_are_read_into_the_cause_and_the_warnings():
-    from analysis.render import ANSI
+    from rapportage.stages.render import ANSI
 
     failure = quarto_failure(ANSI.sub("", QUARTO_CELL_FAILURE))
     assert failure == '  in the cell:\n    x["b"] / 0\n  KeyError: \'b\''

@@ -10,13 +10,13 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from rapportage.cli import app
+from rapportage.config import load_wave
+from rapportage.errors import PipelineError
+from rapportage.sources.fetch import Credentials, FetchSettings, credentials, fetch_wave
+from rapportage.sources.redaction import Secrets, public_url
 from typer.testing import CliRunner
 
-from analysis.cli import app
-from analysis.config import load_wave
-from analysis.errors import PipelineError
-from analysis.fetch import Credentials, FetchSettings, credentials, fetch_wave
-from analysis.redaction import Secrets, public_url
 from tests.test_fetch import PASSWORD, fetch, setup, tree  # noqa: F401 (setup is a fixture)
 
 CANARY = "Url-Canary-93kd"

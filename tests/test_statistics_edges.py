@@ -14,11 +14,11 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
+from rapportage.errors import PipelineError
+from rapportage.statistics.design import SurveyDesign, korn_graubard
+from rapportage.statistics.weighting import calibrate, rake, trim
 
-from analysis.design import SurveyDesign, korn_graubard
-from analysis.errors import PipelineError
-from analysis.weighting import calibrate, rake, trim
-from tests.test_reference_r import MARGINS, N, REF, RTOL
+from tests.test_reference_r import MARGINS, REF, RTOL, N
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +129,9 @@ def test_the_estimate_stage_uses_the_design_the_weights_are(project):
     then uncalibrated (its standard errors those of the weights as given), not refused."""
     import json
 
-    from analysis import pipeline
-    from analysis.config import load_wave
+    from rapportage.config import load_wave
+    from rapportage.stages import pipeline
+
     from tests.test_weighting import edit_population
 
     edit_population(project, "  method: raking\n",
@@ -186,8 +187,9 @@ def test_trimming_and_calibrating_again_repeat_until_the_cap_holds(project):
     """One pass trimmed to 3 × the mean and ended at 3.4 × after raking again."""
     import json
 
-    from analysis import pipeline
-    from analysis.config import load_wave
+    from rapportage.config import load_wave
+    from rapportage.stages import pipeline
+
     from tests.test_weighting import edit_population
 
     edit_population(project, "  method: raking\n",
@@ -208,8 +210,9 @@ def test_trimming_and_calibrating_again_repeat_until_the_cap_holds(project):
 def test_a_cap_that_cannot_hold_is_reported_not_hidden(project):
     import json
 
-    from analysis import pipeline
-    from analysis.config import load_wave
+    from rapportage.config import load_wave
+    from rapportage.stages import pipeline
+
     from tests.test_weighting import edit_population
 
     edit_population(project, "  method: raking\n",
@@ -238,9 +241,8 @@ def test_edge_case_reference_numbers_are_reproducible_with_r(tmp_path):
 # ------------------------------------------------------------------ 6. threads
 def test_stages_compute_with_one_blas_thread(demo_run, monkeypatch):
     """The estimation's matrices are small: a second BLAS thread only costs (bench_threads.py)."""
+    from rapportage.stages import pipeline
     from threadpoolctl import threadpool_info
-
-    from analysis import pipeline
 
     wave, _ = demo_run
     seen = []

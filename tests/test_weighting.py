@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from analysis.errors import PipelineError
-from analysis.weighting import diagnostics, kish_deff, rake
+from rapportage.errors import PipelineError
+from rapportage.statistics.weighting import diagnostics, kish_deff, rake
 
 MARGINS = {"a": {"x": 60.0, "y": 40.0}, "b": {"u": 30.0, "v": 70.0}}
 
@@ -77,7 +76,7 @@ def test_diagnostics_report_kish_deff_and_margins():
 
 
 # ------------------------------------------------------------------ calibration, trimming, the stage
-from analysis.weighting import calibrate, trim  # noqa: E402
+from rapportage.statistics.weighting import calibrate, trim  # noqa: E402
 
 
 def test_interaction_margin_is_met():
@@ -112,8 +111,8 @@ def edit_population(project, old, new):
 def test_weight_stage_with_propensity_linear_bounds_and_trimming(project):
     import json
 
-    from analysis import pipeline
-    from analysis.config import load_wave
+    from rapportage.config import load_wave
+    from rapportage.stages import pipeline
 
     edit_population(project, "  method: raking\n", "  method: linear\n  bounds: [0.3, 4.0]\n"
                     "  trimming: {upper_relative_to_mean: 3.0, strict: true, recalibrate: true}\n"
@@ -135,8 +134,8 @@ def test_weight_stage_with_propensity_linear_bounds_and_trimming(project):
 
 
 def test_propensity_without_a_frame_is_a_clear_error(project):
-    from analysis import pipeline
-    from analysis.config import load_wave
+    from rapportage.config import load_wave
+    from rapportage.stages import pipeline
 
     edit_population(project, "  method: raking\n", "  method: raking\n  propensity: {variables: [status], use: inverse}\n")
     wave = load_wave(project, "demo")
@@ -153,7 +152,7 @@ def test_logit_calibration_stays_finite_and_names_the_margin_it_cannot_meet():
     derivative is exact, and infeasible bounds are one sentence naming the margin most missed."""
     import warnings
 
-    from analysis.weighting import _logit
+    from rapportage.statistics.weighting import _logit
 
     fm1, df = _logit(0.5, 3.0)
     u = np.array([-1e6, -50.0, -1.0, 0.0, 1.0, 50.0, 1e6])

@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from analysis.weighting import calibrate, rake
+from rapportage.statistics.weighting import calibrate, rake
 
 
 @st.composite

@@ -15,12 +15,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from rapportage.cli import app
+from rapportage.config import load_wave
+from rapportage.sources import fetch
+from rapportage.sources.snapshots import snapshots
+from rapportage.stages import pipeline
 from typer.testing import CliRunner
 
-from analysis import fetch, pipeline
-from analysis.cli import app
-from analysis.config import load_wave
-from analysis.snapshots import snapshots
 from tests.test_import import offline  # noqa: F401 (a fixture)
 
 runner = CliRunner()
@@ -135,7 +136,7 @@ def test_a_killed_render_leaves_no_process_and_no_scratch_folder_after_the_next_
     scratch_root = tmp_path / "tmp"  # a temp folder of its own: another run's writers must not tidy it first
     scratch_root.mkdir()
     env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}", "MARKER": str(marker), "TMPDIR": str(scratch_root)}
-    render = subprocess.Popen([sys.executable, "-m", "analysis.cli", "render", "--demo", "--force", "--root", str(root)],
+    render = subprocess.Popen([sys.executable, "-m", "rapportage.cli", "render", "--demo", "--force", "--root", str(root)],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(1200):
@@ -151,7 +152,7 @@ def test_a_killed_render_leaves_no_process_and_no_scratch_folder_after_the_next_
         render.wait()
     time.sleep(0.5)
     assert os.path.exists(f"/proc/{child}")  # the grandchild outlives a SIGKILL (nothing can run on it) ...
-    result = subprocess.run([sys.executable, "-m", "analysis.cli", "weight", "--demo", "--root", str(root)],
+    result = subprocess.run([sys.executable, "-m", "rapportage.cli", "weight", "--demo", "--root", str(root)],
                             capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stderr
     assert f"note: removed {scratch[0]}, left by an interrupted render (stopped 1 process still running in it)" in \
@@ -165,7 +166,7 @@ def test_a_killed_render_leaves_no_process_and_no_scratch_folder_after_the_next_
 
 
 def test_scratch_folders_of_live_processes_are_left_alone_and_only_our_sessions_stopped(tmp_path, monkeypatch):
-    from analysis import children
+    from rapportage.stages import children
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # not the machine's shared temp folder
     dead = Path(tempfile.mkdtemp(prefix=f"rapportage-{_dead_pid()}-"))

@@ -12,9 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from rapportage.cli import app
 from typer.testing import CliRunner
-
-from analysis.cli import app
 
 runner = CliRunner()
 TREES = ("data_raw", "data_clean", "reports/_output", "surveys")

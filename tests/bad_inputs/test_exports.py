@@ -10,10 +10,10 @@ import shutil
 
 import pandas as pd
 import pytest
+from rapportage.cli import app
+from rapportage.questionnaire.lss import write_lss
+from rapportage.sources.limesurvey import encode_csv_export, encode_json_export
 
-from analysis.cli import app
-from analysis.limesurvey import encode_csv_export, encode_json_export
-from analysis.lss import write_lss
 from tests.bad_inputs.conftest import assert_refused, runner
 from tests.conftest import demo_export_rows, make_real_wave, seal_snapshot
 
@@ -159,7 +159,7 @@ def offline(finished, monkeypatch):
     monkeypatch.setenv("RAPPORTAGE_PSEUDONYM_SECRET", "a-test-secret-of-enough-length")
     make_real_wave(finished)
     rows = demo_export_rows(finished)
-    from analysis.config import load_wave
+    from rapportage.config import load_wave
 
     wave = load_wave(finished, "w2025")
     lss = finished / "survey.lss"

@@ -6,10 +6,10 @@ for byte as they were, and no half-written snapshot is left behind."""
 from __future__ import annotations
 
 import pytest
+from rapportage.cli import app
+from rapportage.config import load_wave
+from rapportage.questionnaire.lss import write_lss
 
-from analysis.cli import app
-from analysis.config import load_wave
-from analysis.lss import write_lss
 from tests.bad_inputs.conftest import assert_refused, edit, runner
 from tests.conftest import demo_export_rows, make_real_wave
 from tests.limesurvey_server import FakeLimeSurvey, LimeSurveyServer

@@ -20,14 +20,14 @@ def main() -> None:
     out = Path(__file__).with_name("demo_respondents.csv")
     respondents[columns].to_csv(out, index=False, lineterminator="\n")
     # persons and valid respondents per cell of the weighting variables (the response model's data)
-    from analysis.propensity import response_cells
+    from rapportage.statistics.propensity import response_cells
 
     frame = pd.read_csv(root / "data_raw" / "demo" / "frame.csv", dtype=str, keep_default_na=False)
     cells = response_cells(frame, respondents, ["status", "gender", "ageband", "route"])
     cells.to_csv(Path(__file__).with_name("demo_response_cells.csv"), index=False, lineterminator="\n")
     # item points of the multi-item scales (reversed items turned around), for Cronbach's alpha
-    from analysis.config import load_wave
-    from analysis.reliability import item_points
+    from rapportage.config import load_wave
+    from rapportage.scoring.scales import item_points
 
     wave = load_wave(root, "demo")
     parts = [item_points(respondents, scale).add_prefix(f"{scale_id}.") for scale_id, scale in wave.questionnaire.scales.items()

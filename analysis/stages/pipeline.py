@@ -21,24 +21,36 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from rapportage import manifest
+from rapportage.cleaning import rules as cleaning
+from rapportage.cleaning.schema import parquet_with_labels, validate_respondents
+from rapportage.config import Wave, researcher_text_warnings
+from rapportage.csvfiles import csv_bytes
+from rapportage.errors import PipelineError
+from rapportage.questionnaire.codebook import codebook, codebook_csv, codebook_markdown
+from rapportage.questionnaire.lss import (
+    drift,
+    structure_from_spec,
+    summarise,
+    write_lss,
+)
+from rapportage.scoring.scales import scale_reliability
+from rapportage.sources import demo
+from rapportage.sources.fetch import FetchSettings, credentials, fetch_wave
+from rapportage.sources.limesurvey import responses_table
+from rapportage.sources.redaction import is_loopback
+from rapportage.sources.snapshots import (
+    combined_responses,
+    latest_snapshot,
+    raw_files,
+    snapshots,
+    structure_of,
+    verify_snapshot,
+)
+from rapportage.stages.estimates import estimate_indicators, group_tests
+from rapportage.stages.weight import weight_wave
+from rapportage.statistics.design import SurveyDesign
 from threadpoolctl import threadpool_limits
-
-from analysis import clean as cleaning
-from analysis import demo, manifest
-from analysis.codebook import codebook, codebook_csv, codebook_markdown
-from analysis.csvfiles import csv_bytes
-from analysis.config import Wave, researcher_text_warnings
-from analysis.design import SurveyDesign
-from analysis.errors import PipelineError
-from analysis.indicators import estimate_indicators, group_tests
-from analysis.reliability import scale_reliability
-from analysis.fetch import FetchSettings, credentials, fetch_wave
-from analysis.limesurvey import responses_table
-from analysis.schema import parquet_with_labels, validate_respondents
-from analysis.lss import drift, structure_from_spec, summarise, write_lss
-from analysis.redaction import is_loopback
-from analysis.snapshots import combined_responses, latest_snapshot, raw_files, snapshots, structure_of, verify_snapshot
-from analysis import weighting
 
 SECRET_ENV = "RAPPORTAGE_PSEUDONYM_SECRET"
 
@@ -110,7 +122,7 @@ def fetch(wave: Wave, force: bool = False) -> StageResult:
             c = counts.setdefault(r["startlanguage"], {"complete": 0, "incomplete": 0})
             c["complete" if r["submitdate"] else "incomplete"] += 1
         summary = {
-            "source": f"demo generator (analysis.demo, seed {wave.config.demo.seed})",
+            "source": f"demo generator (rapportage.sources.demo, seed {wave.config.demo.seed})",
             "survey_ids": wave.config.limesurvey.survey_ids,
             "response_id_range": [rows[0]["id"], rows[-1]["id"]] if rows else None,
             "responses_by_language": counts,
@@ -287,7 +299,7 @@ def weight(wave: Wave, force: bool = False) -> StageResult:
     def produce() -> dict[Path, bytes]:
         respondents = pd.read_parquet(respondents_path)
         frame = pd.read_csv(frame_path, dtype=str, keep_default_na=False) if frame_path.is_file() else None
-        weights, report = weighting.weight_wave(wave, respondents, frame)
+        weights, report = weight_wave(wave, respondents, frame)
         return {
             wave.clean_dir / "weights.parquet": _parquet(weights),
             wave.clean_dir / "weighting.json": manifest.json_bytes(report),
@@ -349,8 +361,8 @@ def estimate(wave: Wave, force: bool = False) -> StageResult:
                                     confidence=est.confidence, min_n=disclosure.min_n,
                                     min_n_percentage=disclosure.min_n_percentage, small_domain_n=est.small_domain_n)
         if wave.config.baseline_wave:
-            from analysis.config import load_wave, weighting_differences
-            from analysis.indicators import compare_with_baseline
+            from rapportage.config import load_wave, weighting_differences
+            from rapportage.stages.estimates import compare_with_baseline
 
             base = load_wave(wave.root, wave.config.baseline_wave)
             base_path = base.clean_dir / "estimates.parquet"
@@ -370,7 +382,7 @@ def estimate(wave: Wave, force: bool = False) -> StageResult:
 # --------------------------------------------------------------------------- render
 def render(wave: Wave, force: bool = False) -> StageResult:
     """The Quarto report → ``reports/_output/<wave>/rapportage-inburgering.html``."""
-    from analysis import render as rendering
+    from rapportage.stages import render as rendering
 
     inputs = [wave.clean_dir / n for n in ("estimates.parquet", "group_tests.parquet", "reliability.json", "weighting.json", "cleaning_log.json")]
     _require(inputs[0], wave, "estimate")
@@ -456,7 +468,7 @@ def wave_lock(wave: Wave) -> Iterator[list[str]]:
 def remove_leftovers(wave: Wave) -> list[str]:
     """Remove the unfinished snapshots (``data_raw/<wave>/.incomplete-*``, a copy of raw personal
     data) and the render scratch folders of writers that were killed; call under the wave lock."""
-    from analysis import children
+    from rapportage.stages import children
 
     notes = []
     for folder in sorted(wave.raw_dir.glob(".incomplete-*")) if wave.raw_dir.is_dir() else []:

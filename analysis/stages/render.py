@@ -55,10 +55,9 @@ import nbformat
 import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-
-from analysis import children
-from analysis.config import Wave
-from analysis.errors import PipelineError, shown
+from rapportage.config import Wave
+from rapportage.errors import PipelineError, shown
+from rapportage.stages import children
 
 MAIN_DOCUMENT = "reports/rapportage.qmd"
 CELL = re.compile(r"^```\{python\}[^\n]*\n(.*?)^```\s*$", re.S | re.M)
@@ -131,7 +130,7 @@ def render_with_quarto(document: Path, params: dict[str, str], quarto: str = "qu
     """
     if version is None:  # (render_report has checked it already)
         _check_quarto_version(quarto)
-    with children.scratch_dir() as tmp:  # removed, and Quarto stopped, on every exit path (see analysis.children)
+    with children.scratch_dir() as tmp:  # removed, and Quarto stopped, on every exit path (see rapportage.stages.children)
         work = tmp / document.parent.name
         shutil.copytree(document.parent, work, ignore=shutil.ignore_patterns(  # not outputs of earlier renders
             "_output", ".quarto", "*.quarto_ipynb", "__pycache__", f"{document.stem}_files", f"{document.stem}.html"))

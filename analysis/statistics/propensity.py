@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-
-from analysis.errors import PipelineError
+from rapportage.errors import PipelineError
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
-
-from analysis.errors import PipelineError
+from rapportage.errors import PipelineError
 
 META_COLUMNS = ["id", "submitdate", "lastpage", "startlanguage", "seed", "token", "startdate", "datestamp"]
 """Columns LimeSurvey puts before the answers (``token`` only with a participant table)."""

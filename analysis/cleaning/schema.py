@@ -14,11 +14,11 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 import pyarrow.parquet as pq
 from pandera.errors import SchemaError, SchemaErrors
-
-from analysis.clean import INDICATOR_PREFIX, MISSING_REASONS, REASON_SUFFIX, RULES_NL
-from analysis.codebook import MISSING_NL
-from analysis.config import Wave
-from analysis.errors import PipelineError
+from rapportage.cleaning.rules import RULES_NL
+from rapportage.config import Wave
+from rapportage.errors import PipelineError
+from rapportage.questionnaire.codebook import MISSING_NL
+from rapportage.scoring.items import INDICATOR_PREFIX, MISSING_REASONS, REASON_SUFFIX
 
 LABELS_KEY = b"rapportage.labels"
 IDENTIFIERS = {"token", "email", "ipaddr", "firstname", "lastname", "seed", "id", "startdate", "submitdate", "datestamp", "refurl"}

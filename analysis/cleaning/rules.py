@@ -1,199 +1,24 @@
-"""Cleaning and scoring: from the raw export to one typed row per valid respondent.
+"""Cleaning: from the raw export to one row per valid respondent.
 
 The raw export holds LimeSurvey answer codes as strings. Cleaning keeps the valid respondents
-(submitted, consent given, in the population frame), links each to the frame's registry
-characteristics through the personal link, turns answer codes into numeric values with the
-questionnaire specification (missing-value codes become NA with a reason), computes every scale
-and indicator, and replaces the token by a keyed pseudonym. Tokens, free text, seeds and exact
-timestamps stay behind in ``data_raw/``.
+(submitted, consent given, in the population frame, not a speeder, straight-liner or copy),
+links each to the frame's registry characteristics through the personal link, has the answers
+scored (:mod:`rapportage.scoring`), and replaces the token by a keyed pseudonym. Tokens, free
+text, seeds and exact timestamps stay behind in ``data_raw/``.
 """
 
 from __future__ import annotations
 
-import re
-
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
-
-from analysis.config import CleaningConfig
-from analysis.errors import PipelineError
-from analysis.questionnaire import Condition, Indicator, Item, Questionnaire, Scale
-
-MISSING_REASONS = ["dont_know", "refused", "not_applicable", "out_of_range", "not_answered"]
-"""Why a value is NA: an explicit missing-value code, not asked because of a filter, or no
-answer at all (``""``: LimeSurvey exports "not shown" and "not answered" alike), or a numeric
-answer outside the item's range set aside by the cleaning rule ``out_of_range``."""
-
-REASON_SUFFIX = "__missing"
-INDICATOR_PREFIX = "ind_"
-
-
-def decode_item(codes: pd.Series, item: Item, variable: str, out_of_range: str = "error") -> tuple[pd.Series, pd.Series]:
-    """Answer codes of one variable -> (numeric values, missing reasons).
-
-    Unknown codes are an error naming the variable and the code, never silently dropped. A
-    numeric answer outside the item's range is an error, or with ``out_of_range="set_missing"``
-    NA with reason ``out_of_range``.
-    """
-    codes = codes.astype("string").fillna("")
-    values = pd.Series(np.nan, index=codes.index, dtype="float64")
-    reasons = pd.Series(pd.NA, index=codes.index, dtype="string")
-    blank = codes == ""
-    reasons[blank] = "not_answered"
-    given = codes[~blank]
-    if item.type == "yesno":
-        mapping: dict[str, float | str] = {"Y": 1.0, "N": 0.0}
-    elif item.type == "multiple":
-        mapping = {"Y": 1.0}  # unchosen boxes are "", resolved per item in score_respondents
-    elif item.type == "date":
-        dates = pd.to_datetime(given, format="%Y-%m-%d %H:%M:%S", errors="coerce")
-        bad = given[dates.isna()]
-        if len(bad):
-            raise PipelineError(f"item {variable}: answer {bad.iloc[0]!r} is not a LimeSurvey date; check the export.")
-        out = pd.Series(pd.NaT, index=codes.index, dtype="datetime64[ns]")
-        out[dates.index] = dates
-        return out, reasons
-    elif item.type == "numeric":
-        numbers = pd.to_numeric(given, errors="coerce")
-        bad = given[numbers.isna()]
-        if len(bad):
-            raise PipelineError(f"item {variable}: answer {bad.iloc[0]!r} is not a number; check the export.")
-        lo, hi = item.range  # type: ignore[misc]
-        outside = (numbers < lo) | (numbers > hi)
-        if outside.any() and out_of_range == "error":
-            raise PipelineError(
-                f"item {variable}: value {numbers[outside].iloc[0]:g} lies outside its range [{lo:g}, {hi:g}] "
-                "in questionnaire.yaml; check the export or the range."
-            )
-        values[numbers.index] = numbers.astype(float).where(~outside)
-        reasons[numbers.index[outside]] = "out_of_range"
-        return values, reasons
-    else:
-        mapping = {o.code: (o.value if o.value is not None else o.missing) for o in item.options}  # type: ignore[misc]
-        if item.other is not None:
-            mapping["-oth-"] = item.other_value  # LimeSurvey's code for 'other, namely …'
-
-    unknown = sorted(set(given) - set(mapping))
-    if unknown:
-        raise PipelineError(
-            f"item {variable}: answer code {unknown[0]!r} is not in questionnaire.yaml; "
-            "add it to the item's options or fix the export."
-        )
-    mapped = given.map(mapping)
-    is_reason = mapped.map(lambda v: isinstance(v, str))
-    values[mapped.index[~is_reason]] = mapped[~is_reason].astype(float)
-    reasons[mapped.index[is_reason]] = mapped[is_reason].astype("string")
-    return values, reasons
-
-
-def score_scale(values: pd.DataFrame, scale: Scale) -> pd.Series:
-    """Score a scale from item values, with its rule for partial item non-response.
-
-    Each item value is turned into points by its scoring group. With ``method: sum`` the score
-    is mean(points of answered items) * n_items * multiply, i.e. the sum of points prorated
-    over unanswered items; with ``method: mean`` it is mean(points) * multiply. Respondents who
-    answered fewer than ``min_answered`` items get NA.
-
-    Examples
-    --------
-    MHI-5 (CBS scoring): a respondent who is 'soms' (4) nervous, 'nooit' (6) down, 'meestal'
-    (2) calm, 'soms' (4) blue and 'vaak' (3) happy scores (3 + 5 + 4 + 3 + 3) * 4 = 72.
-
-    >>> from analysis.questionnaire import Scale
-    >>> neg = {1: 0, 2: 1, 3: 2, 4: 3, 5: 4, 6: 5}
-    >>> mhi5 = Scale(label="MHI-5", source="CBS", min_answered=4, multiply=4, scoring=[
-    ...     {"items": ["nervous", "down", "blue"], "points": neg},
-    ...     {"items": ["calm", "happy"], "points": {k: 5 - v for k, v in neg.items()}}])
-    >>> answers = pd.DataFrame({"nervous": [4, 4], "down": [6, None], "calm": [2, 2],
-    ...                         "blue": [4, None], "happy": [3, 3]})
-    >>> score_scale(answers, mhi5).tolist()  # second row: only 3 of 5 answered
-    [72.0, nan]
-    """
-    from analysis.reliability import item_points  # the same points as the reliability analysis
-
-    table = item_points(values, scale)
-    answered = table.notna().sum(axis=1)
-    score = table.mean(axis=1) * scale.multiply
-    if scale.method == "sum":
-        score = score * len(scale.items)
-    return score.where(answered >= scale.min_answered)
-
-
-def _condition_holds(source: pd.Series, cond: Condition) -> pd.Series:
-    if cond.in_ is not None:
-        return source.isin(cond.in_)
-    if cond.below is not None:
-        return source < cond.below
-    if cond.at_least is not None:
-        return source >= cond.at_least
-    return source <= cond.at_most
-
-
-def indicator_value(columns: dict[str, pd.Series], indicator: Indicator) -> pd.Series:
-    """Per-respondent value of an indicator: 0/1 for a proportion, the value for a mean;
-    NA outside the indicator's universe and where its source is NA."""
-    source = columns[indicator.of].astype(float)
-    if indicator.kind == "mean":
-        value = source
-    else:
-        assert indicator.condition is not None
-        value = _condition_holds(source, indicator.condition).astype(float).where(source.notna())
-    if indicator.universe is not None:
-        value = value.where(_condition_holds(columns[indicator.universe.of], indicator.universe))
-    return value
-
-
-def score_respondents(answers: pd.DataFrame, questionnaire: Questionnaire, out_of_range: str = "error") -> pd.DataFrame:
-    """Item values, missing reasons, scales and indicators from a table of answer codes.
-
-    ``answers`` has one column per export column (``CODE`` / ``CODE[SQ]``); free-text items
-    are not carried over. Items whose filter did not hold are NA with reason
-    ``not_applicable``; a multiple-choice item with no box ticked is NA (``not_answered``),
-    otherwise its unticked boxes are 0.
-    """
-    variables = questionnaire.variables()
-    answers = answers.copy()
-    for column in questionnaire.other_text_columns().values():  # multiple choice 'other': text -> ticked
-        if column in answers.columns and column in {c for c, item in variables.values() if item.type == "multiple"}:
-            answers[column] = answers[column].astype("string").fillna("").map(lambda t: "Y" if t.strip() else "")
-    values: dict[str, pd.Series] = {}
-    reasons: dict[str, pd.Series] = {}
-    for var, (col, item) in variables.items():
-        if item.type == "text":
-            continue
-        if col not in answers.columns:
-            raise PipelineError(f"the export lacks column {col!r} of item {var}; export all questions.")
-        values[var], reasons[var] = decode_item(answers[col], item, var, out_of_range)
-    for item_id, item in questionnaire.items.items():
-        members = [s.id for s in item.subquestions] or [item_id]
-        if item.type == "multiple" and item.other is not None:
-            members.append(f"{item_id}_anders")
-        if item.type == "multiple":
-            ticked = pd.concat([values[m] for m in members], axis=1).notna().any(axis=1)
-            for m in members:
-                values[m] = values[m].where(~ticked, values[m].fillna(0.0))
-                reasons[m] = reasons[m].mask(ticked)
-        if item.filter:
-            shown = pd.Series(True, index=answers.index)
-            for f in item.filter:
-                shown &= answers[variables[f.item][0]].astype("string").isin(f.codes).fillna(False)
-            for m in members:
-                values[m] = values[m].where(shown)
-                reasons[m] = reasons[m].where(shown, "not_applicable")
-    columns: dict[str, pd.Series] = {}
-    for var, value in values.items():
-        columns[var] = value  # every item has its reason column, so the table's columns never depend on the data
-        columns[var + REASON_SUFFIX] = pd.Series(pd.Categorical(reasons[var], categories=MISSING_REASONS), index=answers.index)
-    frame = pd.DataFrame(values)
-    for scale_id, scale in questionnaire.scales.items():
-        columns[scale_id] = score_scale(frame, scale)
-    for ind in questionnaire.indicators:
-        columns[INDICATOR_PREFIX + ind.id] = indicator_value(columns, ind)
-    return pd.DataFrame(columns, index=answers.index)
+from rapportage.config import CleaningConfig
+from rapportage.errors import PipelineError
+from rapportage.questionnaire.spec import Questionnaire
+from rapportage.scoring.items import REASON_SUFFIX, score_respondents
 
 
 def pseudonym(secret: str, survey_id: int, token: str) -> str:

@@ -41,14 +41,25 @@ from urllib.parse import unquote, urlsplit
 import citric
 import requests
 from citric.exceptions import LimeSurveyApiError, LimeSurveyError, LimeSurveyStatusError
-
-from analysis import manifest
-from analysis.config import Wave
-from analysis.errors import PipelineError
-from analysis.limesurvey import decode_csv_export, decode_json_export, encode_json_export, responses_table
-from analysis.lss import Question, Structure, drift, parse_lss, structure_from_spec, summarise
-from analysis.redaction import Secrets, is_loopback, public_url
-from analysis.snapshots import next_sequence, response_files, snapshots
+from rapportage import manifest
+from rapportage.config import Wave
+from rapportage.errors import PipelineError
+from rapportage.questionnaire.lss import (
+    Question,
+    Structure,
+    drift,
+    parse_lss,
+    structure_from_spec,
+    summarise,
+)
+from rapportage.sources.limesurvey import (
+    decode_csv_export,
+    decode_json_export,
+    encode_json_export,
+    responses_table,
+)
+from rapportage.sources.redaction import Secrets, is_loopback, public_url
+from rapportage.sources.snapshots import next_sequence, response_files, snapshots
 
 CREDENTIALS_FILE_ENV = "RAPPORTAGE_LIMESURVEY_CREDENTIALS"
 NO_RESPONSES = "No Data, could not get max id."

@@ -2,7 +2,7 @@
 them; they never compute statistics (every number comes from ``data_clean/<wave>/``).
 
 Every text that comes from configuration or data (labels, wordings, names, titles) enters the
-page through ``analysis.markup``: ``md`` in Markdown, ``attr`` in a figure's alt text,
+page through ``rapportage.report.markup``: ``md`` in Markdown, ``attr`` in a figure's alt text,
 great_tables' own escaping plus ``raw_html`` in tables, ``mpl`` in figures. The sentences here
 are Markdown written by this module around those escaped texts.
 
@@ -13,7 +13,6 @@ confidence intervals from ``estimates.parquet``; Dutch number formatting (decima
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 import re
@@ -26,11 +25,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
-
-from analysis.config import Wave, load_wave
-from analysis.disclosure import suppressed_counts
-from analysis.markup import attr, html_text, md, raw_html, sanitise_markdown
-from analysis.questionnaire import DOMAINS
+from rapportage.config import Wave, load_wave
+from rapportage.questionnaire.spec import DOMAINS
+from rapportage.report.markup import attr, html_text, md, raw_html, sanitise_markdown
+from rapportage.statistics.disclosure import suppressed_counts
 
 OVERALL = "totaal"
 PALETTE = sns.color_palette("colorblind")
@@ -662,7 +660,7 @@ def codebook_table(data: ReportData) -> None:
 # --------------------------------------------------------------------------- researcher texts
 def researcher_text(data: ReportData, name: str) -> None:
     """Print (``#| output: asis``) the researcher's text ``surveys/<wave>/tekst/<name>.md`` in a
-    note box, reduced to the formatting the report publishes (``analysis.markup.sanitise_markdown``;
+    note box, reduced to the formatting the report publishes (``rapportage.report.markup.sanitise_markdown``;
     the render stage reports what it removed). Nothing when the wave has no such text."""
     path = data.wave.text_dir / f"{name}.md"
     if not path.is_file():
@@ -685,8 +683,8 @@ def colophon(data: ReportData, renderer: str = "") -> None:
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
-    from analysis.manifest import git_state, sha256_file
-    from analysis.snapshots import snapshots
+    from rapportage.manifest import git_state, sha256_file
+    from rapportage.sources.snapshots import snapshots
 
     wave = data.wave
     commit, changed = git_state(wave.root)

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from analysis.config import Wave
-from analysis.errors import PipelineError
-from analysis.limesurvey import decode_json_export
-from analysis.lss import Question, Structure, parse_lss
+from rapportage.config import Wave
+from rapportage.errors import PipelineError
+from rapportage.questionnaire.lss import Question, Structure, parse_lss
+from rapportage.sources.limesurvey import decode_json_export
 
 SNAPSHOT_PATTERN = re.compile(r"^\d{8}T\d{6}Z(?:-\d+)?$")  # -2, -3 … for more in one second
 
@@ -69,7 +69,7 @@ def verify_snapshot(wave: Wave, snapshot: Path) -> None:
     unlisted: a snapshot changed or damaged after it was made is refused before it is read."""
     import json
 
-    from analysis.manifest import sha256_file
+    from rapportage.manifest import sha256_file
 
     where = f"data_raw/{wave.id}/{snapshot.name}"
     try:

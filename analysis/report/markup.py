@@ -23,7 +23,7 @@ right-to-left scripts need none of them, and the joiners that Persian needs (U+2
 are kept. A line break becomes a space: a label is one line.
 
 ``unsafe_markup`` names what a configuration text holds that these functions would neutralise,
-so that ``validate`` can refuse it with the file and key (see ``analysis.config``).
+so that ``validate`` can refuse it with the file and key (see ``rapportage.config``).
 """
 
 from __future__ import annotations

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from analysis.clean import INDICATOR_PREFIX
-from analysis.design import SurveyDesign
-from analysis.disclosure import suppress_small_cells
-from analysis.questionnaire import Questionnaire
+from rapportage.questionnaire.spec import Questionnaire
+from rapportage.scoring.items import INDICATOR_PREFIX
+from rapportage.statistics.design import SurveyDesign
+from rapportage.statistics.disclosure import suppress_small_cells
 
 OVERALL = "totaal"
 
@@ -30,7 +29,7 @@ def estimate_indicators(
     ci_high, df, deff, estimate_unweighted, suppressed. Proportions are fractions (0–1).
     Also ``n_eff`` (n / deff) and ``ci_method`` (logit, beta for proportions on fewer than
     ``small_domain_n`` answers, beta-n for 0% and 100%, t for means: see :class:`Estimate`).
-    Cells under the disclosure minimums are suppressed (:func:`analysis.disclosure.suppress_small_cells`).
+    Cells under the disclosure minimums are suppressed (:func:`rapportage.statistics.disclosure.suppress_small_cells`).
     """
     rows = []
     for ind in questionnaire.indicators:
@@ -86,9 +85,8 @@ def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: 
     ``config.weighting_differences``, is empty); otherwise the row says why, in Dutch, as the
     report prints it.
     """
+    from rapportage.questionnaire.spec import compare
     from scipy import stats
-
-    from analysis.questionnaire import compare
 
     diff = compare(q_base, q_now)
     z = stats.norm.ppf(0.5 + confidence / 2)

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
-
-from analysis.errors import PipelineError, shown
-from analysis.yaml_config import StrictModel, load_yaml_model
+from rapportage.errors import PipelineError, shown
+from rapportage.yaml_config import StrictModel, load_yaml_model
 
 DOMAINS: dict[str, str] = {
     "werk": "Werk en dagbesteding",

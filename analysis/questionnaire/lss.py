@@ -14,13 +14,12 @@ specification (:func:`structure_from_spec`, :func:`drift`).
 from __future__ import annotations
 
 import re
-
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis.errors import PipelineError
-from analysis.questionnaire import LIMESURVEY_TYPE, Questionnaire
+from rapportage.errors import PipelineError
+from rapportage.questionnaire.spec import LIMESURVEY_TYPE, Questionnaire
 
 DB_VERSION = "620"
 
@@ -69,9 +68,9 @@ class Structure:
 def relevance(q: Questionnaire, item_id: str) -> str:
     """Expression Manager equation of an item's filter, ``1`` when it has none.
 
-    >>> from analysis.config import load_wave
+    >>> from rapportage.config import load_wave
     >>> from pathlib import Path
-    >>> w = load_wave(Path(__file__).resolve().parents[1], "demo")
+    >>> w = load_wave(Path(__file__).resolve().parents[2], "demo")
     >>> relevance(w.questionnaire, "werk_zoeken")
     '((W1.NAOK == "N"))'
     """

@@ -5,7 +5,7 @@ at the end of 2024 (margins from ``surveys/demo/population.yaml``), the answers 
 *would* give on the six domains (depending on those characteristics), and a response process
 that depends on the same characteristics (roughly 5–45% by group). Everyone is invited through a
 personal link (token); the frame records who submitted. The responses are written exactly as a
-LimeSurvey 6 JSON export (see :mod:`analysis.limesurvey`), so the demo goes through the same
+LimeSurvey 6 JSON export (see :mod:`rapportage.sources.limesurvey`), so the demo goes through the same
 import code as a real wave. The population values of every indicator are written too, so tests
 can show that weighting moves the estimates toward the truth.
 
@@ -22,11 +22,13 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
-
-from analysis.clean import INDICATOR_PREFIX, score_respondents  # the pipeline's own scoring
-from analysis.config import Wave
-from analysis.errors import PipelineError
-from analysis.limesurvey import encode_json_export
+from rapportage.config import Wave
+from rapportage.errors import PipelineError
+from rapportage.scoring.items import (  # the pipeline's own scoring
+    INDICATOR_PREFIX,
+    score_respondents,
+)
+from rapportage.sources.limesurvey import encode_json_export
 
 # Joint structure the registry brief does not give as counts; chosen to match national SWI
 # patterns (asielmigranten mostly men, gezinsmigranten 68% women) and the route split per status.

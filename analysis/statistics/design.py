@@ -101,7 +101,7 @@ class SurveyDesign:
 
     def _check_calibration(self, tolerance: float) -> None:
         """Refuse weights that do not meet the margins the design is said to be calibrated to."""
-        from analysis.weighting import margin_values
+        from rapportage.statistics.weighting import margin_values
 
         worst, where = 0.0, ""
         for margin, targets in self.calibration.items():
@@ -126,7 +126,9 @@ class SurveyDesign:
     def _model_matrix(self) -> np.ndarray | None:
         if not self.calibration:
             return None
-        from analysis.weighting import margin_values  # 'a*b' margins are interactions
+        from rapportage.statistics.weighting import (
+            margin_values,  # 'a*b' margins are interactions
+        )
 
         table = pd.DataFrame({m: margin_values(self.data, m) for m in self.calibration})
         dummies = pd.get_dummies(table.astype(str), drop_first=True, dtype=float)

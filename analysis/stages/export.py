@@ -6,7 +6,7 @@ export can never contain more than the clean data (no tokens, no free text).
 
 An export is not the internal table as is: dates are coarsened to a year, and the quasi-identifiers
 (``disclosure.export`` in wave.yaml) are made k-anonymous by blanking as few values as needed
-(:func:`analysis.disclosure.k_anonymise`). What was blanked is written into the codebook (csv), the
+(:func:`rapportage.statistics.disclosure.k_anonymise`). What was blanked is written into the codebook (csv), the
 file's note (sav) and the metadata (parquet). An export has no respondent key and its rows are in a
 random order, so that two exports cannot be joined to undo each other's blanking.
 """
@@ -26,13 +26,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyreadstat
-
-from analysis.config import Wave
-from analysis.csvfiles import csv_bytes
-from analysis.disclosure import Anonymised, k_anonymise
-from analysis.errors import PipelineError
-from analysis.manifest import atomic_write
-from analysis.schema import LABELS_KEY, read_labels
+from rapportage.cleaning.schema import LABELS_KEY, read_labels
+from rapportage.config import Wave
+from rapportage.csvfiles import csv_bytes
+from rapportage.errors import PipelineError
+from rapportage.manifest import atomic_write
+from rapportage.statistics.disclosure import Anonymised, k_anonymise
 
 FORMATS = ("sav", "csv", "parquet")
 EXPORT_KEY = b"rapportage.export"

@@ -11,11 +11,10 @@ from __future__ import annotations
 import io
 
 import pandas as pd
-
-from analysis.clean import INDICATOR_PREFIX, MISSING_REASONS, REASON_SUFFIX
-from analysis.csvfiles import csv_bytes
-from analysis.config import Wave
-from analysis.questionnaire import DOMAINS
+from rapportage.config import Wave
+from rapportage.csvfiles import csv_bytes
+from rapportage.questionnaire.spec import DOMAINS
+from rapportage.scoring.items import INDICATOR_PREFIX, MISSING_REASONS, REASON_SUFFIX
 
 MISSING_NL = {"dont_know": "weet ik niet", "refused": "wil ik niet zeggen", "out_of_range": "buiten bereik",
               "not_applicable": "niet gevraagd (filter)", "not_answered": "niet beantwoord"}

@@ -1,0 +1,1 @@
+"""Scoring: item values, scales and indicators per respondent."""
