@@ -14,7 +14,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import Field, model_validator
+from pydantic import Field, NonNegativeInt, model_validator
 from rapportage.errors import PipelineError, shown
 from rapportage.questionnaire.spec import Questionnaire
 from rapportage.report.markup import sanitise_markdown, unsafe_markup
@@ -167,7 +167,7 @@ class PopulationConfig(_Strict):
     source: str
     total: int = Field(gt=0)
     variables: dict[str, Variable]
-    margins: dict[str, dict[str, int]]
+    margins: dict[str, dict[str, NonNegativeInt]]
     weighting: Weighting
 
     @model_validator(mode="after")

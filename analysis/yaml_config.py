@@ -91,10 +91,10 @@ def _yes_no_for_a_number(annotation, value) -> str | None:
     """Where in ``value`` a yes/no value stands for a number of ``annotation``: '' for the value
     itself, ' item 2' or ' Z' inside lists, tuples and mappings (' status gezin' when nested), or
     None when nowhere."""
+    if typing.get_origin(annotation) is typing.Annotated:  # NonNegativeInt and the like
+        return _yes_no_for_a_number(typing.get_args(annotation)[0], value)
     if isinstance(value, bool):
         return "" if _numeric(annotation) else None
-    if typing.get_origin(annotation) is typing.Annotated:
-        return _yes_no_for_a_number(typing.get_args(annotation)[0], value)
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
         found = (_yes_no_for_a_number(arg, value) for arg in args if arg is not type(None))
@@ -110,6 +110,8 @@ def _yes_no_for_a_number(annotation, value) -> str | None:
                 return f" item {index + 1}{where}"
     if isinstance(value, dict) and origin is dict and len(args) == 2:
         for key, item in value.items():
+            if isinstance(key, bool) and _numeric(args[0]):  # {true: 1} where the keys are numbers
+                return f" key {str(key).lower()}"
             where = _yes_no_for_a_number(args[1], item)
             if where is not None:
                 return f" {key}{where}"

@@ -16,7 +16,7 @@ from rapportage.stages.pipeline import design_for
 
 root = Path(os.environ.get("RAPPORTAGE_ROOT", Path(__file__).resolve().parents[1] if "__file__" in globals() else ".."))
 wave = load_wave(root, os.environ.get("RAPPORTAGE_WAVE", "demo"))
-design = design_for(wave)  # the calibrated design of the wave, as the estimate stage builds it
+design = design_for(wave)  # the design of the wave, as the estimate stage builds it
 print(f"{design.n} respondents, weights sum to {design.weights.sum():.0f}")
 
 # %% [markdown]

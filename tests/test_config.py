@@ -111,3 +111,12 @@ def test_a_yes_no_value_is_no_number_inside_a_tuple_either(value, where):
     base = {"method": "linear", "margins": ["status"], "tolerance": 1e-6, "max_iterations": 50}
     with pytest.raises(ValidationError, match=f"expected a number at {where}" if where else "not the yes/no value false"):
         Weighting.model_validate(base | value)
+
+
+def test_a_yes_no_key_is_no_number_either():
+    from pydantic import ValidationError
+    from rapportage.questionnaire.spec import ScoringGroup
+
+    with pytest.raises(ValidationError, match="expected a number at key true, not a yes/no value"):
+        ScoringGroup.model_validate({"items": ["a"], "points": {True: 1, False: 0}})
+    assert ScoringGroup.model_validate({"items": ["a"], "points": {1: 1, 0: 0}}).points == {1.0: 1.0, 0.0: 0.0}

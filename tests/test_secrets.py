@@ -174,10 +174,42 @@ def test_the_deadline_keeps_a_callers_own_alarm(setup):
         fetch(wave, creds)  # many requests, each under a deadline of its own
         left, _ = signal.getitimer(signal.ITIMER_REAL)
         assert 25 < left <= 30 - (time.monotonic() - start) + 0.01
-        assert signal.getsignal(signal.SIGALRM) is not None and not fired
+        assert not fired
         signal.setitimer(signal.ITIMER_REAL, 0.05)  # and their handler is the one that runs
         time.sleep(0.2)
         assert fired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_callers_repeating_alarm_neither_stops_nor_lifts_the_deadline(setup):
+    """A program with its own SIGALRM ticker (every 0.3 s, a handler that only counts) still
+    gets the deadline against a dripping server, and its ticker keeps ticking."""
+    import signal
+
+    wave, *_ = setup
+    ticks: list[float] = []
+
+    def answer(body):
+        data = rpc_result(body, "k" * 32)
+        return 200, "OK", {}, [data[i:i + 1] for i in range(len(data))], 0.2
+
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: ticks.append(time.monotonic()))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3, 0.3)
+        with Hostile(answer) as server:
+            start = time.monotonic()
+            with pytest.raises(PipelineError, match=r"failed 2 times \(no answer within 1 s\)"):
+                fetch_wave(wave, Credentials(server.url, "onderzoeker", PASSWORD),
+                           settings=FetchSettings(timeout=1.0, retries=1, backoff=0.0), sleep=lambda s: None)
+            assert time.monotonic() - start < 5
+        during = len(ticks)
+        assert during >= 3  # their handler ran during the fetch
+        _, interval = signal.getitimer(signal.ITIMER_REAL)
+        assert interval == pytest.approx(0.3)
+        time.sleep(0.7)
+        assert len(ticks) > during  # and goes on after it
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

@@ -81,6 +81,24 @@ def test_other_proportions_keep_their_interval_and_say_which(calibrated):
     assert calibrated.mean("ind_taal_cijfer").ci_method == "t"
 
 
+def test_a_share_the_calibration_fixes_has_no_sampling_error(calibrated):
+    """The share of a weighting category is known exactly once the weights are calibrated: R gives
+    it a zero-width interval, and so does the design (not the 0%/100% binomial interval)."""
+    frame = calibrated.data.assign(gezin=(calibrated.data["status"] == "gezin").astype(float))
+    design = SurveyDesign(frame, calibrated.weights, calibration=MARGINS, population_size=N)
+    est = design.mean("gezin")
+    assert est.estimate == pytest.approx(1246 / N, rel=1e-9)
+    assert (est.se, est.ci_method, est.ci_low, est.ci_high) == (0.0, "fixed", est.estimate, est.estimate)
+
+
+def test_a_domain_without_weight_or_answers_has_no_estimate(data):
+    weights = np.where(data["route"] == "Z", 0.0, N / len(data))
+    design = SurveyDesign(data.assign(een=1.0), weights, population_size=N)
+    for column in ("een", "ind_werk_betaald"):
+        est = design.mean(column, by="route")["Z"]
+        assert np.isnan(est.estimate) and np.isnan(est.ci_low) and est.ci_method == "none"
+
+
 # ------------------------------------------------------------------ 2. Korn–Graubard in domains
 def test_korn_graubard_in_domains_of_an_uncalibrated_design_matches_r(uncalibrated, ref):
     """R subsets the rows of an uncalibrated design, so the domain's own degrees of freedom enter
@@ -142,7 +160,13 @@ def test_the_estimate_stage_uses_the_design_the_weights_are(project):
     report = json.loads((wave.clean_dir / "weighting.json").read_text())
     assert report["trimming"]["trimmed"] > 0 and report["max_margin_deviation"] > 1e-3
     design = pipeline.design_for(wave)
-    assert design.calibration == {}
+    assert design.calibration == {} and report["calibrated"] is False
+    edit_population(project, "upper_relative_to_mean: 1.6", "upper_relative_to_mean: 10")  # nothing to trim
+    wave = load_wave(project, "demo")
+    pipeline.weight(wave)
+    report = json.loads((wave.clean_dir / "weighting.json").read_text())
+    assert report["trimming"]["trimmed"] == 0 and report["calibrated"] is True
+    assert pipeline.design_for(wave).calibration != {}
 
 
 # ------------------------------------------------------------------ 4. messages that advise right

@@ -425,9 +425,10 @@ def _methods_markdown(data: ReportData) -> str:
         f"{nl_number(d['weights']['min'], 2)} tot {nl_number(d['weights']['max'], 2)}. "
         + _representativeness_sentence(data)
         + _interval_sentence(w)
-        + f"Voor percentages is het interval berekend op de logit-schaal; voor groepen met minder dan "
-        f"{cfg.estimation.small_domain_n} antwoorden en voor uitkomsten van 0% of 100% met de methode van "
-        "Korn en Graubard, die ook dan een interval van redelijke breedte geeft. "
+        + "Voor percentages is het interval zo berekend dat het niet onder 0% of boven 100% uitkomt. Bij minder dan "
+        f"{cfg.estimation.small_domain_n} antwoorden en bij uitkomsten van 0% of 100% is de methode van Korn en "
+        "Graubard gebruikt, die beter werkt bij kleine aantallen en ook bij 0% of 100% een echt interval geeft "
+        "(bij 0 van 38 antwoorden bijvoorbeeld van 0% tot 9%). "
         + _margin_of_error_sentence(data)
         + f"Percentages op minder dan {cfg.disclosure.min_n_percentage} en "
         f"gemiddelden op minder dan {cfg.disclosure.min_n} respondenten worden niet gepubliceerd, en ook geen cel "
@@ -458,28 +459,31 @@ def _propensity_and_trimming(w: dict) -> str:
     if w.get("propensity"):
         text += ("Het startgewicht is de inverse van de responskans uit een responsmodel op de registerkenmerken"
                  + (f", in {w['propensity']['classes']} klassen" if w["propensity"].get("use") == "classes" else "") + ". ")
-    if w.get("trimming"):
+    if w.get("trimming") and w["trimming"].get("trimmed"):
         t = w["trimming"]
         text += (f"Gewichten boven {nl_number(t['cap'], 2)} zijn afgetopt ({t['trimmed']} respondenten)"
-                 + (" en daarna opnieuw aan de marges aangepast" if t.get("recalibrated") else "")
-                 + (f", {t['rounds']} keer na elkaar" if t.get("rounds", 0) > 1 else "") + ". ")
+                 + (" en daarna opnieuw aan de registertotalen aangepast" if t.get("recalibrated") else "")
+                 + (f"; dat is {t['rounds']} keer herhaald" if t.get("rounds", 0) > 1 else "") + ". ")
         if "max_relative_to_mean" in t:
-            text += f"Het grootste gewicht is daarna {nl_number(t['max_relative_to_mean'], 2)} keer het gemiddelde gewicht"
-            if not t.get("cap_met", True):
-                lowest = t.get("lowest_possible_max_relative_to_mean", 0.0)
-                text += (": meer dan de bovengrens, omdat de marges voorgaan"
-                         + (f" (geen weging die aan alle marges voldoet, blijft onder {nl_number(lowest, 2)} keer het gemiddelde)"
-                            if lowest > t["upper_relative_to_mean"] else ""))
-            text += ". "
+            text += f"Het grootste gewicht is daarna {nl_number(t['max_relative_to_mean'], 2)} keer het gemiddelde gewicht. "
+            lowest = t.get("lowest_possible_max_relative_to_mean", 0.0)
+            if not t.get("cap_met", True) and lowest > t["upper_relative_to_mean"]:
+                text += ("Dat is meer dan de bovengrens: bij elke weging die aan alle registertotalen voldoet, is het "
+                         f"grootste gewicht minstens {nl_number(lowest, 2)} keer het gemiddelde. ")
+            elif not t.get("cap_met", True):
+                text += f"Dat is meer dan de bovengrens: het aftoppen is na {t['rounds']} rondes gestopt. "
+        if t.get("g_range"):
+            low, high = t["g_range"]
+            text += (f"Door het herhaald aftoppen liggen de gewichten daarna tussen {nl_number(low, 2)} en "
+                     f"{nl_number(high, 2)} keer het startgewicht. ")
     return text
 
 
 def _interval_sentence(w: dict) -> str:
-    t = w.get("trimming") or {}
-    if t.get("trimmed") and not t.get("recalibrated"):  # the design is then that of the weights as given
+    if not w.get("calibrated", True):  # the design is then that of the weights as given
         return ("Betrouwbaarheidsintervallen houden rekening met de gewichten en met de eindige-populatiecorrectie, "
                 "maar niet met de aanpassing aan de registertotalen, omdat de afgetopte gewichten daar niet meer "
-                "precies aan voldoen; dat maakt ze iets ruimer. ")
+                "precies aan voldoen; dat maakt ze doorgaans iets ruimer. ")
     return ("Betrouwbaarheidsintervallen houden rekening met de weging (linearisatie met kalibratieresiduen) "
             "en met de eindige-populatiecorrectie. ")
 

@@ -143,30 +143,47 @@ class _Deadline(Exception):
 @contextlib.contextmanager
 def _deadline(seconds: float):
     """Raise :class:`_Deadline` in this block after ``seconds`` (main thread only: elsewhere the
-    per-read time-out of requests is the only limit). A caller's own ``ITIMER_REAL`` is kept:
-    when it is due first it is left alone, otherwise it goes on after the block with the time it
-    had left, and the caller's SIGALRM handler is put back."""
+    per-read time-out of requests is the only limit).
+
+    A calling program's own ``ITIMER_REAL`` keeps working: the timer is armed for whichever is
+    due first; when the caller's time comes, its SIGALRM handler runs as it would have (and its
+    interval goes on), and the deadline is then armed again for the time left. On leaving the
+    block the caller's timer and handler are as they would have been without it."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
+    start = time.monotonic()
+    deadline = start + seconds
     theirs, their_interval = signal.getitimer(signal.ITIMER_REAL)
-    if 0 < theirs <= seconds:  # the caller's alarm comes first anyway
-        yield
-        return
-    started = time.monotonic()
+    their_due = start + theirs if theirs > 0 else None
+
+    def arm() -> None:
+        due = deadline if their_due is None else min(deadline, their_due)
+        signal.setitimer(signal.ITIMER_REAL, max(due - time.monotonic(), 1e-6))
 
     def expire(signum: int, frame: Any) -> None:
-        raise _Deadline
+        nonlocal their_due
+        now = time.monotonic()
+        if their_due is not None and now >= their_due - 1e-3:
+            their_due = now + their_interval if their_interval > 0 else None
+            if callable(previous):
+                previous(signum, frame)  # may raise, as it would have without the deadline
+            elif previous == signal.SIG_DFL:  # their timer would have ended the process
+                signal.signal(signal.SIGALRM, signal.SIG_DFL)
+                signal.raise_signal(signal.SIGALRM)
+        if now >= deadline - 1e-3:
+            raise _Deadline
+        arm()
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    arm()
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-        if theirs > 0:
-            signal.setitimer(signal.ITIMER_REAL, max(theirs - (time.monotonic() - started), 1e-6), their_interval)
+        if their_due is not None:
+            signal.setitimer(signal.ITIMER_REAL, max(their_due - time.monotonic(), 1e-6), their_interval)
 
 
 class _GuardedSession(requests.Session):

@@ -331,8 +331,9 @@ def design_for(wave: Wave) -> SurveyDesign:
         )
     est, cfg = wave.config.estimation, wave.population.weighting
     # trimmed weights that were not calibrated again miss the margins: their variance is that of
-    # the weights as given (no calibration residuals), which is slightly conservative
-    calibrated = not (cfg.trimming and not cfg.trimming.recalibrate)
+    # the weights as given (no calibration residuals), which is mostly a little conservative
+    report_path = wave.clean_dir / "weighting.json"
+    calibrated = json.loads(report_path.read_text(encoding="utf-8")).get("calibrated", True) if report_path.is_file() else True
     margins = {m: wave.population.margins[m] for m in cfg.margins} if calibrated else None
     try:
         return SurveyDesign(

@@ -72,6 +72,8 @@ MD_FIGURE = re.compile(rf"!\[(?P<caption>(?:[^\]\\]|\\.)*)\]\((?P<src>[^)\s]+)\)
 MD_TABLE = re.compile(r"^:::+ *\{#(?P<label>tbl-[A-Za-z0-9_-]+)\} *\n(?P<body>.*?)\n:::+ *$", re.S | re.M)
 FLOAT = re.compile(f"{MD_FIGURE.pattern}|{MD_TABLE.pattern}", re.S | re.M)
 EXECUTION_TIMEOUT = 600
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+"""The report's kernel computes with one BLAS thread, as the stages do (benchmarks/bench_threads.py)."""
 
 
 def source_files(root: Path) -> list[Path]:
@@ -137,7 +139,8 @@ def render_with_quarto(document: Path, params: dict[str, str], quarto: str = "qu
         cmd = [quarto, "render", document.name, "--to", "html", "--no-execute-daemon"]
         for key, value in params.items():
             cmd += ["-P", f"{key}:{value}"]
-        env = {**os.environ, "QUARTO_PYTHON": sys.executable, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {**os.environ, "QUARTO_PYTHON": sys.executable, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1",
+               **ONE_BLAS_THREAD}
         try:
             proc = children.run(cmd, cwd=work, env=env, timeout=EXECUTION_TIMEOUT * 2, scratch=tmp)
         except subprocess.TimeoutExpired:
@@ -475,7 +478,7 @@ def render_fallback(document: Path, params: dict[str, str]) -> Rendered:
     try:
         # the kernel's own stderr (start-up notices) is not the user's business; cell errors
         # arrive as messages and are reported below
-        client.execute(stderr=subprocess.DEVNULL)
+        client.execute(stderr=subprocess.DEVNULL, env={**os.environ, **ONE_BLAS_THREAD})
     except CellExecutionError as exc:
         message = ANSI.sub("", str(exc)).strip()
         last = message.splitlines()[-1] if message else "unknown error"

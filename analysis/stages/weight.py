@@ -64,6 +64,12 @@ def weight_wave(wave, respondents: pd.DataFrame, frame: pd.DataFrame | None) -> 
         report["trimming"], final_base, weights, result = _trim_and_recalibrate(base, result, cfg.trimming, run)
         if not report["trimming"]["cap_met"]:
             report["trimming"]["lowest_possible_max_relative_to_mean"] = lowest_possible_maximum(respondents, margins)
+    # trimmed weights that were not calibrated again miss the margins: the design is then that of
+    # the weights as given (rapportage.stages.pipeline.design_for, and the report says so)
+    report["calibrated"] = not (report.get("trimming", {}).get("trimmed") and not report["trimming"]["recalibrated"])
+    if cfg.bounds is not None and report.get("trimming", {}).get("rounds", 0) > 1:
+        g = weights / base  # each round bounds g against its own start: say where they ended
+        report["trimming"]["g_range"] = [float(g.min()), float(g.max())]
     report["iterations"] = result.iterations
     report["max_margin_deviation"] = max_margin_deviation(respondents, weights, margins)
     before = diagnostics(respondents, np.ones(n), margins)["margins"]
@@ -87,8 +93,9 @@ def _trim_and_recalibrate(base: np.ndarray, result: RakeResult, trimming, run) -
     weights = result.weights
     cap = trimming.upper_relative_to_mean * weights.mean()  # calibration keeps the sum, so the mean
     trimmed, count = trim(weights, upper=cap, strict=trimming.strict)
+    capped = weights > cap
     report = {"upper_relative_to_mean": trimming.upper_relative_to_mean, "cap": cap, "trimmed": count,
-              "recalibrated": trimming.recalibrate, "rounds": 0}
+              "recalibrated": bool(trimming.recalibrate and count), "rounds": 0}
     if not (trimming.recalibrate and count):
         report["max_relative_to_mean"] = float(trimmed.max() / trimmed.mean())
         report["cap_met"] = True
@@ -96,14 +103,16 @@ def _trim_and_recalibrate(base: np.ndarray, result: RakeResult, trimming, run) -
     start = trimmed
     while report["rounds"] < trimming.max_rounds:
         report["rounds"] += 1
-        result = run(start)
+        last_start, result = start, run(start)
         weights = result.weights
         if weights.max() <= cap * (1 + CAP_TOLERANCE):
             break
+        capped |= weights > cap
         start, _ = trim(weights, upper=cap, strict=trimming.strict)
+    report["trimmed"] = int(capped.sum())  # respondents capped in any round
     report["max_relative_to_mean"] = float(weights.max() / weights.mean())
     report["cap_met"] = bool(weights.max() <= cap * (1 + CAP_TOLERANCE))
-    return report, start, weights, result
+    return report, last_start, weights, result
 
 
 CAP_TOLERANCE = 1e-6

@@ -42,8 +42,10 @@ class Estimate:
     """Design effect: variance relative to simple random sampling of the same n (with fpc)."""
     ci_method: str = "t"
     """How the interval was computed: ``logit`` (proportion), ``beta`` (Korn–Graubard, small
-    domain), ``beta-n`` (Korn–Graubard with effective sample size n, because the estimated
-    variance is 0: a proportion of 0% or 100%), ``t`` (mean)."""
+    domain), ``beta-n`` (Korn–Graubard with effective sample size n, because every answer is the
+    same: a proportion of 0% or 100%), ``fixed`` (a share the calibration fixes exactly, such as
+    that of a weighting category: no sampling error, a zero-width interval, as in R), ``t``
+    (mean), ``none`` (no estimate: no answers in the domain)."""
 
 
 class SurveyDesign:
@@ -217,11 +219,11 @@ class SurveyDesign:
         valid = domain & ~np.isnan(y)
         n_valid = int(valid.sum())
         df = int(domain.sum()) - 1
-        if n_valid == 0 or df < 1:
-            nan = float("nan")
-            return Estimate(nan, nan, nan, nan, n_valid, 0.0, max(df, 0), nan)
         w = np.where(valid, self.weights, 0.0)
         total_w = w.sum()
+        if n_valid == 0 or df < 1 or total_w <= 0:
+            nan = float("nan")
+            return Estimate(nan, nan, nan, nan, n_valid, float(total_w), max(df, 0), nan, "none")
         ybar = float(np.sum(w * np.nan_to_num(y)) / total_w)
         x = np.where(valid, w * (np.nan_to_num(y) - ybar) / total_w, 0.0)
         var = self._variance_of_total(self._residualise(x))
@@ -230,16 +232,18 @@ class SurveyDesign:
         method = "t"
         if proportion:
             constant = np.ptp(y[valid]) == 0  # 0% or 100%: rounding can leave 1 - 1e-16 and a variance of 1e-34
-            zero = constant or se <= 1e-12
-            if zero:
+            if constant:
+                se, var, ybar = 0.0, 0.0, float(y[valid][0])
+            if not constant and se <= 1e-12:  # fixed by the calibration: known exactly
                 se, var = 0.0, 0.0
-                ybar = float(y[valid][0]) if constant else ybar
-            if zero or n_valid < small_n:
+                lo = hi = ybar
+                method = "fixed"
+            elif constant or n_valid < small_n:
                 # R svyciprop(method = "beta") on the domain: nrow(design) is the whole sample for a
                 # calibrated design (R keeps the rows, weight 0) and the domain's rows otherwise
                 rows = self.n if self._model is not None else int(domain.sum())
                 lo, hi = korn_graubard(ybar, var, confidence, rows - 1, df, n=n_valid)
-                method = "beta-n" if zero else "beta"
+                method = "beta-n" if constant else "beta"
             else:
                 logit = np.log(ybar / (1 - ybar))
                 half = t * se / (ybar * (1 - ybar))

@@ -35,6 +35,7 @@ CASES = {
     "yes where a margin count belongs": (P, "gezin: 1246}", "gezin: yes}", r"population.yaml: key 'margins.status.gezin'"),
     "true where a margin count belongs": (P, "gezin: 1246}", "gezin: true}",
                                          r"population.yaml: key 'margins': expected a number at status gezin, not a yes/no value"),
+    "negative margin count": (P, "gezin: 1246}", "gezin: -1246}", r"population.yaml: key 'margins.status.gezin'.*greater than or equal to 0"),
     "true in the list of survey ids": (W, "survey_ids: [482025]", "survey_ids: [true]",
                                        r"wave.yaml: key 'limesurvey.survey_ids': expected a number at item 1, not a yes/no value"),
     "a number with a leading zero": (W, "min_n: 10 ", "min_n: 010 ",
