@@ -19,3 +19,14 @@ try:
     __version__ = version("rapportage-inburgering")
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
+
+
+def __getattr__(name: str):
+    """``rapportage.Design``, ``rapportage.rake`` and the rest of :mod:`rapportage.statistics`,
+    imported when first used (the command line does not need numpy and scipy to start)."""
+    import importlib
+
+    statistics = importlib.import_module("rapportage.statistics")
+    if name in statistics.__all__:
+        return getattr(statistics, name)
+    raise AttributeError(f"module 'rapportage' has no attribute {name!r}")

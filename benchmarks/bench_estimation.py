@@ -19,7 +19,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rapportage.statistics.design import SurveyDesign  # noqa: E402
+from rapportage.statistics.design import Design  # noqa: E402
 from rapportage.statistics.weighting import rake  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
@@ -62,7 +62,7 @@ def main() -> None:
     data, margins = make(N, rng)
     w = rake(data, margins, tolerance=1e-10).weights
     start = time.perf_counter()
-    design = SurveyDesign(data, w, calibration=margins, population_size=None)
+    design = Design(data, w, calibration=margins, population_size=None)
     cells = 0
     for i in range(20):
         design.mean(f"ind{i}")

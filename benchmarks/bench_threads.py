@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rapportage.statistics.design import SurveyDesign  # noqa: E402
+from rapportage.statistics.design import Design  # noqa: E402
 from rapportage.statistics.weighting import rake  # noqa: E402
 
 from tests.test_reference_r import MARGINS, N  # noqa: E402
@@ -33,13 +33,13 @@ from tests.test_reference_r import MARGINS, N  # noqa: E402
 GROUPS = ["status", "gender", "ageband", "route"]
 
 
-def demo() -> tuple[SurveyDesign, list[str]]:
+def demo() -> tuple[Design, list[str]]:
     data = pd.read_csv(ROOT / "tests" / "reference" / "demo_respondents.csv")
     w = rake(data, MARGINS, base_weights=np.full(len(data), N / len(data)), tolerance=1e-10, max_iterations=200).weights
-    return SurveyDesign(data, w, calibration=MARGINS, population_size=N), [c for c in data.columns if c.startswith("ind_")]
+    return Design(data, w, calibration=MARGINS, population_size=N), [c for c in data.columns if c.startswith("ind_")]
 
 
-def large(n: int = 100_000) -> tuple[SurveyDesign, list[str]]:
+def large(n: int = 100_000) -> tuple[Design, list[str]]:
     rng = np.random.default_rng(7)
     data = pd.DataFrame({m: rng.choice(list(cats), n, p=np.array(list(cats.values())) / N) for m, cats in MARGINS.items()})
     for i in range(10):
@@ -47,17 +47,17 @@ def large(n: int = 100_000) -> tuple[SurveyDesign, list[str]]:
     total = 4 * n  # a population four times the sample
     margins = {m: {c: v * total / N for c, v in cats.items()} for m, cats in MARGINS.items()}
     w = rake(data, margins, base_weights=np.full(n, total / n), tolerance=1e-10, max_iterations=200).weights
-    return SurveyDesign(data, w, calibration=margins, population_size=total), [f"ind{i}" for i in range(10)]
+    return Design(data, w, calibration=margins, population_size=total), [f"ind{i}" for i in range(10)]
 
 
-def work(design: SurveyDesign, indicators: list[str]) -> None:
+def work(design: Design, indicators: list[str]) -> None:
     for ind in indicators:
         design.mean(ind)
         for group in GROUPS:
             design.mean(ind, by=group)
 
 
-def timed(design: SurveyDesign, indicators: list[str], threads: int | None, repeat: int) -> tuple[float, float]:
+def timed(design: Design, indicators: list[str], threads: int | None, repeat: int) -> tuple[float, float]:
     with threadpool_limits(limits=threads, user_api="blas"):
         work(design, indicators)  # warm-up
         wall, cpu = time.perf_counter(), time.process_time()

@@ -21,7 +21,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rapportage.statistics.design import SurveyDesign  # noqa: E402
+from rapportage.statistics.design import Design  # noqa: E402
 from rapportage.statistics.weighting import rake  # noqa: E402
 
 from tests.test_reference_r import MARGINS, N  # noqa: E402
@@ -49,7 +49,7 @@ cat(t / {REPEAT}, "\\n")
 def python_once(data: pd.DataFrame) -> None:
     n = len(data)
     w = rake(data, MARGINS, base_weights=np.full(n, N / n), tolerance=1e-10, max_iterations=200).weights
-    design = SurveyDesign(data, w, calibration=MARGINS, population_size=N)
+    design = Design(data, w, calibration=MARGINS, population_size=N)
     for column in [c for c in data.columns if c.startswith("ind_")]:
         design.mean(column)
 

@@ -5,6 +5,7 @@
 # reads this file. Run after `make report` (or set RAPPORTAGE_ROOT / RAPPORTAGE_WAVE).
 
 # %%
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -38,7 +39,7 @@ print(table.to_string(index=False))
 # ## Does the language difference hold within status and route? (svyglm-style logistic model)
 
 # %%
-model = design.logistic("ind_werk_betaald", ["status", "gender", "ageband", "route", "ind_taal_voldoende"])
+model = design.glm("ind_werk_betaald", ["status", "gender", "ageband", "route", "ind_taal_voldoende"])
 model["odds_ratio"] = np.exp(model["estimate"]).round(2)
 print(model.round(3).to_string(index=False))
 
@@ -47,4 +48,4 @@ print(model.round(3).to_string(index=False))
 
 # %%
 test = design.chisq("ind_werk_betaald", "status")
-print(json.dumps({k: round(v, 4) for k, v in test.items()}))
+print(json.dumps({k: round(v, 4) for k, v in dataclasses.asdict(test).items()}))

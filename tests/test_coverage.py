@@ -49,7 +49,7 @@ def test_intervals_of_a_rare_outcome_in_a_small_domain_and_of_a_zero_truth_keep_
     (Korn–Graubard for fewer than 50 answers or a variance of 0, logit otherwise) cover the truth
     at least 93% of the time, and an outcome that is 0% in the whole population gets the exact
     binomial interval 0 to 1 - 0.025^(1/n), never [0, 0]."""
-    from rapportage.statistics.design import SurveyDesign
+    from rapportage.statistics.design import Design
     from rapportage.statistics.weighting import rake
 
     rng = np.random.default_rng(2022)
@@ -66,7 +66,7 @@ def test_intervals_of_a_rare_outcome_in_a_small_domain_and_of_a_zero_truth_keep_
     for _ in range(1000):
         sample = pop[rng.random(size) < respond].reset_index(drop=True)
         weights = rake(sample, margins, base_weights=np.full(len(sample), size / len(sample)), tolerance=1e-10).weights
-        design = SurveyDesign(sample, weights, calibration=margins, population_size=size)
+        design = Design(sample, weights, calibration=margins, population_size=size)
         est = design.mean("rare", by="ageband", small_n=50)["41+"]
         hits.append(est.ci_low <= truth <= est.ci_high)
         methods.append(est.ci_method)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rapportage.stages.estimates import estimate_indicators
-from rapportage.statistics.design import SurveyDesign
+from rapportage.statistics.design import Design
 
 from tests.conftest import report_figures
 from tests.report_html import read_report
@@ -47,7 +47,7 @@ def test_no_published_cell_is_under_the_minimum(report, case):
         chance *= respondents[group].astype(str).map(factors).to_numpy()
     sample = respondents.iloc[rng.choice(len(respondents), size=n, replace=False, p=chance / chance.sum())]
     cfg = data.wave.config
-    design = SurveyDesign(sample, np.full(n, data.wave.population.total / n), population_size=data.wave.population.total)
+    design = Design(sample, np.full(n, data.wave.population.total / n), population_size=data.wave.population.total)
     est = estimate_indicators(design, data.wave.questionnaire, groups=cfg.estimation.groups, confidence=0.95,
                               min_n=cfg.disclosure.min_n, min_n_percentage=cfg.disclosure.min_n_percentage)
     limit = est.kind.map({"proportion": cfg.disclosure.min_n_percentage}).fillna(cfg.disclosure.min_n)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from rapportage.errors import PipelineError
-from rapportage.statistics.weighting import diagnostics, kish_deff, rake
+from rapportage.statistics.weighting import WeightingError, diagnostics, kish_deff, rake
 
 MARGINS = {"a": {"x": 60.0, "y": 40.0}, "b": {"u": 30.0, "v": 70.0}}
 
@@ -38,28 +38,28 @@ def test_raking_is_invariant_to_row_order():
 def test_empty_target_category_is_an_error_naming_margin_and_category():
     data = sample()
     data["a"] = "x"  # nobody in category y
-    with pytest.raises(PipelineError, match="margin 'a' category 'y' .* no respondents"):
+    with pytest.raises(WeightingError, match="margin 'a' category 'y' .* no respondents"):
         rake(data, MARGINS)
 
 
 def test_missing_weighting_value_is_an_error_naming_variable_and_count():
     data = sample()
     data.loc[[3, 8, 9], "b"] = None
-    with pytest.raises(PipelineError, match="weighting variable 'b' is missing for 3 respondent"):
+    with pytest.raises(WeightingError, match="weighting variable 'b' is missing for 3 respondent"):
         rake(data, MARGINS)
 
 
 def test_category_without_target_is_an_error():
     data = sample()
     data.loc[0, "b"] = "w"
-    with pytest.raises(PipelineError, match=r"margin 'b': respondents have categories \['w'\]"):
+    with pytest.raises(WeightingError, match=r"margin 'b': respondents have categories \['w'\]"):
         rake(data, MARGINS)
 
 
 def test_non_convergence_is_an_error_not_a_silent_result():
     # a/b fully confounded in the sample: the margins cannot both be met
     data = pd.DataFrame({"a": ["x"] * 5 + ["y"] * 5, "b": ["u"] * 5 + ["v"] * 5})
-    with pytest.raises(PipelineError, match="raking did not reach tolerance"):
+    with pytest.raises(WeightingError, match="raking did not reach tolerance"):
         rake(data, MARGINS, tolerance=1e-8, max_iterations=50)
 
 
@@ -90,9 +90,9 @@ def test_interaction_margin_is_met():
 
 def test_calibration_errors_are_clear():
     data = sample()
-    with pytest.raises(PipelineError, match="logit calibration needs finite bounds"):
+    with pytest.raises(WeightingError, match="logit calibration needs finite bounds"):
         calibrate(data, MARGINS, method="logit")
-    with pytest.raises(PipelineError, match=r"linear calibration found no positive weights that meet every margin within g-weight bounds \[0.99, 1.01\]"):
+    with pytest.raises(WeightingError, match=r"linear calibration found no positive weights that meet every margin within g-weight bounds \[0.99, 1.01\]"):
         calibrate(data, MARGINS, method="linear", bounds=(0.99, 1.01), base_weights=np.full(len(data), 2.0), max_iterations=50)
 
 
@@ -167,7 +167,7 @@ def test_logit_calibration_stays_finite_and_names_the_margin_it_cannot_meet():
     data = pd.DataFrame({"a": rng.choice(["x", "y"], 400, p=[0.9, 0.1]), "b": rng.choice(["p", "q", "r"], 400, p=[0.7, 0.2, 0.1])})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(PipelineError, match=r"logit calibration found no positive weights that meet every margin within "
+        with pytest.raises(WeightingError, match=r"logit calibration found no positive weights that meet every margin within "
                                                 r"g-weight bounds \[0.5, 3\]: margin 'a' category 'x' is missed most"):
             calibrate(data, {"a": {"x": 1000, "y": 3000}, "b": {"p": 1000, "q": 1000, "r": 2000}}, method="logit",
                       bounds=(0.5, 3.0), base_weights=np.full(400, 10.0))

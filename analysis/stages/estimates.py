@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 from rapportage.questionnaire.spec import Questionnaire
 from rapportage.scoring.items import INDICATOR_PREFIX
-from rapportage.statistics.design import SurveyDesign
+from rapportage.statistics.design import Design
 from rapportage.statistics.disclosure import suppress_small_cells
 
 OVERALL = "totaal"
 
 
 def estimate_indicators(
-    design: SurveyDesign,
+    design: Design,
     questionnaire: Questionnaire,
     *,
     groups: list[str],
@@ -121,7 +123,7 @@ def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: 
     return out.drop(columns=["baseline_se", "baseline_suppressed"])
 
 
-def group_tests(design: SurveyDesign, questionnaire: Questionnaire, *, groups: list[str]) -> pd.DataFrame:
+def group_tests(design: Design, questionnaire: Questionnaire, *, groups: list[str]) -> pd.DataFrame:
     """Does a proportion differ between the categories of a group? The Rao–Scott adjusted
     chi-square test (R ``svychisq``, statistic F) for every proportion indicator x group.
 
@@ -143,6 +145,6 @@ def group_tests(design: SurveyDesign, questionnaire: Questionnaire, *, groups: l
             if reason:
                 rows.append({"indicator": ind.id, "group": group, "not_tested": reason})
                 continue
-            rows.append({"indicator": ind.id, "group": group, **design.chisq(column, group), "not_tested": None})
+            rows.append({"indicator": ind.id, "group": group, **dataclasses.asdict(design.chisq(column, group)), "not_tested": None})
     columns = ["indicator", "group", "pearson", "F", "ndf", "ddf", "p_value", "not_tested"]
     return pd.DataFrame(rows, columns=columns).astype({"not_tested": "string"})

@@ -49,7 +49,7 @@ from rapportage.sources.snapshots import (
 )
 from rapportage.stages.estimates import estimate_indicators, group_tests
 from rapportage.stages.weight import weight_wave
-from rapportage.statistics.design import SurveyDesign
+from rapportage.statistics.design import Design
 from threadpoolctl import threadpool_limits
 
 SECRET_ENV = "RAPPORTAGE_PSEUDONYM_SECRET"
@@ -321,7 +321,7 @@ def weight(wave: Wave, force: bool = False) -> StageResult:
 
 
 # --------------------------------------------------------------------------- estimate
-def design_for(wave: Wave) -> SurveyDesign:
+def design_for(wave: Wave) -> Design:
     """The calibrated survey design of a cleaned and weighted wave."""
     respondents = pd.read_parquet(wave.clean_dir / "respondents.parquet")
     weights = pd.read_parquet(wave.clean_dir / "weights.parquet")
@@ -336,7 +336,7 @@ def design_for(wave: Wave) -> SurveyDesign:
     calibrated = json.loads(report_path.read_text(encoding="utf-8")).get("calibrated", True) if report_path.is_file() else True
     margins = {m: wave.population.margins[m] for m in cfg.margins} if calibrated else None
     try:
-        return SurveyDesign(
+        return Design(
             respondents, weights["weight"].to_numpy(),
             calibration=margins, calibration_tolerance=cfg.tolerance,
             design_weights=weights["base_weight"].to_numpy(),

@@ -9,6 +9,7 @@ import pandas as pd
 from rapportage.errors import PipelineError
 from rapportage.statistics.weighting import (
     RakeResult,
+    WeightingError,
     calibrate,
     diagnostics,
     lowest_possible_maximum,
@@ -20,6 +21,17 @@ from rapportage.statistics.weighting import (
 
 
 def weight_wave(wave, respondents: pd.DataFrame, frame: pd.DataFrame | None) -> tuple[pd.DataFrame, dict]:
+    """The weight stage's table and report; a weighting error names the file to change."""
+    try:
+        return _weight_wave(wave, respondents, frame)
+    except WeightingError as exc:
+        where = f"surveys/{wave.id}/population.yaml (weighting)"
+        if "population frame" in str(exc):
+            where = f"data_raw/{wave.id}/frame.csv or {where}"
+        raise PipelineError(f"weighting wave {wave.id}: {exc}; see {where}.") from None
+
+
+def _weight_wave(wave, respondents: pd.DataFrame, frame: pd.DataFrame | None) -> tuple[pd.DataFrame, dict]:
     """The weight stage: base weights (equal, or from response propensities), calibration by
     the configured method, optional trimming with re-calibration, and every diagnostic."""
     from rapportage.statistics.propensity import (

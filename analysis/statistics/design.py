@@ -1,23 +1,25 @@
-"""The survey design object: weights, calibration information, finite population correction.
+"""The survey design object: weights, calibration, finite population correction, and its verbs.
 
 Build it once, then ask it questions, as with R ``survey``::
 
-    margins = {"status": {"asiel": 1377, "gezin": 1246}, "gender": {"vrouw": 1443, "man": 1180}}
-    design = SurveyDesign(respondents, weights, calibration=margins, population_size=2623)
-    design.mean("ind_werk_betaald")
-    design.mean("ind_werk_betaald", by="status")
+    design = Design(respondents, population_size=2623)          # svydesign(ids = ~1, fpc = ~N)
+    design = design.rake({"status": {"asiel": 1377, "gezin": 1246},
+                          "gender": {"vrouw": 1443, "man": 1180}})  # calibrate(calfun = "raking")
+    design.mean("ind_werk_betaald")                             # svymean / svyciprop
+    design.mean("ind_werk_betaald", by="status")                # svyby(…, svymean)
 
-Variance is estimated by linearisation (Taylor series) for a single-stage sample without
-replacement from a population of ``population_size``, with the influence values replaced by
-their residuals on the calibration model, as R ``survey`` does for a design calibrated with
-``calibrate()``. Standard errors therefore reflect that the weights were raked to known
-margins (they are smaller than fixed-weight standard errors for variables related to them).
-A design is only built as calibrated when its weights meet those margins: variance for
+``rake``, ``calibrate`` and ``trim`` return a new design, which remembers the margins it was
+calibrated to. Variance is estimated by linearisation (Taylor series) for a single-stage sample
+without replacement from a population of ``population_size``, with the influence values
+replaced by their residuals on the calibration model, as R ``survey`` does for a design made by
+``calibrate()``: standard errors reflect that the weights meet known margins. A design is only
+calibrated when its weights meet those margins (a ``ValueError`` otherwise): variance for
 calibrated weights, given weights that are not, would be too small.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -47,14 +49,47 @@ class Estimate:
     that of a weighting category: no sampling error, a zero-width interval, as in R), ``t``
     (mean), ``none`` (no estimate: no answers in the domain)."""
 
+    @property
+    def ci(self) -> tuple[float, float]:
+        """The confidence interval (``ci_low``, ``ci_high``)."""
+        return (self.ci_low, self.ci_high)
 
-class SurveyDesign:
-    """A calibrated single-stage design.
+    def to_frame(self) -> pd.DataFrame:
+        """This estimate as a one-row DataFrame."""
+        return pd.DataFrame([dataclasses.asdict(self)])
+
+
+class DomainEstimates(dict):
+    """Estimates per domain (category of ``by``), in the order of the categories: a dict of
+    :class:`Estimate` with a :meth:`to_frame`."""
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per domain, indexed by the category."""
+        return pd.DataFrame([dataclasses.asdict(e) for e in self.values()], index=pd.Index(list(self), name="category"))
+
+
+@dataclass(frozen=True)
+class ChisqTest:
+    """Rao–Scott test of independence (R ``svychisq(statistic = "F")``)."""
+
+    pearson: float
+    F: float
+    ndf: float
+    ddf: float
+    p_value: float
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([dataclasses.asdict(self)])
+
+
+class Design:
+    """A single-stage design, calibrated or not.
 
     Parameters
     ----------
     data : DataFrame of respondents.
-    weights : final (calibrated) weights, one per row.
+    weights : the weights: a column of ``data``, an array with one per row, or ``None`` for an
+        equal-probability sample (``population_size / n`` each, or 1 without a population size).
     calibration : the population margins the weights were calibrated to,
         ``{variable: {category: population count}}`` (``a*b`` for an interaction margin); their
         dummies (with an intercept) form the calibration model matrix. The weights must meet
@@ -70,7 +105,7 @@ class SurveyDesign:
     def __init__(
         self,
         data: pd.DataFrame,
-        weights: np.ndarray,
+        weights: np.ndarray | str | None = None,
         *,
         calibration: Mapping[str, Mapping[str, float]] | None = None,
         design_weights: np.ndarray | None = None,
@@ -79,8 +114,16 @@ class SurveyDesign:
         calibration_tolerance: float = 1e-6,
     ) -> None:
         self.data = data.reset_index(drop=True)
-        self.weights = np.asarray(weights, dtype=float)
         self.n = len(self.data)
+        if weights is None:
+            weights = np.full(self.n, (population_size or self.n) / self.n)
+        elif isinstance(weights, str):
+            if weights not in self.data.columns:
+                raise ValueError(f"weights: {weights!r} is not a column of the data")
+            weights = self.data[weights].to_numpy(dtype=float)
+        self.weights = np.asarray(weights, dtype=float)
+        if np.isnan(self.weights).any() or (self.weights < 0).any():
+            raise ValueError("weights must be numbers of 0 or more, one per respondent")
         if self.weights.shape != (self.n,):
             raise ValueError("one weight per respondent is needed")
         self.population_size = population_size
@@ -93,6 +136,7 @@ class SurveyDesign:
         if calibration is not None and not isinstance(calibration, Mapping):
             raise ValueError("calibration is the population margins {variable: {category: count}}, not only their names")
         self.calibration = {str(m): {str(c): float(t) for c, t in cats.items()} for m, cats in (calibration or {}).items()}
+        self.calibration_tolerance = calibration_tolerance
         self._check_calibration(calibration_tolerance)
         self._model = self._model_matrix()
         self._sqrt_d = np.sqrt(self.design_weights)
@@ -136,6 +180,65 @@ class SurveyDesign:
         dummies = pd.get_dummies(table.astype(str), drop_first=True, dtype=float)
         return np.column_stack([np.ones(self.n), dummies.to_numpy()])
 
+    # ------------------------------------------------------------------ new designs
+    def _with(self, weights: np.ndarray, calibration: Mapping | None, design_weights: np.ndarray,
+              tolerance: float) -> Design:
+        return Design(self.data, weights, calibration=calibration, design_weights=design_weights,
+                      population_size=self.population_size, fpc=self.fpc, calibration_tolerance=tolerance)
+
+    def rake(self, margins: Mapping[str, Mapping[object, float]], *, tolerance: float = 1e-10,
+             max_iterations: int = 100) -> Design:
+        """A new design whose weights are raked to population ``margins`` (iterative proportional
+        fitting from this design's weights; see :func:`rapportage.statistics.weighting.rake`).
+
+        The new design remembers the margins, so its standard errors are those of a calibrated
+        design, as R ``calibrate(design, ~a + b, population, calfun = "raking")``.
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"a": ["x", "x", "y", "y"], "b": ["u", "v", "u", "v"], "y": [1, 0, 1, 1]})
+        >>> d = Design(df).rake({"a": {"x": 60, "y": 40}, "b": {"u": 50, "v": 50}})
+        >>> d.weights.round(6).tolist()
+        [30.0, 30.0, 20.0, 20.0]
+        >>> round(d.mean("y").estimate, 6)  # R: svymean(~y, calibrate(svydesign(ids=~1, data=df), ~a+b, pop, calfun="raking"))
+        0.7
+        """
+        from rapportage.statistics.weighting import rake
+
+        result = rake(self.data, _text_keys(margins), base_weights=self.weights, tolerance=tolerance,
+                      max_iterations=max_iterations)
+        return self._with(result.weights, _text_keys(margins), self.weights, max(tolerance, 1e-9))
+
+    def calibrate(self, margins: Mapping[str, Mapping[object, float]], *, method: str = "linear",
+                  bounds: tuple[float, float] | None = None, tolerance: float = 1e-10,
+                  max_iterations: int = 100) -> Design:
+        """A new design calibrated to population ``margins`` with distance ``method`` (``linear``:
+        GREG, ``raking``, ``logit``) and optional ``bounds`` on the g-weights, as R
+        ``calibrate(design, ~a + b, population, calfun, bounds)``; see
+        :func:`rapportage.statistics.weighting.calibrate`."""
+        from rapportage.statistics.weighting import calibrate
+
+        result = calibrate(self.data, _text_keys(margins), method=method, bounds=bounds, base_weights=self.weights,
+                           tolerance=tolerance, max_iterations=max_iterations)
+        return self._with(result.weights, _text_keys(margins), self.weights, max(tolerance, 1e-9))
+
+    def trim(self, upper: float, *, lower: float = 0.0, strict: bool = True) -> Design:
+        """A new design whose weights are capped to [``lower``, ``upper``], what was cut shared
+        among the other weights (R ``trimWeights``; see :func:`rapportage.statistics.weighting.trim`).
+
+        Trimmed weights no longer meet the margins of a calibrated design, so the new design is
+        not calibrated: its standard errors are those of the weights as given. (R's
+        ``trimWeights`` keeps the calibration for the variance, which then understates it.)
+        Calibrate the trimmed design again to have both; the weight stage repeats the two until
+        the cap holds.
+        """
+        from rapportage.statistics.weighting import trim
+
+        trimmed, _ = trim(self.weights, upper=upper, lower=lower, strict=strict)
+        if np.allclose(trimmed, self.weights, rtol=0, atol=0):
+            return self
+        return self._with(trimmed, None, self.design_weights, self.calibration_tolerance)
+
     # ------------------------------------------------------------------ variance machinery
     def _residualise(self, x: np.ndarray) -> np.ndarray:
         """Replace weighted influence values by their calibration residuals.
@@ -175,7 +278,7 @@ class SurveyDesign:
 
     # ------------------------------------------------------------------ estimates
     def mean(self, variable: str, *, by: str | None = None, confidence: float = 0.95,
-             proportion: bool | None = None, small_n: int = 0) -> Estimate | dict[str, Estimate]:
+             proportion: bool | None = None, small_n: int = 0) -> Estimate | DomainEstimates:
         """Weighted mean (or proportion, for a 0/1 variable) with linearisation SE and CI.
 
         The ratio estimator ybar = sum(w y) / sum(w) over respondents with a valid value in the
@@ -209,10 +312,10 @@ class SurveyDesign:
             return self._domain_mean(y, np.ones(self.n, dtype=bool), confidence, proportion, small_n)
         groups = self.data[by]
         levels = groups.cat.categories if hasattr(groups, "cat") else sorted(groups.dropna().unique())
-        return {
-            str(level): self._domain_mean(y, (groups == level).to_numpy(), confidence, proportion, small_n)
+        return DomainEstimates(
+            (str(level), self._domain_mean(y, (groups == level).to_numpy(), confidence, proportion, small_n))
             for level in levels
-        }
+        )
 
     def _domain_mean(self, y: np.ndarray, domain: np.ndarray, confidence: float, proportion: bool,
                      small_n: int = 0) -> Estimate:
@@ -260,18 +363,32 @@ class SurveyDesign:
 
 
     # ------------------------------------------------------------------ beyond means
-    def total(self, variable: str) -> tuple[float, float]:
-        """Weighted total sum(w y) over respondents with a value, and its calibration-aware SE
-        (influence values w_i y_i, as R ``svytotal(na.rm = TRUE)``)."""
+    def total(self, variable: str, *, confidence: float = 0.95) -> Estimate:
+        """Weighted total sum(w y) over respondents with a value, with its calibration-aware SE
+        (influence values w_i y_i, as R ``svytotal(na.rm = TRUE)``) and a t interval with
+        n - 1 degrees of freedom (R ``confint(…, df = degf(design))``)."""
         y = self.data[variable].to_numpy(dtype=float)
         valid = ~np.isnan(y)
         x = np.where(valid, self.weights * np.nan_to_num(y), 0.0)
-        return float(x.sum()), float(np.sqrt(self._variance_of_total(self._residualise(x))))
+        total, se = float(x.sum()), float(np.sqrt(self._variance_of_total(self._residualise(x))))
+        t = float(stats.t.ppf(0.5 + confidence / 2, self.n - 1))
+        return Estimate(total, se, total - t * se, total + t * se, int(valid.sum()),
+                        float(self.weights[valid].sum()), self.n - 1, float("nan"), "t")
 
-    def mean_difference(self, variable: str, by: str, a: str, b: str) -> tuple[float, float]:
-        """Difference of the means of domains ``a`` and ``b`` of ``by`` and its standard error,
-        with the covariance between the two domain estimates (both from the full design):
-        the influence values of the difference are those of a minus those of b."""
+    def difference(self, variable: str, by: str, a: object, b: object, *, confidence: float = 0.95) -> Estimate:
+        """Difference of the means of domains ``a`` and ``b`` of ``by``, with its standard error
+        and t interval (n - 1 degrees of freedom), with the covariance between the two domain
+        estimates (both from the full design): the influence values of the difference are
+        those of a minus those of b (R ``svycontrast(svyby(…), c(1, -1))``)."""
+        diff, se = self._difference(variable, by, str(a), str(b))
+        t = float(stats.t.ppf(0.5 + confidence / 2, self.n - 1))
+        groups = self.data[by].astype(str).to_numpy()
+        y = self.data[variable].to_numpy(dtype=float)
+        both = np.isin(groups, [str(a), str(b)]) & ~np.isnan(y)
+        return Estimate(diff, se, diff - t * se, diff + t * se, int(both.sum()), float(self.weights[both].sum()),
+                        self.n - 1, float("nan"), "t")
+
+    def _difference(self, variable: str, by: str, a: str, b: str) -> tuple[float, float]:
         y = self.data[variable].to_numpy(dtype=float)
         groups = self.data[by].astype(str).to_numpy()
         xs, means = [], []
@@ -283,7 +400,7 @@ class SurveyDesign:
             means.append(mean)
         return means[0] - means[1], float(np.sqrt(self._variance_of_total(self._residualise(xs[0] - xs[1]))))
 
-    def chisq(self, row: str, col: str) -> dict[str, float]:
+    def chisq(self, row: str, col: str) -> ChisqTest:
         """Rao–Scott adjusted Pearson test of independence for a weighted two-way table.
 
         Pearson's X^2 of the weighted table scaled to n, divided by the mean generalised design
@@ -330,11 +447,11 @@ class SurveyDesign:
         pearson = float(np.sum((table - expected) ** 2 / expected))
         f = pearson / np.trace(delta)
         nu = n - 1
-        return {"pearson": pearson, "F": float(f), "ndf": float(d0), "ddf": float(d0 * nu),
-                "p_value": float(st.f.sf(f, d0, d0 * nu))}
+        return ChisqTest(pearson, float(f), float(d0), float(d0 * nu), float(st.f.sf(f, d0, d0 * nu)))
 
-    def logistic(self, outcome: str, predictors: list[str]) -> pd.DataFrame:
-        """Design-based logistic regression (R ``svyglm(family = quasibinomial)``).
+    def glm(self, outcome: str, predictors: list[str], *, family: str = "quasibinomial") -> pd.DataFrame:
+        """Design-based logistic regression (R ``svyglm(family = quasibinomial)``), the one
+        family supported; one row per coefficient with ``term``, ``estimate`` and ``se``.
 
         Coefficients by weighted maximum likelihood (statsmodels GLM with the weights as
         variance weights); standard errors from the sandwich: influence values of the
@@ -346,6 +463,8 @@ class SurveyDesign:
         """
         import statsmodels.api as sm
 
+        if family not in ("quasibinomial", "binomial"):
+            raise ValueError(f"glm: family {family!r} is not supported; use quasibinomial (logistic regression)")
         frame = self.data[[outcome, *predictors]]
         valid = frame.notna().all(axis=1).to_numpy()
         parts = []
@@ -397,3 +516,9 @@ def korn_graubard(p: float, variance: float, confidence: float, n_minus_1: int, 
     lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1) if p > 0 else 0.0
     hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p)) if p < 1 else 1.0
     return (float(lo), float(hi))
+
+
+def _text_keys(margins: Mapping[str, Mapping[object, float]]) -> dict[str, dict[str, float]]:
+    """Margins with their categories as text, as the data's categories are compared: integer
+    codes (``{1: 500, 2: 300}``) work as well as labels."""
+    return {str(m): {str(c): float(t) for c, t in cats.items()} for m, cats in margins.items()}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from rapportage.errors import PipelineError
+from rapportage.statistics.weighting import WeightingError
 
 
 @dataclass(frozen=True)
@@ -34,13 +34,13 @@ def response_cells(frame: pd.DataFrame, respondents: pd.DataFrame, variables: li
     """Persons (frame) and valid respondents per cell of ``variables``."""
     for var in variables:
         if var not in frame.columns:
-            raise PipelineError(f"the population frame has no column {var!r} named in weighting.propensity.variables.")
+            raise WeightingError(f"the population frame has no column {var!r} for the response model")
     persons = frame[variables].astype(str).value_counts().rename("persons")
     responded = respondents[variables].astype(str).value_counts().rename("respondents")
     cells = pd.concat([persons, responded], axis=1).fillna(0).astype(int).reset_index()
     orphans = cells[cells.persons < cells.respondents]
     if len(orphans):
-        raise PipelineError(f"respondents in cell {orphans.iloc[0][variables].to_dict()} outnumber its persons in frame.csv; the frame does not match the respondents.")
+        raise WeightingError(f"respondents in cell {orphans.iloc[0][variables].to_dict()} outnumber its persons in the population frame; the frame does not match the respondents")
     return cells.sort_values(variables, ignore_index=True)
 
 

@@ -12,7 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from rapportage.errors import PipelineError
+
+
+class WeightingError(ValueError):
+    """Weights cannot be made from these data and margins (the message says why, in terms of the
+    data; the pipeline's weight stage adds which configuration file to change)."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,7 @@ def margin_values(data: pd.DataFrame, var: str) -> pd.Series:
     parts = var.split("*")
     for part in parts:
         if part not in data.columns:
-            raise PipelineError(f"weighting variable {part!r} is not in the respondents table.")
+            raise WeightingError(f"weighting variable {part!r} is not a column of the data")
     if len(parts) == 1:
         return data[var].astype("string")
     values = data[parts[0]].astype("string")
@@ -58,7 +62,7 @@ class _Cells:
 
 def _column_codes(data: pd.DataFrame, column: str) -> tuple[np.ndarray, list[str]]:
     if column not in data.columns:
-        raise PipelineError(f"weighting variable {column!r} is not in the respondents table.")
+        raise WeightingError(f"weighting variable {column!r} is not a column of the data")
     values = data[column]
     if not isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype("string").astype("category")
@@ -69,7 +73,8 @@ def _prepare(data: pd.DataFrame, margins: dict[str, dict[str, float]], base_weig
     """Validate margins against the data and collapse the respondents to cells."""
     base = np.ones(len(data)) if base_weights is None else np.asarray(base_weights, dtype=float)
     if base.shape != (len(data),) or not np.all(base > 0):
-        raise PipelineError("base weights must be positive, one per respondent.")
+        raise WeightingError("base weights must be positive, one per respondent")
+    margins = {str(m): {str(c): t for c, t in cats.items()} for m, cats in margins.items()}  # 1 and "1" alike
     _check_margins(margins)
     columns = list(dict.fromkeys(part for var in margins for part in var.split("*")))
     raw = {c: _column_codes(data, c) for c in columns}
@@ -78,9 +83,9 @@ def _prepare(data: pd.DataFrame, margins: dict[str, dict[str, float]], base_weig
         for part in var.split("*"):
             missing |= raw[part][0] < 0
         if missing.any():
-            raise PipelineError(
-                f"weighting variable {var!r} is missing for {int(missing.sum())} respondent(s); "
-                "fix the frame link or drop the variable from weighting.margins in population.yaml."
+            raise WeightingError(
+                f"weighting variable {var!r} is missing for {int(missing.sum())} respondent(s); give every "
+                "respondent a category, or weight without this variable"
             )
     sizes = [len(raw[c][1]) for c in columns]
     flat = np.zeros(len(data), dtype=np.int64)
@@ -99,19 +104,19 @@ def _prepare(data: pd.DataFrame, margins: dict[str, dict[str, float]], base_weig
         for cat, target in wanted.items():
             if target == 0 and cat in present:
                 count = int(np.sum(counts[used][np.array(labels) == cat]))
-                raise PipelineError(
+                raise WeightingError(
                     f"margin {var!r} category {cat!r} has a population count of 0 but {count} respondent(s); "
-                    "correct the count, or merge the category with a neighbouring one, in population.yaml."
+                    "correct the count, or merge the category with a neighbouring one"
                 )
             if target > 0 and cat not in present:
-                raise PipelineError(
+                raise WeightingError(
                     f"margin {var!r} category {cat!r} has a population count of {target:g} but no respondents; "
-                    "collapse it with a neighbouring category in population.yaml."
+                    "merge it with a neighbouring category"
                 )
         extra = present - set(wanted)
         if extra:
-            raise PipelineError(
-                f"margin {var!r}: respondents have categories {sorted(extra)} without a population count in population.yaml."
+            raise WeightingError(
+                f"margin {var!r}: respondents have categories {sorted(extra)} that have no population count"
             )
         position = {cat: i for i, cat in enumerate(wanted)}
         codes[var] = np.array([position[label] for label in labels], dtype=np.int64)
@@ -124,22 +129,22 @@ def _check_margins(margins: dict[str, dict[str, float]]) -> None:
     """Every count is a finite number >= 0, and every margin counts the same population: margins
     with different totals cannot all be met, whatever the number of iterations."""
     if not margins:
-        raise PipelineError("no margins to weight to; list at least one in weighting.margins in population.yaml.")
+        raise WeightingError("no margins to weight to; give at least one")
     totals = {}
     for var, wanted in margins.items():
         for cat, target in wanted.items():
             if not np.isfinite(target) or target < 0:
-                raise PipelineError(f"margin {var!r} category {cat!r} has population count {target:g}; "
-                                    "a count is a number of people, 0 or more (population.yaml).")
+                raise WeightingError(f"margin {var!r} category {cat!r} has population count {target:g}; "
+                                     "a count is a number of people, 0 or more")
         totals[var] = float(sum(wanted.values()))
     first = next(iter(totals))
     if totals[first] <= 0:
-        raise PipelineError(f"margin {first!r} counts no one (its counts sum to 0) in population.yaml.")
+        raise WeightingError(f"margin {first!r} counts no one (its counts sum to 0)")
     differ = {var: total for var, total in totals.items() if abs(total - totals[first]) > 1e-9 * totals[first]}
     if differ:
         listed = ", ".join(f"{var!r} to {total:g}" for var, total in {first: totals[first], **differ}.items())
-        raise PipelineError(f"the margins do not count the same population: their counts sum {listed}; "
-                            "correct the counts in population.yaml so that every margin adds up to the same total.")
+        raise WeightingError(f"the margins do not count the same population: their counts sum {listed}; "
+                             "correct the counts so that every margin adds up to the same total")
 
 
 def _worst_margin(cells: _Cells, w_cell: np.ndarray, targets: dict[str, np.ndarray],
@@ -225,9 +230,9 @@ def rake(
         if dev < tolerance:
             g = w / cells.base
             return RakeResult(weights=base * cells.expand(g), iterations=iteration, max_deviation=dev)
-    raise PipelineError(
+    raise WeightingError(
         f"raking did not reach tolerance {tolerance:g} in {max_iterations} iterations "
-        f"(largest margin deviation {dev:.3g}); raise weighting.max_iterations or collapse sparse categories."
+        f"(largest margin deviation {dev:.3g}); allow more iterations or merge sparse categories"
     )
 
 
@@ -295,12 +300,12 @@ def calibrate(
     lo, hi = bounds if bounds is not None else (-np.inf, np.inf)
     if method == "logit":
         if bounds is None or not (np.isfinite(lo) and np.isfinite(hi) and lo < 1 < hi):
-            raise PipelineError("logit calibration needs finite bounds with lower < 1 < upper (weighting.bounds).")
+            raise WeightingError("logit calibration needs finite bounds with lower < 1 < upper")
         fm1, df = _logit(lo, hi)
     elif method in _CALFUN:
         fm1, df = _CALFUN[method]
     else:
-        raise PipelineError(f"calibration method {method!r} is unknown; use linear, raking or logit.")
+        raise WeightingError(f"calibration method {method!r} is unknown; use linear, raking or logit")
     columns = [np.ones(cells.base.size)]
     totals = [sum(next(iter(targets.values())))]
     for var, target in targets.items():
@@ -328,10 +333,10 @@ def calibrate(
     if not dev < tolerance or not np.all(w > 0):
         where = f" within g-weight bounds [{lo:g}, {hi:g}]" if bounds is not None else ""
         var, category = _worst_margin(cells, w, targets, margins) if np.all(np.isfinite(w)) else ("?", "?")
-        raise PipelineError(
+        raise WeightingError(
             f"{method} calibration found no positive weights that meet every margin{where}: margin {var!r} "
-            f"category {category!r} is missed most (largest relative deviation {dev:.3g}); widen weighting.bounds "
-            "or collapse that margin's sparse categories in population.yaml."
+            f"category {category!r} is missed most (largest relative deviation {dev:.3g}); widen the bounds "
+            "or merge that margin's sparse categories"
         )
     return RakeResult(weights=base * cells.expand(g), iterations=iteration, max_deviation=dev)
 
@@ -339,12 +344,25 @@ def calibrate(
 def trim(weights: np.ndarray, *, upper: float = np.inf, lower: float = -np.inf, strict: bool = False) -> tuple[np.ndarray, int]:
     """Cap weights to [lower, upper] and share what was cut equally among the other weights,
     as R ``survey::trimWeights`` (``strict``: repeat until no weight lies outside).
-    Returns the trimmed weights and the number of weights that were capped."""
+    Returns the trimmed weights and the number of weights that were capped.
+
+    The sum of the weights is kept, so the mean must lie within the bounds: a cap below the mean
+    weight (or a floor above it) is an error, where R's strict trimming stops with "trimming
+    failed" and the loop would never end.
+
+    >>> w, n = trim(np.array([1.0, 1.0, 1.0, 9.0]), upper=4.0)
+    >>> w.round(4).tolist(), n
+    ([2.6667, 2.6667, 2.6667, 4.0], 1)
+    """
     w = np.asarray(weights, dtype=float).copy()
+    mean = float(w.mean()) if w.size else 0.0
+    if not lower <= mean <= upper:
+        raise WeightingError(f"cannot trim to [{lower:g}, {upper:g}]: the mean weight {mean:.6g} lies outside, and "
+                             "trimming keeps the sum of the weights; choose bounds around the mean")
     capped = np.zeros(w.size, dtype=bool)
     while True:
         outside = (w < lower) | (w > upper)
-        if not outside.any():
+        if not outside.any() or outside.all():
             break
         capped |= outside
         new = np.clip(w, lower, upper)

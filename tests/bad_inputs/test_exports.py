@@ -54,7 +54,8 @@ JSON_CASES = {
                       r"responses_482025.json: a response has the field 'G1' twice; .* export it again"),
     "a weighting cell with no respondents": (
         mutate_rows(lambda rows: rows.__setitem__(slice(None), [r for r in rows if r["token"] not in Z_ROUTE])),
-        r"margin 'route' category 'Z' has a population count of 407 but no respondents; collapse it"),
+        r"weighting wave demo: margin 'route' category 'Z' has a population count of 407 but no respondents; "
+        r"merge it with a neighbouring category; see surveys/demo/population.yaml \(weighting\)"),
 }
 Z_ROUTE: set[str] = set()
 
