@@ -92,11 +92,6 @@ def demo_export_rows(project: Path) -> list[dict]:
     return json.loads(_demo_files()["responses_482025.json"])["responses"]
 
 
-def report_figures():
-    """The report's helper module, as the .qmd documents import it."""
-    from rapportage.report import figures
-
-    return figures
 
 
 def seal_snapshot(folder: Path) -> None:

@@ -12,18 +12,18 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rapportage import report
+from rapportage.report import figures, formatting, methods, tables
 from rapportage.stages.estimates import estimate_indicators
 from rapportage.statistics.design import Design
 
-from tests.conftest import report_figures
 from tests.report_html import read_report
 
 
 @pytest.fixture(scope="module")
-def report(demo_run):
-    figures = report_figures()
+def loaded(demo_run):
     wave, _ = demo_run
-    return figures, figures.load(str(wave.root), wave.id), pd.read_parquet(wave.clean_dir / "respondents.parquet")
+    return report.load(str(wave.root), wave.id), pd.read_parquet(wave.clean_dir / "respondents.parquet")
 
 
 @st.composite
@@ -37,8 +37,8 @@ def waves(draw):
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(waves())
-def test_no_published_cell_is_under_the_minimum(report, case):
-    figures, data, respondents = report
+def test_no_published_cell_is_under_the_minimum(loaded, case):
+    data, respondents = loaded
     seed, n, tilt, plotted = case
     rng = np.random.default_rng(seed)
     chance = np.ones(len(respondents))
@@ -56,32 +56,32 @@ def test_no_published_cell_is_under_the_minimum(report, case):
     hidden_per_group = est[est.group != "totaal"].groupby(["indicator", "group"]).suppressed.sum()
     assert not (hidden_per_group == 1).any()  # complementary suppression
 
-    rd = figures.ReportData(wave=data.wave, estimates=est, weighting=data.weighting, cleaning=data.cleaning,
+    rd = report.ReportData(wave=data.wave, estimates=est, weighting=data.weighting, cleaning=data.cleaning,
                             reliability=data.reliability, tests=data.tests.iloc[0:0])
     # every helper of the report runs on this wave (a wave where everything is hidden included)
     shown = []
-    figures_display = figures.display
+    shown_before = formatting.display
 
     def capture(obj):
         shown.append(obj.data if hasattr(obj, "data") else str(obj))
-    figures.display = capture
+    formatting.display = capture
     try:
-        figures.key_figures(rd)
-        figures.summary_text(rd)
+        report.key_figures(rd)
+        report.summary_text(rd)
         for domain in est.domain.unique():
-            figures.domain_text(rd, domain)
-            figures.domain_table(rd, domain)
+            report.domain_text(rd, domain)
+            report.domain_table(rd, domain)
             shown.append(figures.figure_markdown(rd, domain, plotted))  # one breakdown per wave: plots are slow
-        shown.append(figures._methods_markdown(rd))
+        shown.append(methods._methods_markdown(rd))
     finally:
-        figures.display = figures_display
+        formatting.display = shown_before
     text = "\n".join(shown)
     for _, row in est[est.suppressed & (est.group == "totaal")].iterrows():  # an overall value is never stated
-        value = figures.fmt_value(pd.Series({**row, "suppressed": False}))
+        value = formatting.fmt_value(pd.Series({**row, "suppressed": False}))
         assert value not in text, (row.indicator, value)
     groups = ["totaal", *cfg.estimation.groups]
     for domain in est.domain.unique():
-        rows = read_report(figures.appendix_table(rd, domain).as_raw_html()).tables[f"bijlage-{domain}"][1:]
+        rows = read_report(tables.appendix_table(rd, domain).as_raw_html()).tables[f"bijlage-{domain}"][1:]
         expected = [r for ind in dict.fromkeys(est[est.domain == domain].indicator) for g in groups
                     for _, r in est[(est.indicator == ind) & (est.group == g)].iterrows()]
         assert len(rows) == len(expected)
@@ -95,5 +95,5 @@ def test_no_published_cell_is_under_the_minimum(report, case):
             for _, row in est[(est.domain == domain) & (est.group == group) & est.suppressed].iterrows():
                 label = rd.questionnaire_label(row.indicator)
                 said = alt[alt.index(f"{label}: "):].split(". ")[0]  # what the description says of this indicator
-                value = figures.fmt_value(pd.Series({**row, "suppressed": False}), with_ci=False)
+                value = formatting.fmt_value(pd.Series({**row, "suppressed": False}), with_ci=False)
                 assert f"{rd.category_label(group, row.category).lower()} {value}" not in said, said

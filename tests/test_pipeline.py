@@ -8,12 +8,13 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from rapportage import report
 from rapportage.config import load_wave
 from rapportage.manifest import sha256_file
+from rapportage.report import formatting
 from rapportage.sources.snapshots import latest_snapshot
 from rapportage.stages import pipeline
 
-from tests.conftest import report_figures
 from tests.report_html import read_report
 
 
@@ -112,7 +113,7 @@ def test_report_has_six_domain_sections_and_embedded_images_and_no_remote_links(
 
 
 def test_no_suppressed_value_appears_in_the_report(demo_run):
-    fmt_value = report_figures().fmt_value
+    fmt_value = formatting.fmt_value
     wave, results = demo_run
     html = results[-1].outputs[0].read_text(encoding="utf-8")
     est = pd.read_parquet(wave.clean_dir / "estimates.parquet")
@@ -126,13 +127,12 @@ def test_no_suppressed_value_appears_in_the_report(demo_run):
 
 
 def test_appendix_lists_every_estimate_and_shows_suppressed_cells_as_a_dash(demo_run):
-    figures = report_figures()
     wave, results = demo_run
-    report = read_report(results[-1].outputs[0].read_text(encoding="utf-8"))
+    page = read_report(results[-1].outputs[0].read_text(encoding="utf-8"))
     est = pd.read_parquet(wave.clean_dir / "estimates.parquet")
     groups = ["totaal", *wave.config.estimation.groups]
     for domain in est.domain.unique():
-        rows = report.tables[f"bijlage-{domain}"]
+        rows = page.tables[f"bijlage-{domain}"]
         assert rows[0] == ["Kenmerk", "Categorie", "Uitkomst", "95%-BI", "n", "Effectieve n", "Design-effect", "Ongewogen"]
         body = rows[1:]
         expected = [r for ind in dict.fromkeys(est[est.domain == domain].indicator) for g in groups
@@ -142,24 +142,23 @@ def test_appendix_lists_every_estimate_and_shows_suppressed_cells_as_a_dash(demo
             if row.suppressed:
                 assert shown[2:] == ["–"] * 6, (row.indicator, row.group, row.category, shown)
             else:
-                assert shown[2] == figures.fmt_value(row, with_ci=False) and shown[4] == str(row.n), shown
+                assert shown[2] == formatting.fmt_value(row, with_ci=False) and shown[4] == str(row.n), shown
 
 
 def test_figure_alt_texts_give_every_published_value_and_no_suppressed_one(demo_run):
-    figures = report_figures()
     wave, results = demo_run
-    report = read_report(results[-1].outputs[0].read_text(encoding="utf-8"))
-    data = figures.load(str(wave.root), wave.id)
+    page = read_report(results[-1].outputs[0].read_text(encoding="utf-8"))
+    data = report.load(str(wave.root), wave.id)
     est = data.estimates
     for domain in est.domain.unique():
         for group in wave.config.estimation.groups:
-            alt = report.alts[f"fig-{domain}-{group}"]
+            alt = page.alts[f"fig-{domain}-{group}"]
             assert alt.startswith("Stippenfiguur"), alt
             cells = est[(est.domain == domain) & est.group.isin(["totaal", group])]
             for _, row in cells.iterrows():
                 label = data.questionnaire_label(row.indicator)
                 segment = alt[alt.index(f"{label}: "):].split(". ")[0]  # what the description says of this indicator
-                value = figures.fmt_value(pd.Series({**row, "suppressed": False}), with_ci=False)
+                value = formatting.fmt_value(pd.Series({**row, "suppressed": False}), with_ci=False)
                 said = f"{data.category_label(row.group, row.category).lower()} {value}"
                 assert (said in segment) != bool(row.suppressed), (domain, group, said, segment)
 
@@ -216,15 +215,13 @@ def test_counts_by_language_below_the_minimum_are_not_published(demo_run, monkey
     assert suppressed_counts({"nl": 134, "ti": 42, "prs": 9, "fa": 7}, 10) == {"prs", "fa"}
     assert suppressed_counts({"nl": 134, "ti": 42, "prs": 9, "fa": 0}, 10) == {"prs", "ti"}  # else prs = total - rest
     assert suppressed_counts({"nl": 134, "ti": 42, "fa": 0}, 10) == set()  # a zero identifies no one
-    from rapportage.report import figures
-
     wave, _ = demo_run
-    data = figures.load(str(wave.root), wave.id)
+    data = report.load(str(wave.root), wave.id)
     used = {"nl": 143, "en": 141, "ar": 98, "ti": 55, "tr": 104, "fa": 9, "prs": 10}  # as in the issue: 9 and 10
     data.cleaning["respondents_by_language"] = used
     shown = []
-    monkeypatch.setattr(figures, "display", lambda markdown: shown.append(markdown.data))
-    figures.languages_table(data)
+    monkeypatch.setattr(formatting, "display", lambda markdown: shown.append(markdown.data))
+    report.languages_table(data)
     header, *rows = read_report(shown[0]).tables["talen"]
     codes = {wave.questionnaire.languages[c].name: c for c in wave.config.languages}
     assert header[4:] == ["Respondenten", "Aandeel"] and len(rows) == len(wave.config.languages)
@@ -241,10 +238,8 @@ def test_labels_are_plain_text_in_figures_not_formulas(demo_run):
     import io
 
     import matplotlib.pyplot as plt
-    from rapportage.report import figures
-
     wave, _ = demo_run
-    figures.load(str(wave.root), wave.id)
+    report.load(str(wave.root), wave.id)
     fig, ax = plt.subplots()
     ax.set_title("kosten $$\\frac{1}{0}$$ en \\onbekend$")
     ax.set_yticks([0], ["$x^2$ of $$"])
@@ -290,15 +285,14 @@ def test_change_since_the_baseline_wave_only_where_comparable(demo_run, project)
     # the same population and questionnaire: most changes are within their intervals
     ok = overall[overall.comparable]
     assert ((ok.change_ci_low <= 0) & (0 <= ok.change_ci_high)).mean() >= 0.8
-    # the report prints the changes and why one is not comparable
-    figures = report_figures()
-    report = read_report(pipeline.render(wave, False).outputs[0].read_text(encoding="utf-8"))
-    key = report.tables["kerncijfers"]
+    # the page prints the changes and why one is not comparable
+    page = read_report(pipeline.render(wave, False).outputs[0].read_text(encoding="utf-8"))
+    key = page.tables["kerncijfers"]
     assert key[0][-1] == "Verandering sinds 2025 (95%-BI)"
     labels = {i.id: i.label for i in wave.questionnaire.indicators}
-    row = {r[0]: r for r in report.tables["vergelijkbaarheid"]}
+    row = {r[0]: r for r in page.tables["vergelijkbaarheid"]}
     assert row[labels["gez_goed"]][3:] == ["niet vergelijkbaar", "vraag gewijzigd: gezondheid"]
-    assert row[labels["werk_betaald"]][3] == figures.fmt_change(work) and "procentpunt" in row[labels["werk_betaald"]][3]
+    assert row[labels["werk_betaald"]][3] == formatting.fmt_change(work) and "procentpunt" in row[labels["werk_betaald"]][3]
 
 
 def test_a_constant_indicator_and_one_with_its_own_groups_run_through_to_the_report(project):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 import rapportage as rp
 from rapportage.statistics import Design, WeightingError
-from tests.test_reference_r import MARGINS, N, REF, RTOL
+
+from tests.test_reference_r import MARGINS, REF, RTOL, N
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,79 @@
+"""What the report reads: the wave's configuration and the pipeline's outputs in ``data_clean/<wave>/``,
+loaded once (``load``) into a ``ReportData``. Nothing here computes a statistic.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from rapportage.config import Wave, load_wave
+
+OVERALL = "totaal"
+SUPPRESSED = "–"
+NOT_BROKEN_DOWN = "·"
+
+
+@dataclass
+class ReportData:
+    wave: Wave
+    estimates: pd.DataFrame
+    weighting: dict
+    cleaning: dict
+    reliability: dict
+    tests: pd.DataFrame
+    baseline: Wave | None = None
+
+    @property
+    def compared(self) -> bool:
+        """Is there a baseline wave whose estimates were compared with these?"""
+        return self.baseline is not None and "change" in self.estimates.columns
+
+    def group_label(self, group: str) -> str:
+        if group == "language":
+            return "Taal van de vragenlijst"
+        return self.wave.population.variables[group].label
+
+    def category_label(self, group: str, category: str) -> str:
+        if group == OVERALL:
+            return "Alle inburgeraars"
+        if group == "language":
+            return self.wave.questionnaire.languages[category].name
+        return self.wave.population.variables[group].categories[category]
+
+    def plural(self, group: str, category: str) -> str:
+        """Lower-case plural for running text ('asielstatushouders'), from population.yaml."""
+        variable = self.wave.population.variables[group]
+        return variable.plural.get(category, variable.categories[category].lower())
+
+    def questionnaire_label(self, indicator: str) -> str:
+        return next(i.label for i in self.wave.questionnaire.indicators if i.id == indicator)
+
+    def indicators(self, domain: str) -> list:
+        return [i for i in self.wave.questionnaire.indicators if i.domain == domain]
+
+    def cell(self, indicator: str, group: str = OVERALL, category: str = OVERALL) -> pd.Series | None:
+        """The estimate of one cell; None when the indicator is not broken down by ``group``
+        (an indicator's own ``groups:`` in questionnaire.yaml)."""
+        e = self.estimates
+        row = e[(e.indicator == indicator) & (e.group == group) & (e.category == category)]
+        return row.iloc[0] if len(row) else None
+
+
+def load(root: str, wave: str) -> ReportData:
+    """Read the wave's configuration and pipeline outputs; set the figure style."""
+    from rapportage.report.figures import set_style
+
+    w = load_wave(Path(root), wave)
+    set_style()
+    return ReportData(
+        wave=w,
+        estimates=pd.read_parquet(w.clean_dir / "estimates.parquet"),
+        weighting=json.loads((w.clean_dir / "weighting.json").read_text(encoding="utf-8")),
+        cleaning=json.loads((w.clean_dir / "cleaning_log.json").read_text(encoding="utf-8")),
+        reliability=json.loads((w.clean_dir / "reliability.json").read_text(encoding="utf-8")),
+        tests=pd.read_parquet(w.clean_dir / "group_tests.parquet"),
+        baseline=load_wave(Path(root), w.config.baseline_wave) if w.config.baseline_wave else None,
+    )

@@ -1,0 +1,84 @@
+"""Dutch formatting of numbers, intervals and changes, and the way a table or a piece of Markdown
+reaches the page (``show``, ``show_table``). Every text from configuration or data is escaped by
+``rapportage.report.markup`` before it gets here.
+"""
+
+from __future__ import annotations
+
+import great_tables as gt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+from rapportage.report.data import SUPPRESSED
+from rapportage.report.markup import html_text, raw_html
+
+
+def nl_number(x: float, decimals: int = 1) -> str:
+    return f"{x:,.{decimals}f}".replace(",", "\u2009").replace(".", ",")
+
+
+def fmt_value(row: pd.Series, with_ci: bool = True) -> str:
+    """'31% (28–34%)' for a proportion, '5,6 (5,5–5,7)' for a mean; '–' when suppressed."""
+    if row["suppressed"] or pd.isna(row["estimate"]):
+        return SUPPRESSED
+    text = fmt_number(row["estimate"], row["kind"])
+    return f"{text} ({fmt_ci(row)})" if with_ci else text
+
+
+def fmt_number(x: float, kind: str) -> str:
+    return f"{x * 100:.0f}%" if kind == "proportion" else nl_number(x)
+
+
+def fmt_ci(row: pd.Series) -> str:
+    if row["suppressed"] or pd.isna(row["estimate"]):
+        return SUPPRESSED
+    if row["kind"] == "proportion":
+        return f"{row['ci_low'] * 100:.0f}–{row['ci_high'] * 100:.0f}%"
+    return f"{nl_number(row['ci_low'])}–{nl_number(row['ci_high'])}"
+
+
+def scientific(x: float) -> str:
+    """'5,8 × 10^−11^' (Markdown superscript) for small numbers such as a margin deviation."""
+    if x == 0 or not np.isfinite(x):
+        return "0" if x == 0 else SUPPRESSED
+    mantissa, exponent = f"{x:.1e}".split("e")
+    return f"{mantissa.replace('.', ',')} × 10^{int(exponent)}^".replace("^-", "^\u2212")
+
+
+def signed(x: float, decimals: int) -> str:
+    """'+2,3', '−0,4'; a value that rounds to zero keeps its sign ('+0,0'), so an interval that
+    excludes zero never reads as if it touched it."""
+    text = nl_number(abs(x), decimals)
+    return text if x == 0 else ("+" if x > 0 else "\u2212") + text
+
+
+def fmt_change(row: pd.Series) -> str:
+    """'+4,2 procentpunt (−0,9 tot +9,3)' / '+0,3 (−0,1 tot +0,6)'; 'niet vergelijkbaar' or '–'."""
+    if not row.get("comparable", False):
+        return "niet vergelijkbaar" if row.get("comparability_note") and not row["suppressed"] else SUPPRESSED
+    scale, decimals, unit = (100, 1, " procentpunt") if row["kind"] == "proportion" else (1, 2, "")
+    return (f"{signed(row['change'] * scale, decimals)}{unit} "
+            f"({signed(row['change_ci_low'] * scale, decimals)} tot {signed(row['change_ci_high'] * scale, decimals)})")
+
+
+def table_html(table: gt.GT, label: str) -> str:
+    """The table as a raw HTML block of Markdown, in a container that scrolls sideways on a
+    narrow screen and that keyboard users can reach and scroll (``tabindex``, named region).
+
+    Never a rich (text/html) cell output: that makes Quarto link require.js and jQuery from the
+    web, which a self-contained report opened offline cannot load. Quarto's own table
+    processing is switched off, so both renderers pass the great_tables markup on untouched.
+    """
+    markup = table.tab_options(quarto_disable_processing=True, container_overflow_x="visible",
+                               container_overflow_y="visible").as_raw_html()
+    name = html_text(f"{label} (tabel)")
+    return raw_html(f'<div class="tabel" role="region" tabindex="0" aria-label="{name}">\n{markup}\n</div>')
+
+
+def show_table(table: gt.GT, label: str) -> None:
+    show(table_html(table, label))
+
+
+def show(markdown: str) -> None:
+    """Put Markdown on the page (a Jupyter display; the render stages collect it)."""
+    display(Markdown(markdown))

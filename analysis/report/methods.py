@@ -1,0 +1,242 @@
+"""The Verantwoording: fieldwork, response, weighting, precision and representativeness in sentences
+built from the diagnostics, the tables of languages, cleaning, response by category and
+reliability, the comparison with the baseline wave and the researcher's own texts.
+"""
+
+from __future__ import annotations
+
+import re
+
+import great_tables as gt
+import pandas as pd
+from rapportage.report.data import OVERALL, SUPPRESSED, ReportData
+from rapportage.report.formatting import (
+    fmt_change,
+    fmt_number,
+    fmt_value,
+    nl_number,
+    scientific,
+    show,
+    show_table,
+    table_html,
+)
+from rapportage.report.markup import md, sanitise_markdown
+from rapportage.statistics.disclosure import suppressed_counts
+
+
+def methods_text(data: ReportData) -> None:
+    """Fieldwork, response, weighting and precision in a paragraph built from the diagnostics."""
+    show(_methods_markdown(data))
+
+
+def _methods_markdown(data: ReportData) -> str:
+    c, w = data.cleaning, data.weighting
+    d = w["diagnostics"]
+    cfg = data.wave.config
+    pct = nl_number(100 * c["respondents"] / c["invited"])
+    return (
+        f"Alle {c['invited']} inburgeraars in de populatie (peildatum "
+        f"{data.wave.population.reference_date:%d-%m-%Y}) zijn met een persoonlijke link uitgenodigd; "
+        f"het veldwerk liep van {cfg.fieldwork.start:%d-%m-%Y} tot en met {cfg.fieldwork.end:%d-%m-%Y}. "
+        f"Na controle bleven **{c['respondents']} geldige respondenten** over, een respons van {pct}%. "
+        f"De respons is gewogen door {_weighting_method(w)} naar de registertotalen van "
+        f"{', '.join(_margin_label(data, m) for m in w['margins'])} "
+        f"({w['iterations']} iteraties; grootste relatieve afwijking van een marge {scientific(w['max_margin_deviation'])}). "
+        + _propensity_and_trimming(w) +
+        f"Het design-effect van de weging (Kish) is {nl_number(d['deff_kish'], 2)}, de effectieve "
+        f"steekproefomvang {nl_number(d['n_effective'], 0)}; de gewichten lopen van "
+        f"{nl_number(d['weights']['min'], 2)} tot {nl_number(d['weights']['max'], 2)}. "
+        + _representativeness_sentence(data)
+        + _interval_sentence(w)
+        + "Voor percentages is het interval zo berekend dat het niet onder 0% of boven 100% uitkomt. Bij minder dan "
+        f"{cfg.estimation.small_domain_n} antwoorden en bij uitkomsten van 0% of 100% is de methode van Korn en "
+        "Graubard gebruikt, die beter werkt bij kleine aantallen en ook bij 0% of 100% een echt interval geeft "
+        "(bij 0 van 38 antwoorden bijvoorbeeld van 0% tot 9%). "
+        + _margin_of_error_sentence(data)
+        + f"Percentages op minder dan {cfg.disclosure.min_n_percentage} en "
+        f"gemiddelden op minder dan {cfg.disclosure.min_n} respondenten worden niet gepubliceerd, en ook geen cel "
+        f"waaruit zo'n waarde terug te rekenen is."
+    )
+
+
+METHODS = {"raking": "*raking* (iteratief aanpassen aan elke marge)",
+           "linear": "lineaire kalibratie (GREG)",
+           "logit": "logit-kalibratie"}
+
+
+def _weighting_method(w: dict) -> str:
+    text = METHODS[w["method"]]
+    if w.get("bounds"):
+        low, high = w["bounds"]
+        text += f" met gewichten begrensd tussen {nl_number(low, 2)} en {nl_number(high, 2)} keer het startgewicht"
+    return text
+
+
+def _margin_label(data: ReportData, margin: str) -> str:
+    """'leeftijd' or, for an interaction margin 'status*gender', 'migratiestatus × geslacht'."""
+    return " × ".join(md(data.group_label(v).lower()) for v in margin.split("*"))
+
+
+def _propensity_and_trimming(w: dict) -> str:
+    text = ""
+    if w.get("propensity"):
+        text += ("Het startgewicht is de inverse van de responskans uit een responsmodel op de registerkenmerken"
+                 + (f", in {w['propensity']['classes']} klassen" if w["propensity"].get("use") == "classes" else "") + ". ")
+    if w.get("trimming") and w["trimming"].get("trimmed"):
+        t = w["trimming"]
+        text += (f"Gewichten boven {nl_number(t['cap'], 2)} zijn afgetopt ({t['trimmed']} respondenten)"
+                 + (" en daarna opnieuw aan de registertotalen aangepast" if t.get("recalibrated") else "")
+                 + (f"; dat is {t['rounds']} keer herhaald" if t.get("rounds", 0) > 1 else "") + ". ")
+        if "max_relative_to_mean" in t:
+            text += f"Het grootste gewicht is daarna {nl_number(t['max_relative_to_mean'], 2)} keer het gemiddelde gewicht. "
+            lowest = t.get("lowest_possible_max_relative_to_mean", 0.0)
+            if not t.get("cap_met", True) and lowest > t["upper_relative_to_mean"]:
+                text += ("Dat is meer dan de bovengrens: bij elke weging die aan alle registertotalen voldoet, is het "
+                         f"grootste gewicht minstens {nl_number(lowest, 2)} keer het gemiddelde. ")
+            elif not t.get("cap_met", True):
+                text += f"Dat is meer dan de bovengrens: het aftoppen is na {t['rounds']} rondes gestopt. "
+        if t.get("g_range"):
+            low, high = t["g_range"]
+            text += (f"Door het herhaald aftoppen liggen de gewichten daarna tussen {nl_number(low, 2)} en "
+                     f"{nl_number(high, 2)} keer het startgewicht. ")
+    return text
+
+
+def _interval_sentence(w: dict) -> str:
+    if not w.get("calibrated", True):  # the design is then that of the weights as given
+        return ("Betrouwbaarheidsintervallen houden rekening met de gewichten en met de eindige-populatiecorrectie, "
+                "maar niet met de aanpassing aan de registertotalen, omdat de afgetopte gewichten daar niet meer "
+                "precies aan voldoen; dat maakt ze doorgaans iets ruimer. ")
+    return ("Betrouwbaarheidsintervallen houden rekening met de weging (linearisatie met kalibratieresiduen) "
+            "en met de eindige-populatiecorrectie. ")
+
+
+def _margin_of_error_sentence(data: ReportData) -> str:
+    """The largest half-width of the published 95% intervals of percentages, overall and by group."""
+    e = data.estimates[(data.estimates.kind == "proportion") & ~data.estimates.suppressed]
+    half = (e.ci_high - e.ci_low) / 2 * 100
+    overall, groups = half[e.group == OVERALL], half[e.group != OVERALL]
+    if overall.empty:
+        return ""
+    text = (f"De foutmarge (de halve breedte van het 95%-interval) van een percentage voor alle inburgeraars is "
+            f"ten hoogste {nl_number(overall.max(), 0)} procentpunt")
+    if not groups.empty:
+        text += f", voor groepen ten hoogste {nl_number(groups.max(), 0)} procentpunt"
+    return text + ". "
+
+
+def _representativeness_sentence(data: ReportData) -> str:
+    rep = data.weighting.get("representativeness")
+    if not rep:
+        return ""
+    partial = [p for p in rep["partial_r_indicators"] if p["category"] is None]
+    strongest = max(partial, key=lambda p: p["value"])
+    return (f"De R-indicator van de respons is {nl_number(rep['r_indicator'], 2)} (1 = volledig representatief); "
+            f"de respons verschilt het meest naar {md(data.group_label(strongest['variable']).lower())} "
+            f"(partiële R-indicator {nl_number(strongest['value'], 3)}). ")
+
+
+def languages_table(data: ReportData) -> None:
+    """The languages the questionnaire was offered in and how many respondents used each."""
+    used = data.cleaning["respondents_by_language"]
+    total = sum(used.values())
+    status = {"professional": "gecontroleerde vertaling", "draft": "concept, niet gecontroleerd",
+              "missing": "niet in de specificatie"}
+    offered = data.wave.config.languages
+    codes = [*offered, *sorted(set(used) - set(offered))]
+    hidden = suppressed_counts({code: used.get(code, 0) for code in codes}, data.wave.config.disclosure.min_n)
+    rows = []
+    for code in codes:
+        lang = data.wave.questionnaire.languages[code]
+        n = used.get(code, 0)
+        rows.append({"Taal": lang.name, "Eigen naam": lang.native, "Aangeboden": "ja" if code in offered else "nee",
+                     "Vragenlijst in questionnaire.yaml": status[lang.status],
+                     "Respondenten": SUPPRESSED if code in hidden else str(n),
+                     "Aandeel": SUPPRESSED if code in hidden or not total else f"{nl_number(100 * n / total)}%"})
+    note = "Respondenten: geldige respondenten naar de taal waarin zij de vragenlijst invulden."
+    if hidden:
+        note += (f" {SUPPRESSED}: niet gepubliceerd, omdat het om minder dan {data.wave.config.disclosure.min_n} "
+                 "respondenten gaat (of omdat het aantal anders uit de andere zou volgen).")
+    table = (gt.GT(pd.DataFrame(rows), id="talen").cols_align("right", columns=["Respondenten", "Aandeel"])
+             .tab_source_note(note))
+    show_table(table, "Talen van de vragenlijst")
+
+
+def cleaning_table(data: ReportData) -> None:
+    """The response flow (invited → started → submitted → valid) and what each rule did."""
+    action_nl = {"drop": "verwijderd", "flag": "gemarkeerd, meegeteld", "set_missing": "antwoord als ontbrekend",
+                 "count": "geteld", "": ""}
+    rows = [{"Stap": s["description"], "Gevolg": action_nl.get(s["action"], s["action"]), "Aantal": s["count"]}
+            for s in data.cleaning["steps"]]
+    table = (gt.GT(pd.DataFrame(rows), id="responsstroom").cols_align("right", columns=["Aantal"])
+             .tab_source_note("De eerste vier regels zijn de responsstroom; daarna wat elke opschoonregel "
+                              "deed, in de volgorde waarin de regels worden toegepast (cleaning.yaml)."))
+    show_table(table, "Van export naar geldige respondenten")
+
+
+def representativeness_table(data: ReportData) -> None:
+    """Response rate by weighting category, and sample vs population before and after weighting."""
+    rows = []
+    for m in data.weighting["diagnostics"]["margins"]:
+        rows.append({
+            "Kenmerk": data.group_label(m["variable"]),
+            "Categorie": data.category_label(m["variable"], m["category"]),
+            "Respons": f"{nl_number(100 * m['n'] / m['target'])}%",
+            "Steekproef": f"{nl_number(100 * m['sample_share'])}%",
+            "Gewogen": f"{nl_number(100 * m['weighted_share'])}%",
+            "Populatie": f"{nl_number(100 * m['population_share'])}%",
+        })
+    table = (
+        gt.GT(pd.DataFrame(rows), rowname_col="Categorie", groupname_col="Kenmerk", id="representativiteit")
+        .cols_align("right", columns=["Respons", "Steekproef", "Gewogen", "Populatie"])
+        .tab_source_note("Respons = respondenten als percentage van de populatie in de categorie. "
+                         "Steekproef en Gewogen: verdeling van de respondenten voor en na weging.")
+    )
+    show_table(table, "Respons en samenstelling naar kenmerk")
+
+
+def reliability_table(data: ReportData) -> None:
+    """Cronbach's alpha of every multi-item scale, with its 95% interval (Feldt)."""
+    rows = [{"Schaal": r["label"], "Items": r["items"], "n": r["n"],
+             "Cronbachs alfa (95%-BI)": f"{nl_number(r['alpha'], 2)} ({nl_number(r['ci_low'], 2)}–{nl_number(r['ci_high'], 2)})"}
+            for r in data.reliability.values()]
+    table = (gt.GT(pd.DataFrame(rows), id="betrouwbaarheid").cols_align("right", columns=["Items", "n", "Cronbachs alfa (95%-BI)"])
+             .tab_source_note("Berekend op de itemscores (omgekeerde items omgedraaid), respondenten die alle items beantwoordden."))
+    show_table(table, "Interne consistentie van de schalen")
+
+
+def comparability(data: ReportData) -> None:
+    """Print (``#| output: asis``) whether and how this wave is compared with its baseline."""
+    if data.baseline is None:
+        print(f"Deze meting wordt met geen eerdere meting vergeleken: in `surveys/{data.wave.id}/wave.yaml` is "
+              "geen `baseline_wave` opgegeven. Een verandering wordt alleen berekend als de vraag, de definitie van "
+              "de indicator en de weging in beide metingen gelijk zijn.")
+        return
+    year = data.baseline.config.year
+    overall = data.estimates[data.estimates.group == OVERALL]
+    comparable = int(overall.comparable.sum())
+    print(f"De uitkomsten worden vergeleken met de meting {year} (`{data.baseline.id}`). Een verandering "
+          f"wordt alleen berekend als de vraag (tekst in het Nederlands, antwoordcodes, filter), de definitie van de "
+          f"indicator en de weging in beide metingen gelijk zijn; dat geldt voor {comparable} van de "
+          f"{len(overall)} indicatoren. Het interval van een verandering gaat uit van twee onafhankelijke "
+          f"steekproeven.\n")
+    rows = [{"Indicator": data.questionnaire_label(r["indicator"]),
+             f"Uitkomst {year}": fmt_number(r["baseline_estimate"], r["kind"]) if pd.notna(r["baseline_estimate"]) else SUPPRESSED,
+             f"Uitkomst {data.wave.config.year}": fmt_value(r, False),
+             "Verandering (95%-BI)": fmt_change(r), "Reden": r["comparability_note"] or "vergelijkbaar"}
+            for _, r in overall.iterrows()]
+    table = gt.GT(pd.DataFrame(rows), id="vergelijkbaarheid")
+    caption = f"Vergelijkbaarheid met de meting {year}, alle inburgeraars"
+    print(f"::: {{#tbl-vergelijkbaarheid}}\n\n{table_html(table, caption)}\n\n{caption}\n:::")
+
+
+def researcher_text(data: ReportData, name: str) -> None:
+    """Print (``#| output: asis``) the researcher's text ``surveys/<wave>/tekst/<name>.md`` in a
+    note box, reduced to the formatting the report publishes (``rapportage.report.markup.sanitise_markdown``;
+    the render stage reports what it removed). Nothing when the wave has no such text."""
+    path = data.wave.text_dir / f"{name}.md"
+    if not path.is_file():
+        return
+    text, _ = sanitise_markdown(path.read_text(encoding="utf-8"))
+    fence = ":" * max(3, 1 + max((len(run) for run in re.findall(r":+", text)), default=0))
+    print(f'{fence} {{.kader role="note"}}\n{text}\n{fence}')

@@ -1,0 +1,77 @@
+"""The generated sentences of the Samenvatting and the domain chapters: each says a published
+estimate, its interval and, for two groups, the design-based test of their difference.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from rapportage.questionnaire.spec import DOMAINS
+from rapportage.report.data import ReportData
+from rapportage.report.formatting import fmt_change, fmt_value, nl_number, show
+from rapportage.report.markup import md
+
+
+def introduction(data: ReportData) -> None:
+    """Print (``#| output: asis``) the opening lines: which wave, weighted to what, compared with what."""
+    text = (f"*{md(data.wave.config.title)}.* Alle cijfers zijn gewogen naar de samenstelling van de populatie van "
+            f"{data.wave.population.total} inburgeraars; zie de [Verantwoording](#sec-verantwoording). ")
+    if data.compared:
+        text += (f"Waar een indicator vergelijkbaar is met de meting {data.baseline.config.year}, staat de verandering "
+                 "erbij; zie [Vergelijkbaarheid met de vorige meting](#sec-vergelijkbaarheid).")
+    else:
+        text += "De uitkomsten worden niet met een eerdere meting vergeleken; zie [Vergelijkbaarheid met de vorige meting](#sec-vergelijkbaarheid)."
+    print(text)
+
+
+def summary_text(data: ReportData) -> None:
+    """One generated sentence per domain: the first indicator and the status contrast."""
+    lines = []
+    for domain, title in DOMAINS.items():
+        ind = data.indicators(domain)[0]
+        lines.append(f"- **{title}.** {_sentence(data, ind)}")
+    show("\n".join(lines))
+
+
+def _sentence(data: ReportData, ind) -> str:
+    overall = data.cell(ind.id)
+    label = md(ind.label[:1].lower() + ind.label[1:])
+    if overall["suppressed"]:
+        return f"Over '{label}' zijn te weinig antwoorden om iets te publiceren."
+    among = md(ind.universe.label) if ind.universe else "de inburgeraars"
+    text = f"{md(ind.label)}: {fmt_value(overall)} van {among}." if ind.kind == "proportion" \
+        else f"{md(ind.label)}: {fmt_value(overall)}."
+    status = data.estimates[(data.estimates.indicator == ind.id) & (data.estimates.group == "status")]
+    if len(status) == 2 and not status["suppressed"].any():
+        a, b = status.iloc[0], status.iloc[1]
+        test = data.tests[(data.tests.indicator == ind.id) & (data.tests.group == "status")]
+        if len(test) and pd.notna(test.not_tested.iloc[0]):
+            verdict = f"niet getoetst: {test.not_tested.iloc[0]}"
+        elif len(test):
+            p = float(test.p_value.iloc[0])
+            p_text = "p < 0,001" if p < 0.001 else f"p = {nl_number(p, 3)}"
+            verdict = (f"een verschil dat niet aan toeval is toe te schrijven ({p_text})" if p < 0.05
+                       else f"geen aantoonbaar verschil ({p_text})")
+        else:
+            overlap = not (a["ci_high"] < b["ci_low"] or b["ci_high"] < a["ci_low"])
+            verdict = "de 95%-intervallen overlappen" if overlap else "de 95%-intervallen overlappen niet"
+        text += (f" {md(data.plural('status', a['category']).capitalize())}: {fmt_value(a, False)}; "
+                 f"{md(data.plural('status', b['category']))}: {fmt_value(b, False)}; {verdict}.")
+    if data.compared:
+        text += " " + _change_sentence(data, overall)
+    return text
+
+
+def _change_sentence(data: ReportData, row: pd.Series) -> str:
+    year = data.baseline.config.year
+    if not row.get("comparable", False):
+        return f"Niet te vergelijken met {year}: {md(row['comparability_note'])}." if row["comparability_note"] else ""
+    moved = row["change_ci_low"] > 0 or row["change_ci_high"] < 0
+    verdict = "een verandering die niet aan toeval is toe te schrijven" if moved else "geen aantoonbare verandering"
+    return f"Sinds {year}: {fmt_change(row)}, {verdict}."
+
+
+def domain_text(data: ReportData, domain: str) -> None:
+    """One generated sentence per indicator, then where the breakdowns are."""
+    items = "\n".join(f"- {_sentence(data, ind)}" for ind in data.indicators(domain))
+    show(f"{items}\n\nDe figuren hieronder tonen de uitkomsten per kenmerk, één tabblad per kenmerk; "
+                     f"@tbl-{domain} zet ze allemaal op een rij, met de betrouwbaarheidsintervallen.")

@@ -1,0 +1,125 @@
+"""The tables of key figures, of each domain by group, of the appendix and of the codebook.
+"""
+
+from __future__ import annotations
+
+import great_tables as gt
+import pandas as pd
+from rapportage.questionnaire.spec import DOMAINS
+from rapportage.report.data import NOT_BROKEN_DOWN, OVERALL, SUPPRESSED, ReportData
+from rapportage.report.formatting import (
+    fmt_change,
+    fmt_ci,
+    fmt_number,
+    fmt_value,
+    nl_number,
+    show_table,
+    table_html,
+)
+
+
+def key_figures(data: ReportData) -> None:
+    """Table of every indicator for all inburgeraars, grouped by domain."""
+    rows = []
+    for domain, title in DOMAINS.items():
+        for ind in data.indicators(domain):
+            row = data.cell(ind.id)
+            rows.append({"Domein": title, "Indicator": ind.label, "Uitkomst (95%-BI)": fmt_value(row),
+                         "n": SUPPRESSED if row["suppressed"] else f"{int(row['n'])}"})
+            if data.compared:
+                rows[-1][f"Verandering sinds {data.baseline.config.year} (95%-BI)"] = fmt_change(row)
+    frame = pd.DataFrame(rows)
+    note = ("Gewogen uitkomsten; tussen haakjes het 95%-betrouwbaarheidsinterval. "
+            "n = aantal respondenten met een geldig antwoord.")
+    if data.compared:
+        note += (f" Verandering: ten opzichte van de meting {data.baseline.config.year}; 'niet vergelijkbaar' "
+                 "als de vraag, de definitie of de weging veranderde (zie de Verantwoording).")
+    table = (
+        gt.GT(frame, groupname_col="Domein", id="kerncijfers")
+        .cols_align("right", columns=[c for c in frame.columns if c not in ("Domein", "Indicator")])
+        .tab_source_note(note)
+    )
+    show_table(table, "Kerncijfers per domein")
+
+
+def domain_table(data: ReportData, domain: str) -> None:
+    """Every indicator of the domain by every group: estimate (95% CI)."""
+    inds = data.indicators(domain)
+    e = data.estimates[data.estimates.indicator.isin([i.id for i in inds])]
+    rows = []
+    groups = [OVERALL, *data.wave.config.estimation.groups]
+    not_broken_down = False
+    for group in groups:
+        cats = list(dict.fromkeys(e[e.group == group].category))
+        for cat in cats:
+            row = {"Groep": "Totaal" if group == OVERALL else data.group_label(group),
+                   "Categorie": data.category_label(group, cat)}
+            for ind in inds:
+                cell = data.cell(ind.id, group, cat)
+                not_broken_down |= cell is None
+                row[ind.label] = NOT_BROKEN_DOWN if cell is None else fmt_value(cell)
+            rows.append(row)
+    note = (f"{SUPPRESSED} = niet gepubliceerd: te weinig respondenten (percentages minder dan "
+            f"{data.wave.config.disclosure.min_n_percentage}, gemiddelden minder dan {data.wave.config.disclosure.min_n}), "
+            "of terug te rekenen uit de andere cellen. Tussen haakjes het 95%-betrouwbaarheidsinterval.")
+    if not_broken_down:
+        note += f" {NOT_BROKEN_DOWN} = deze uitkomst wordt niet naar dit kenmerk uitgesplitst."
+    table = (
+        gt.GT(pd.DataFrame(rows), rowname_col="Categorie", groupname_col="Groep", id=f"tabel-{domain}")
+        .cols_align("right", columns=[i.label for i in inds])
+        .tab_source_note(note)
+    )
+    show_table(table, f"{DOMAINS[domain]}: uitkomsten naar groep")
+
+
+def appendix_tables(data: ReportData) -> None:
+    """Print (``#| output: asis``) a tabset with, per domain, the full table of every indicator
+    by every group: estimate, 95% CI, n, effective n, design effect and the unweighted value."""
+    lines = ["::: {.tabbladen}", ""]
+    for domain, title in DOMAINS.items():
+        table = appendix_table(data, domain)
+        caption = f"{title}: alle uitkomsten naar groep"
+        lines += [f"### {title}", "", f"::: {{#tbl-bijlage-{domain}}}", "", table_html(table, caption), "",
+                  caption, ":::", ""]
+    lines.append(":::")
+    print("\n".join(lines))
+
+
+def appendix_table(data: ReportData, domain: str) -> gt.GT:
+    rows = []
+    groups = [OVERALL, *data.wave.config.estimation.groups]
+    for ind in data.indicators(domain):
+        e = data.estimates[data.estimates.indicator == ind.id]
+        for group in groups:
+            for i, (_, r) in enumerate(e[e.group == group].iterrows()):
+                hide = bool(r["suppressed"]) or pd.isna(r["estimate"])
+                rows.append({
+                    "Indicator": ind.label,
+                    "Kenmerk": ("Totaal" if group == OVERALL else data.group_label(group)) if i == 0 else "",
+                    "Categorie": data.category_label(group, r["category"]),
+                    "Uitkomst": fmt_value(r, with_ci=False),
+                    "95%-BI": fmt_ci(r),
+                    "n": SUPPRESSED if hide else f"{int(r['n'])}",
+                    "Effectieve n": SUPPRESSED if hide else nl_number(r["n_eff"], 0),
+                    "Design-effect": SUPPRESSED if hide else nl_number(r["deff"], 2),
+                    "Ongewogen": SUPPRESSED if hide else fmt_number(r["estimate_unweighted"], r["kind"]),
+                })
+    numeric = ["Uitkomst", "95%-BI", "n", "Effectieve n", "Design-effect", "Ongewogen"]
+    return (
+        gt.GT(pd.DataFrame(rows), groupname_col="Indicator", id=f"bijlage-{domain}")
+        .cols_align("right", columns=numeric)
+        .tab_source_note(f"{SUPPRESSED} = niet gepubliceerd (zie de geheimhoudingsregels in de Verantwoording). "
+                         "Effectieve n = n gedeeld door het design-effect van de weging.")
+    )
+
+
+def codebook_table(data: ReportData) -> None:
+    """The codebook of respondents.parquet (from ``data_clean/<wave>/codebook.csv``)."""
+    book = pd.read_csv(data.wave.clean_dir / "codebook.csv", dtype=str, keep_default_na=False)
+    table = (
+        gt.GT(book.rename(columns={"variable": "Variabele", "label_nl": "Omschrijving", "type": "Type",
+                                   "values": "Waarden", "filter": "Filter", "text_nl": "Vraag (Nederlands)"})
+              [["Variabele", "Omschrijving", "Type", "Waarden", "Filter", "Vraag (Nederlands)"]], id="codeboek")
+        .tab_source_note("Waarden: code = label. Filter: de vraag is alleen gesteld als deze voorwaarde geldt.")
+    )
+    show_table(table, "Codeboek")
