@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 
-.PHONY: report test lock clean-data
+.PHONY: report test lint lock clean-data
 
 $(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)" >&2; exit 1; }
@@ -32,7 +32,13 @@ lock:
 report: $(STAMP)
 	@$(BIN)/rapportage run --demo
 
-test: $(STAMP)
+# ruff and mypy on the package (mypy imports it as rapportage: a link in the venv names the folder)
+lint: $(STAMP)
+	@$(BIN)/ruff check --quiet analysis notebooks
+	@mkdir -p $(VENV)/mypy-path && ln -sfn ../../analysis $(VENV)/mypy-path/rapportage
+	@MYPYPATH=$(VENV)/mypy-path $(BIN)/mypy --cache-dir $(VENV)/mypy-cache -p rapportage
+
+test: lint
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 

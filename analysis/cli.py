@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 import yaml
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
 from rapportage.config import (
     FILE_MODELS,
     Wave,
@@ -25,9 +29,6 @@ from rapportage.config import (
 from rapportage.errors import PipelineError
 from rapportage.questionnaire.spec import check_file, compare
 from rapportage.yaml_config import read_yaml
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 if TYPE_CHECKING:
     from rapportage.stages import pipeline

@@ -7,6 +7,7 @@ expected, as one sentence (:class:`rapportage.errors.PipelineError`).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 
 import yaml
 from pydantic import Field, NonNegativeInt, model_validator
+
 from rapportage.errors import PipelineError, shown
 from rapportage.questionnaire.spec import Questionnaire
 from rapportage.report.markup import sanitise_markdown, unsafe_markup
@@ -426,7 +428,7 @@ def _cross_check(wave: Wave) -> None:
     q = wave.questionnaire
     c = wave.cleaning
     variables = q.variables()
-    names = [("consent_item", c.consent_item, q.items)]
+    names: list[tuple[str, str, Collection[str]]] = [("consent_item", c.consent_item, q.items)]
     names += [(f"completeness.core_items.{i}", item, q.items) for i, item in enumerate(c.completeness.core_items)]
     for n, rule in enumerate(c.consistency):
         names += [(f"consistency.{n}.when.variable", rule.when.variable, variables),
@@ -464,10 +466,10 @@ def _cross_check(wave: Wave) -> None:
         )
     baseline = wave.config.baseline_wave
     if baseline is not None and (baseline == wave.id or not (wave.root / "surveys" / baseline / "wave.yaml").is_file()):
-        known = sorted(p.name for p in (wave.root / "surveys").glob("*") if p.is_dir() and p.name != wave.id)
+        earlier = sorted(p.name for p in (wave.root / "surveys").glob("*") if p.is_dir() and p.name != wave.id)
         raise PipelineError(
             f"surveys/{wave.id}/wave.yaml: key 'baseline_wave' names {baseline!r}, which is not an earlier wave under "
-            f"surveys/ (known: {', '.join(known) or 'none'}); correct it or set it to null."
+            f"surveys/ (known: {', '.join(earlier) or 'none'}); correct it or set it to null."
         )
     needed = {part for name in wave.population.weighting.margins for part in name.split("*")}
     if wave.population.weighting.propensity:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 import types
 import typing
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import (
@@ -25,6 +27,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+
 from rapportage.errors import PipelineError, shown
 
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
@@ -42,6 +45,8 @@ StrictLoader.yaml_implicit_resolvers = {
 }
 StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF"))
 
+
+M = TypeVar("M", bound=BaseModel)
 
 def _construct_int(loader: StrictLoader, node: yaml.ScalarNode) -> int:
     value = loader.construct_scalar(node)
@@ -101,7 +106,7 @@ def _yes_no_for_a_number(annotation, value) -> str | None:
         return next((where for where in found if where is not None), None)
     if isinstance(value, (list, tuple)) and origin in (list, tuple, set, frozenset) and args:
         if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            pairs = zip(args, value)
+            pairs: Iterable[tuple[Any, Any]] = zip(args, value)
         else:
             pairs = ((args[0], item) for item in value)
         for index, (arg, item) in enumerate(pairs):
@@ -137,7 +142,7 @@ class StrictModel(BaseModel):
         return value
 
 
-def load_yaml_model(path: Path, model: type[BaseModel]) -> BaseModel:
+def load_yaml_model(path: Path, model: type[M]) -> M:
     """Read ``path`` and validate it as ``model``; errors name the file and the key."""
     if not path.is_file():
         raise PipelineError(f"{shown(path)}: file not found; every wave folder needs it.")

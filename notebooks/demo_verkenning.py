@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from rapportage.config import load_wave
 from rapportage.stages.pipeline import design_for
 

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 import pandas as pd
+
 from rapportage.config import CleaningConfig
 from rapportage.errors import PipelineError
 from rapportage.questionnaire.spec import Questionnaire

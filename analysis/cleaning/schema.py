@@ -14,6 +14,7 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 import pyarrow.parquet as pq
 from pandera.errors import SchemaError, SchemaErrors
+
 from rapportage.cleaning.rules import RULES_NL
 from rapportage.config import Wave
 from rapportage.errors import PipelineError

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+
 from rapportage.config import Wave
 from rapportage.csvfiles import csv_bytes
 from rapportage.questionnaire.spec import DOMAINS
@@ -42,14 +43,16 @@ def codebook(wave: Wave) -> pd.DataFrame:
     add("survey_id", "wave.yaml limesurvey.survey_ids", "LimeSurvey-vragenlijst waaruit de respons komt", "integer",
         "; ".join(str(i) for i in wave.config.limesurvey.survey_ids))
     for var in wave.cleaning.frame_variables:
-        v = wave.population.variables[var]
-        add(var, "population frame", v.label, "category", "; ".join(f"{c} = {lbl}" for c, lbl in v.categories.items()))
+        frame_variable = wave.population.variables[var]
+        add(var, "population frame", frame_variable.label, "category",
+            "; ".join(f"{c} = {lbl}" for c, lbl in frame_variable.categories.items()))
     add("language", "LimeSurvey startlanguage", "Taal van de vragenlijst", "category",
         "; ".join(f"{c} = {q.languages[c].name}" for c in wave.config.languages if c in q.languages))
     add("duration_seconds", "submitdate - startdate", "Invulduur in seconden", "number")
     c = wave.cleaning
     flags = [("partial", "Afgebroken, maar genoeg kernvragen beantwoord (meegeteld)")]
-    flags += [(rule, f"Gemarkeerd door opschoonregel {rule}") for rule, cfg in (("speeders", c.speeders), ("straightlining", c.straightlining)) if cfg.action == "flag"]
+    flags += [(rule, f"Gemarkeerd door opschoonregel {rule}")
+              for rule, cfg in (("speeders", c.speeders), ("straightlining", c.straightlining)) if cfg.action == "flag"]
     flags += [(r.name, r.description) for r in c.consistency]
     for name, description in flags:
         add(f"flag_{name}", "cleaning.yaml", description, "boolean", "True = gemarkeerd")

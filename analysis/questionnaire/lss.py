@@ -156,6 +156,7 @@ def write_lss(q: Questionnaire, survey_id: int, title: dict[str, str] | None = N
             attributes.append({"qid": parent, "attribute": "hidden", "value": "1", "language": ""})
         if qu.other:
             spec_item = next(i for i in q.items.values() if i.code == code)
+            assert spec_item.other is not None  # the survey's question has 'other' because the item has
             attributes += [{"qid": parent, "attribute": "other_replace_text", "value": spec_item.other[lang], "language": lang}
                            for lang in s.languages]
         for order, (sq_code, texts) in enumerate(qu.subquestions, start=1):
@@ -173,11 +174,11 @@ def write_lss(q: Questionnaire, survey_id: int, title: dict[str, str] | None = N
             answers.append({"aid": aid, "qid": parent, "code": a_code, "sortorder": order,
                             "assessment_value": 0, "scale_id": 0})
             answer_l10ns += [{"aid": aid, "answer": labels[lang], "language": lang} for lang in s.languages]
-    for item_id, item in q.items.items():
+    for item in q.items.values():
         if item.type == "numeric" and item.range:
-            parent = next(r["qid"] for r in questions if r["title"] == item.code)
-            attributes.append({"qid": parent, "attribute": "min_num_value_n", "value": f"{item.range[0]:g}", "language": ""})
-            attributes.append({"qid": parent, "attribute": "max_num_value_n", "value": f"{item.range[1]:g}", "language": ""})
+            numeric = next(r["qid"] for r in questions if r["title"] == item.code)
+            attributes.append({"qid": numeric, "attribute": "min_num_value_n", "value": f"{item.range[0]:g}", "language": ""})
+            attributes.append({"qid": numeric, "attribute": "max_num_value_n", "value": f"{item.range[1]:g}", "language": ""})
 
     _table(doc, "answers", ["aid", "qid", "code", "sortorder", "assessment_value", "scale_id"], answers)
     _table(doc, "answer_l10ns", ["id", "aid", "answer", "language"],

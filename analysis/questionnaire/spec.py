@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
+
 from rapportage.errors import PipelineError, shown
 from rapportage.yaml_config import StrictModel, load_yaml_model
 
@@ -212,7 +213,7 @@ class Questionnaire(_Strict):
     @classmethod
     def load(cls, path: Path) -> "Questionnaire":
         """Load and validate ``questionnaire.yaml``; the first problem is raised, naming the key."""
-        q: Questionnaire = load_yaml_model(path, cls)  # type: ignore[assignment]
+        q = load_yaml_model(path, cls)
         found = problems(q)
         if found:
             more = f" ({len(found) - 1} more: run 'rapportage validate')" if len(found) > 1 else ""
@@ -327,11 +328,11 @@ def problems(q: Questionnaire) -> list[Problem]:
         for key, cond, of in (("condition", ind.condition, ind.of), ("universe", ind.universe, getattr(ind.universe, "of", None))):
             if cond is None or cond.in_ is None or of not in variables:
                 continue
-            allowed = _values(q.item_of(of)[1])
-            unknown = sorted(set(cond.in_) - allowed) if allowed is not None else []
+            values = _values(q.item_of(of)[1])
+            unknown = sorted(set(cond.in_) - values) if values is not None else []
             if unknown:
                 add(f"{where}.{key}.in", f"values {[f'{v:g}' for v in unknown]} are not values of {of!r} "
-                                         f"(its values: {', '.join(f'{v:g}' for v in sorted(allowed))})")
+                                         f"(its values: {', '.join(f'{v:g}' for v in sorted(values or ()))})")
     for domain in DOMAINS:
         if not any(i.domain == domain for i in q.indicators):
             add("indicators", f"domain {domain!r} has no indicator")
@@ -361,7 +362,7 @@ def _answer_codes(item: Item) -> set[str] | None:
 def check_file(path: Path) -> tuple[Questionnaire | None, list[str]]:
     """Every problem of a questionnaire file as a sentence (empty when it is valid)."""
     try:
-        q: Questionnaire = load_yaml_model(path, Questionnaire)  # type: ignore[assignment]
+        q = load_yaml_model(path, Questionnaire)
     except PipelineError as exc:
         return None, [str(exc)]
     return q, [p.sentence(path) for p in problems(q)]

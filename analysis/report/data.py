@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
 from rapportage.config import Wave, load_wave
 
 OVERALL = "totaal"
@@ -30,6 +31,20 @@ class ReportData:
     def compared(self) -> bool:
         """Is there a baseline wave whose estimates were compared with these?"""
         return self.baseline is not None and "change" in self.estimates.columns
+
+    @property
+    def baseline_year(self) -> int:
+        """The year of the baseline wave (only asked when ``compared``)."""
+        if self.baseline is None:
+            raise ValueError(f"wave {self.wave.id} has no baseline wave")
+        return self.baseline.config.year
+
+    def overall(self, indicator: str) -> pd.Series:
+        """The estimate of an indicator for all inburgeraars (every indicator has one)."""
+        row = self.cell(indicator)
+        if row is None:
+            raise ValueError(f"estimates.parquet has no overall estimate of {indicator!r}")
+        return row
 
     def group_label(self, group: str) -> str:
         if group == "language":

@@ -10,6 +10,7 @@ import io
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+
 from rapportage.questionnaire.spec import DOMAINS
 from rapportage.report.data import OVERALL, ReportData
 from rapportage.report.formatting import fmt_value

@@ -9,6 +9,7 @@ import great_tables as gt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
+
 from rapportage.report.data import SUPPRESSED
 from rapportage.report.markup import html_text, raw_html
 

@@ -9,6 +9,7 @@ import re
 
 import great_tables as gt
 import pandas as pd
+
 from rapportage.report.data import OVERALL, SUPPRESSED, ReportData
 from rapportage.report.formatting import (
     fmt_change,
@@ -212,7 +213,7 @@ def comparability(data: ReportData) -> None:
               "geen `baseline_wave` opgegeven. Een verandering wordt alleen berekend als de vraag, de definitie van "
               "de indicator en de weging in beide metingen gelijk zijn.")
         return
-    year = data.baseline.config.year
+    year = data.baseline_year
     overall = data.estimates[data.estimates.group == OVERALL]
     comparable = int(overall.comparable.sum())
     print(f"De uitkomsten worden vergeleken met de meting {year} (`{data.baseline.id}`). Een verandering "

@@ -5,6 +5,7 @@ estimate, its interval and, for two groups, the design-based test of their diffe
 from __future__ import annotations
 
 import pandas as pd
+
 from rapportage.questionnaire.spec import DOMAINS
 from rapportage.report.data import ReportData
 from rapportage.report.formatting import fmt_change, fmt_value, nl_number, show
@@ -16,7 +17,7 @@ def introduction(data: ReportData) -> None:
     text = (f"*{md(data.wave.config.title)}.* Alle cijfers zijn gewogen naar de samenstelling van de populatie van "
             f"{data.wave.population.total} inburgeraars; zie de [Verantwoording](#sec-verantwoording). ")
     if data.compared:
-        text += (f"Waar een indicator vergelijkbaar is met de meting {data.baseline.config.year}, staat de verandering "
+        text += (f"Waar een indicator vergelijkbaar is met de meting {data.baseline_year}, staat de verandering "
                  "erbij; zie [Vergelijkbaarheid met de vorige meting](#sec-vergelijkbaarheid).")
     else:
         text += "De uitkomsten worden niet met een eerdere meting vergeleken; zie [Vergelijkbaarheid met de vorige meting](#sec-vergelijkbaarheid)."
@@ -33,7 +34,7 @@ def summary_text(data: ReportData) -> None:
 
 
 def _sentence(data: ReportData, ind) -> str:
-    overall = data.cell(ind.id)
+    overall = data.overall(ind.id)
     label = md(ind.label[:1].lower() + ind.label[1:])
     if overall["suppressed"]:
         return f"Over '{label}' zijn te weinig antwoorden om iets te publiceren."
@@ -62,7 +63,7 @@ def _sentence(data: ReportData, ind) -> str:
 
 
 def _change_sentence(data: ReportData, row: pd.Series) -> str:
-    year = data.baseline.config.year
+    year = data.baseline_year
     if not row.get("comparable", False):
         return f"Niet te vergelijken met {year}: {md(row['comparability_note'])}." if row["comparability_note"] else ""
     moved = row["change_ci_low"] > 0 or row["change_ci_high"] < 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import great_tables as gt
 import pandas as pd
+
 from rapportage.questionnaire.spec import DOMAINS
 from rapportage.report.data import NOT_BROKEN_DOWN, OVERALL, SUPPRESSED, ReportData
 from rapportage.report.formatting import (
@@ -23,16 +24,16 @@ def key_figures(data: ReportData) -> None:
     rows = []
     for domain, title in DOMAINS.items():
         for ind in data.indicators(domain):
-            row = data.cell(ind.id)
+            row = data.overall(ind.id)
             rows.append({"Domein": title, "Indicator": ind.label, "Uitkomst (95%-BI)": fmt_value(row),
                          "n": SUPPRESSED if row["suppressed"] else f"{int(row['n'])}"})
             if data.compared:
-                rows[-1][f"Verandering sinds {data.baseline.config.year} (95%-BI)"] = fmt_change(row)
+                rows[-1][f"Verandering sinds {data.baseline_year} (95%-BI)"] = fmt_change(row)
     frame = pd.DataFrame(rows)
     note = ("Gewogen uitkomsten; tussen haakjes het 95%-betrouwbaarheidsinterval. "
             "n = aantal respondenten met een geldig antwoord.")
     if data.compared:
-        note += (f" Verandering: ten opzichte van de meting {data.baseline.config.year}; 'niet vergelijkbaar' "
+        note += (f" Verandering: ten opzichte van de meting {data.baseline_year}; 'niet vergelijkbaar' "
                  "als de vraag, de definitie of de weging veranderde (zie de Verantwoording).")
     table = (
         gt.GT(frame, groupname_col="Domein", id="kerncijfers")

@@ -4,6 +4,7 @@ for a mean, NA outside the indicator's universe."""
 from __future__ import annotations
 
 import pandas as pd
+
 from rapportage.questionnaire.spec import Condition, Indicator
 
 

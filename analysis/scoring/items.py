@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from rapportage.errors import PipelineError
 from rapportage.questionnaire.spec import Item, Questionnaire
 from rapportage.scoring.indicators import indicator_value
@@ -37,7 +38,7 @@ def decode_item(codes: pd.Series, item: Item, variable: str, out_of_range: str =
     reasons[blank] = "not_answered"
     given = codes[~blank]
     if item.type == "yesno":
-        mapping: dict[str, float | str] = {"Y": 1.0, "N": 0.0}
+        mapping: dict[str, float | str | None] = {"Y": 1.0, "N": 0.0}
     elif item.type == "multiple":
         mapping = {"Y": 1.0}  # unchosen boxes are "", resolved per item in score_respondents
     elif item.type == "date":
@@ -64,7 +65,7 @@ def decode_item(codes: pd.Series, item: Item, variable: str, out_of_range: str =
         reasons[numbers.index[outside]] = "out_of_range"
         return values, reasons
     else:
-        mapping = {o.code: (o.value if o.value is not None else o.missing) for o in item.options}  # type: ignore[misc]
+        mapping = {o.code: (o.value if o.value is not None else o.missing) for o in item.options}
         if item.other is not None:
             mapping["-oth-"] = item.other_value  # LimeSurvey's code for 'other, namely …'
 

@@ -4,6 +4,7 @@ and the reliability (Cronbach's alpha) of every reflective scale."""
 from __future__ import annotations
 
 import pandas as pd
+
 from rapportage.questionnaire.spec import Questionnaire, Scale
 from rapportage.statistics.reliability import cronbach
 

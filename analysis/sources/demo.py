@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
+
 from rapportage.config import Wave
 from rapportage.errors import PipelineError
 from rapportage.scoring.items import (  # the pipeline's own scoring
@@ -267,9 +268,9 @@ def _export_rows(
     pool = rng.permutation(np.flatnonzero(submitted & ~refused))
     plant: dict[str, np.ndarray] = {}
     at = 0
-    for kind, rate in PLANTED_RATES.items():
+    for name, rate in PLANTED_RATES.items():
         size = int(round(rate * pool.size))
-        plant[kind] = pool[at : at + size]
+        plant[name] = pool[at : at + size]
         at += size
     planted_people = set(pool[:at].tolist())
     spare_tokens = iter(rng.permutation(np.flatnonzero(~submitted & ~broke_off)))
@@ -292,7 +293,7 @@ def _export_rows(
     records = []  # (start offset, person, token person, duration, submitted, answers, plant kind)
     for p in np.flatnonzero(submitted | broke_off):
         planted = p in planted_people
-        ans = answer_row(p, blanks=not planted and not late[p])
+        ans = answer_row(int(p), blanks=not planted and not late[p])
         kind = next((k for k, members in plant.items() if p in members), None)
         duration = seconds[p] if submitted[p] else seconds[p] / 3
         if kind == "speeders":
@@ -316,7 +317,8 @@ def _export_rows(
             submitted[other] = True
             records.append((offsets[p] + 86400, other, other, seconds[p], True, dict(ans), "identical_answers"))
     records.sort(key=lambda r: (r[0], r[1]))
-    rows, planted_ids = [], {k: [] for k in PLANTED_RATES}
+    rows: list[dict[str, object]] = []
+    planted_ids: dict[str, list[int]] = {k: [] for k in PLANTED_RATES}
     planted_ids.update(partial=[], incomplete=[], no_consent=[])
     for rid, (offset, p, tp, duration, done, ans, kind) in enumerate(records, start=1):
         began = start + timedelta(seconds=float(offset))

@@ -41,6 +41,7 @@ from urllib.parse import unquote, urlsplit
 import citric
 import requests
 from citric.exceptions import LimeSurveyApiError, LimeSurveyError, LimeSurveyStatusError
+
 from rapportage import manifest
 from rapportage.config import Wave
 from rapportage.errors import PipelineError
@@ -112,6 +113,7 @@ def credentials(wave: Wave, environ: dict[str, str] | None = None) -> Credential
             f"set {', '.join(missing)} in the environment (or in a file outside the repository named by "
             f"{CREDENTIALS_FILE_ENV}) to fetch wave {wave.id!r} from LimeSurvey."
         )
+    assert url is not None  # a missing URL was refused above
     shown_url = public_url(url)
     try:
         scheme, host = urlsplit(url).scheme.lower(), urlsplit(url).hostname
@@ -126,7 +128,7 @@ def credentials(wave: Wave, environ: dict[str, str] | None = None) -> Credential
             f"use https:// (or, if the connection is protected otherwise, set limesurvey.allow_http: true in "
             f"surveys/{wave.id}/wave.yaml)."
         )
-    return Credentials(url=url, user=env["LIMESURVEY_USER"], password=env["LIMESURVEY_PASSWORD"])  # type: ignore[arg-type]
+    return Credentials(url=url, user=env["LIMESURVEY_USER"], password=env["LIMESURVEY_PASSWORD"])
 
 
 def secrets_of(creds: Credentials) -> Secrets:
@@ -370,7 +372,7 @@ def fetch_structure(rc: RemoteControl, survey_id: int, languages: list[str]) -> 
                       key=lambda q: int(q["question_order"]))
         for q in subs:
             parent = by_qid[int(q["parent_qid"])]
-            for i, (code, texts) in enumerate(parent.subquestions):
+            for code, texts in parent.subquestions:
                 if code == q["title"]:
                     texts[lang] = q["question"]
                     break
@@ -413,7 +415,7 @@ def held_response_ids(wave: Wave, survey_id: int) -> set[int]:
     return ids
 
 
-def _status(exc: LimeSurveyStatusError) -> str:
+def _status(exc: LimeSurveyError) -> str:
     return str(exc).split(" (error code")[0]
 
 
@@ -562,7 +564,8 @@ def _fetch_into(tmp: Path, wave: Wave, creds: Credentials, incremental: bool, se
                 props = rc.call("get_survey_properties", sid)
             except LimeSurveyStatusError as exc:
                 if _status(exc) in UNKNOWN_SURVEY:
-                    raise PipelineError(f"{where} does not exist on {creds.public_url} or user {creds.user!r} may not read it; check the id and the user's permissions.") from None
+                    raise PipelineError(f"{where} does not exist on {creds.public_url} or user {creds.user!r} may not read it; "
+                                        "check the id and the user's permissions.") from None
                 raise PipelineError(f"{where}: LimeSurvey answered {_status(exc)!r}.") from None
             if props.get("active") != "Y":
                 raise PipelineError(f"{where} is not activated in LimeSurvey, so it has no responses to fetch; activate it first.")

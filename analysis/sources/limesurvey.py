@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+
 from rapportage.errors import PipelineError
 
 META_COLUMNS = ["id", "submitdate", "lastpage", "startlanguage", "seed", "token", "startdate", "datestamp"]

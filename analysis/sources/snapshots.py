@@ -11,6 +11,7 @@ Snapshots are never modified: combining them is the import stage's work.
 from __future__ import annotations
 
 import re
+import typing
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -125,11 +126,12 @@ def combined_responses(wave: Wave, survey_id: int) -> Combined:
             used.append(snap.name)
         for path in files:
             rows = decode_json_export(path.read_bytes(), str(path))
-            ids = [row.get("id") for row in rows]
-            if not all(isinstance(i, int) or (isinstance(i, str) and i.isdigit()) for i in ids):
+            given = [row.get("id") for row in rows]
+            if not all(isinstance(i, int) or (isinstance(i, str) and i.isdigit()) for i in given):
                 raise PipelineError(f"{path}: has a response without a numeric 'id'; the export is damaged, fetch it again.")
-            if len(set(map(int, ids))) != len(ids):
-                dup = next(i for i in map(int, ids) if list(map(int, ids)).count(i) > 1)
+            ids = [int(typing.cast(int | str, i)) for i in given]
+            if len(set(ids)) != len(ids):
+                dup = next(i for i in ids if ids.count(i) > 1)
                 raise PipelineError(f"{path}: response id {dup} occurs twice; the export is damaged, fetch it again.")
             for row in rows:
                 rid = int(row["id"])

@@ -20,7 +20,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 PREFIX = "rapportage-"
@@ -29,6 +29,7 @@ PR_SET_PDEATHSIG = 1
 
 
 SESSIONS = ".sessions"
+_PRCTL: Callable[..., int] | None
 try:
     _PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: nothing but the call runs in the child
 except (OSError, AttributeError):  # not Linux: the process group is still stopped on every exit path we see

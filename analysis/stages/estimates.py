@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+
 from rapportage.questionnaire.spec import Questionnaire
 from rapportage.scoring.items import INDICATOR_PREFIX
 from rapportage.statistics.design import Design
@@ -87,8 +88,9 @@ def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: 
     ``config.weighting_differences``, is empty); otherwise the row says why, in Dutch, as the
     report prints it.
     """
-    from rapportage.questionnaire.spec import compare
     from scipy import stats
+
+    from rapportage.questionnaire.spec import compare
 
     diff = compare(q_base, q_now)
     z = stats.norm.ppf(0.5 + confidence / 2)
@@ -117,7 +119,8 @@ def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: 
     out["change_ci_low"] = out["change"] - z * out["change_se"]
     out["change_ci_high"] = out["change"] + z * out["change_se"]
     out["comparability_note"] = out["indicator"].map(notes).fillna("")
-    out.loc[out["baseline_estimate"].isna() & (out["comparability_note"] == ""), "comparability_note"] = "te weinig respondenten in een van beide metingen"
+    too_few = out["baseline_estimate"].isna() & (out["comparability_note"] == "")
+    out.loc[too_few, "comparability_note"] = "te weinig respondenten in een van beide metingen"
     out["comparable"] = out["comparability_note"] == ""
     out.loc[~out["comparable"], ["change", "change_se", "change_ci_low", "change_ci_high"]] = np.nan
     return out.drop(columns=["baseline_se", "baseline_suppressed"])
@@ -130,14 +133,14 @@ def group_tests(design: Design, questionnaire: Questionnaire, *, groups: list[st
     A test that cannot be made (every answer the same, or fewer than two categories of the group
     with answers) is a row without statistics whose ``not_tested`` gives the reason (Dutch, for
     the report); R ``svychisq`` stops with an error on such a table."""
-    rows = []
+    rows: list[dict[str, object]] = []
     for ind in questionnaire.indicators:
         if ind.kind != "proportion":
             continue
         column = INDICATOR_PREFIX + ind.id
         answered = design.data[column].notna()
         for group in ind.groups if ind.groups is not None else groups:
-            reason = None
+            reason: str | None = None
             if design.data.loc[answered, column].nunique() < 2:
                 reason = "iedereen met een geldig antwoord gaf hetzelfde antwoord"
             elif design.data.loc[answered, group].nunique() < 2:

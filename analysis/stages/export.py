@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyreadstat
+
 from rapportage.cleaning.schema import LABELS_KEY, read_labels
 from rapportage.config import Wave
 from rapportage.csvfiles import csv_bytes
@@ -137,7 +138,7 @@ def _write_sav(table: pd.DataFrame, labels: dict[str, dict], summary: str, path:
             data[col] = data[col].astype(int)
         elif isinstance(data[col].dtype, pd.Int64Dtype):
             data[col] = data[col].astype("float64")
-    value_labels = {}
+    value_labels: dict[str, dict] = {}  # numeric codes for numeric columns, text codes for text ones (both written by pyreadstat)
     for col, meta in labels.items():
         values = meta.get("values") or {}
         if not values or col not in data.columns:

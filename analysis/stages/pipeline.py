@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
+
 from rapportage import manifest
 from rapportage.cleaning import rules as cleaning
 from rapportage.cleaning.schema import parquet_with_labels, validate_respondents
@@ -50,7 +52,6 @@ from rapportage.sources.snapshots import (
 from rapportage.stages.estimates import estimate_indicators, group_tests
 from rapportage.stages.weight import weight_wave
 from rapportage.statistics.design import Design
-from threadpoolctl import threadpool_limits
 
 SECRET_ENV = "RAPPORTAGE_PSEUDONYM_SECRET"
 
@@ -108,9 +109,10 @@ def fetch(wave: Wave, force: bool = False) -> StageResult:
     no snapshot yet: ``run --force`` redoes the analysis of the newest snapshot (fetched or
     imported); ``rapportage fetch`` is how a new one is asked for.
     """
-    if wave.config.demo is None:
+    settings = wave.config.demo
+    if settings is None:
         return fetch_from_server(wave, refetch=False)
-    snapshot = wave.raw_dir / wave.config.demo.snapshot
+    snapshot = wave.raw_dir / settings.snapshot
     manifest_path = snapshot / "manifest.json"
 
     def produce() -> dict[Path, bytes]:
@@ -122,7 +124,7 @@ def fetch(wave: Wave, force: bool = False) -> StageResult:
             c = counts.setdefault(r["startlanguage"], {"complete": 0, "incomplete": 0})
             c["complete" if r["submitdate"] else "incomplete"] += 1
         summary = {
-            "source": f"demo generator (rapportage.sources.demo, seed {wave.config.demo.seed})",
+            "source": f"demo generator (rapportage.sources.demo, seed {settings.seed})",
             "survey_ids": wave.config.limesurvey.survey_ids,
             "response_id_range": [rows[0]["id"], rows[-1]["id"]] if rows else None,
             "responses_by_language": counts,
@@ -152,7 +154,7 @@ def fetch_from_server(wave: Wave, *, incremental: bool = False, progress=None, s
                                          retries=source.retries, backoff=source.backoff_seconds)
     creds = credentials(wave)
     snap = fetch_wave(wave, creds, incremental=incremental, progress=progress, settings=settings)
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if creds.url.lower().startswith("http://") and not is_loopback(creds.url):
         warnings = (f"the password was sent to {creds.public_url} over plain http:// (limesurvey.allow_http is true "
                     f"in surveys/{wave.id}/wave.yaml); use https:// when the server offers it.",)
@@ -205,7 +207,8 @@ def check_structure(wave: Wave, survey_id: int) -> None:
     if differences:
         raise PipelineError(
             f"survey {survey_id} in snapshot {latest_snapshot(wave).name} does not match surveys/{wave.id}/questionnaire.yaml: "
-            f"{summarise(differences, name=f'drift-{wave.id}-{survey_id}')}. Update the specification (or the survey) so they agree, then fetch again."
+            f"{summarise(differences, name=f'drift-{wave.id}-{survey_id}')}. "
+            "Update the specification (or the survey) so they agree, then fetch again."
         )
 
 
@@ -309,6 +312,7 @@ def weight(wave: Wave, force: bool = False) -> StageResult:
     trimming = json.loads((wave.clean_dir / "weighting.json").read_text(encoding="utf-8")).get("trimming") or {}
     if trimming.get("cap_met") is False:
         cfg = wave.population.weighting.trimming
+        assert cfg is not None  # weighting.json has a trimming result only when trimming is configured
         lowest = trimming.get("lowest_possible_max_relative_to_mean", float("nan"))
         why = (f"no weights that meet every margin stay below {lowest:.2f} times the mean"
                if lowest > cfg.upper_relative_to_mean * (1 + 1e-6) else "a higher max_rounds may reach it")

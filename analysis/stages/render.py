@@ -55,6 +55,7 @@ import nbformat
 import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
 from rapportage.config import Wave
 from rapportage.errors import PipelineError, shown
 from rapportage.stages import children
@@ -191,15 +192,15 @@ def quarto_failure(messages: str) -> str:
         errors = [ln for ln in lines if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b", ln)]
         cause = errors[-1] if errors else (lines[-1] if lines else "(no error message)")
         return "  in the cell:\n" + _indent(cell.group(1).strip(), 4) + "\n  " + cause
-    lines: list[str] = []
+    kept: list[str] = []
     for line in messages.splitlines():
-        if line.strip() == "Stack trace:" or (lines and lines[-1] == "Stack trace:" and line.lstrip().startswith("at ")):
-            lines[-1:] = ["Stack trace:"]  # Quarto's own call stack says nothing about the cause
+        if line.strip() == "Stack trace:" or (kept and kept[-1] == "Stack trace:" and line.lstrip().startswith("at ")):
+            kept[-1:] = ["Stack trace:"]  # Quarto's own call stack says nothing about the cause
             continue
         if not QUARTO_PROGRESS.match(line):
-            lines.append(line.rstrip())
-    lines = [ln for ln in lines if ln != "Stack trace:"]
-    return _indent("\n".join(lines[-40:]).strip() or "(Quarto printed no message)", 2)
+            kept.append(line.rstrip())
+    kept = [ln for ln in kept if ln != "Stack trace:"]
+    return _indent("\n".join(kept[-40:]).strip() or "(Quarto printed no message)", 2)
 
 
 def quarto_warnings(messages: str) -> list[str]:
@@ -372,7 +373,9 @@ class Floats:
         def sub(m: re.Match) -> str:
             if m.group("src"):
                 attrs = m.group("attrs")
-                label = re.search(r"#(fig-[A-Za-z0-9_-]+)", re.sub(QUOTED, '""', attrs)).group(1)
+                found = re.search(r"#(fig-[A-Za-z0-9_-]+)", re.sub(QUOTED, '""', attrs))
+                assert found is not None  # MD_FIGURE matches only attributes with a #fig- label
+                label = found.group(1)
                 alt = re.search(r'fig-alt="((?:[^"\\]|\\.)*)"', attrs)
                 caption = re.sub(r"\\(.)", r"\1", m.group("caption"))
                 alt_text = re.sub(r"\\(.)", r"\1", alt.group(1)) if alt else caption

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from rapportage.errors import PipelineError
 from rapportage.statistics.weighting import (
     RakeResult,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -277,6 +278,14 @@ class Design:
         return self._vcov_of_totals(self._residualise(x))
 
     # ------------------------------------------------------------------ estimates
+    @overload
+    def mean(self, variable: str, *, by: None = None, confidence: float = 0.95,
+             proportion: bool | None = None, small_n: int = 0) -> Estimate: ...
+
+    @overload
+    def mean(self, variable: str, *, by: str, confidence: float = 0.95,
+             proportion: bool | None = None, small_n: int = 0) -> DomainEstimates: ...
+
     def mean(self, variable: str, *, by: str | None = None, confidence: float = 0.95,
              proportion: bool | None = None, small_n: int = 0) -> Estimate | DomainEstimates:
         """Weighted mean (or proportion, for a 0/1 variable) with linearisation SE and CI.

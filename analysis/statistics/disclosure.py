@@ -111,6 +111,7 @@ def k_anonymise(table: pd.DataFrame, quasi_identifiers: list[str], k: int) -> An
                     best = (size, q)
                 if size >= k:
                     break
+            assert best is not None  # the loop stops while a quasi-identifier is still shown
             codes[i, best[1]] = -1
     out = table.copy()
     blanked = {}

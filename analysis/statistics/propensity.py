@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+
 from rapportage.statistics.weighting import WeightingError
 
 
@@ -40,7 +41,8 @@ def response_cells(frame: pd.DataFrame, respondents: pd.DataFrame, variables: li
     cells = pd.concat([persons, responded], axis=1).fillna(0).astype(int).reset_index()
     orphans = cells[cells.persons < cells.respondents]
     if len(orphans):
-        raise WeightingError(f"respondents in cell {orphans.iloc[0][variables].to_dict()} outnumber its persons in the population frame; the frame does not match the respondents")
+        raise WeightingError(f"respondents in cell {orphans.iloc[0][variables].to_dict()} outnumber its persons in the "
+                             "population frame; the frame does not match the respondents")
     return cells.sort_values(variables, ignore_index=True)
 
 

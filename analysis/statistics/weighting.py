@@ -316,7 +316,7 @@ def calibrate(
     t = np.array(totals)
     d = cells.base
     lam = np.zeros(x.shape[1])
-    for iteration in range(1, max_iterations + 1):
+    for iteration in range(1, max_iterations + 1):  # noqa: B007 (returned: the iterations used)
         u = x @ lam
         misfit = t - x.T @ (d * (1 + fm1(u, lo, hi)))
         if np.all(np.abs(misfit) / (1 + np.abs(t)) < tolerance * 1e-3):
