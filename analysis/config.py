@@ -7,6 +7,7 @@ expected, as one sentence (:class:`rapportage.errors.PipelineError`).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
@@ -307,11 +308,26 @@ class Wave:
     def config_files(self) -> list[Path]:
         return sorted(self.config_dir.glob("*.yaml"))
 
-    def config_sha256(self) -> str:
-        """One hash over every configuration file of the wave (name and bytes)."""
+    def config_sha256(self, ignore: Collection[str] = ()) -> str:
+        """One hash over every configuration file of the wave (name and bytes).
+
+        ``ignore`` lists keys of ``wave.yaml`` (``"estimation.confidence"``, ``"disclosure"``) that
+        the caller does not read: ``wave.yaml`` then enters the hash as its content without them,
+        so a stage is not redone for a change that cannot change its outputs."""
         h = hashlib.sha256()
         for path in self.config_files():
-            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+            content = path.read_bytes()
+            if ignore and path.name == "wave.yaml":
+                data = read_yaml(content.decode("utf-8"))
+                for key in ignore:
+                    *parents, last = key.split(".")
+                    node = data
+                    for part in parents:
+                        node = node.get(part) if isinstance(node, dict) else None
+                    if isinstance(node, dict):
+                        node.pop(last, None)
+                content = json.dumps(data, sort_keys=True, default=str).encode()
+            h.update(path.name.encode() + b"\0" + content + b"\0")
         return h.hexdigest()
 
 

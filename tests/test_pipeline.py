@@ -176,6 +176,13 @@ def test_second_run_skips_every_stage_and_a_config_change_reruns(project):
     assert all(r.ran for r in first)
     again = [stage(wave, False) for name, stage in pipeline.STAGES.items() if name != "render"]
     assert not any(r.ran for r in again)
+    # each stage hashes the configuration it reads: a new confidence level redoes the estimates only
+    path = project / "surveys" / "demo" / "wave.yaml"
+    path.write_text(path.read_text().replace("confidence: 0.95", "confidence: 0.9").replace("min_n: 10", "min_n: 11"))
+    wave = load_wave(project, "demo")
+    assert wave.config.estimation.confidence == 0.9 and wave.config.disclosure.min_n == 11
+    ran = {name: stage(wave, False).ran for name, stage in pipeline.STAGES.items() if name != "render"}
+    assert ran == {"fetch": False, "clean": False, "weight": False, "estimate": True}, ran
     cleaning = project / "surveys" / "demo" / "cleaning.yaml"
     cleaning.write_text(cleaning.read_text() + "\n# changed\n")
     wave = load_wave(project, "demo")

@@ -68,15 +68,23 @@ class StageResult:
     """What the user should know about the run (which snapshot the clean stage used)."""
 
 
+ESTIMATION_ONLY = ("estimation.confidence", "estimation.small_domain_n", "estimation.fpc", "disclosure", "baseline_wave")
+"""Keys of wave.yaml that only the estimate stage and what comes after it read: fetch, clean and
+weight leave them out of their configuration hash, so changing the confidence level redoes the
+estimates and the report, not the weighting. (``estimation.groups`` is not among them: the demo
+generator draws its sample by those groups.)"""
+
+
 def _run(
     wave: Wave, stage: str, manifest_path: Path, inputs: list[Path],
-    produce: Callable[[], dict[Path, bytes]], force: bool, provenance: str = "",
+    produce: Callable[[], dict[Path, bytes]], force: bool, provenance: str = "", ignore: tuple[str, ...] = (),
 ) -> StageResult:
     """Skip when current; otherwise produce the outputs, write them atomically, then the manifest.
     ``provenance`` is state outside the files that the outputs show (the render stage: the git
-    commit in the colophon), so a change of it redoes the stage."""
+    commit in the colophon), so a change of it redoes the stage. ``ignore``: keys of wave.yaml
+    this stage does not read (:meth:`Wave.config_sha256`)."""
     _check_upstream(wave, inputs)
-    config = wave.config_sha256()
+    config = wave.config_sha256(ignore)
     if provenance:
         config = hashlib.sha256(f"{config}\n{provenance}".encode()).hexdigest()
     if not force and manifest.is_current(manifest_path, wave.root, inputs, config):
@@ -139,7 +147,7 @@ def fetch(wave: Wave, force: bool = False) -> StageResult:
         out[wave.raw_dir / "planted.json"] = files["planted.json"]
         return out
 
-    return _run(wave, "fetch", manifest_path, [], produce, force)
+    return _run(wave, "fetch", manifest_path, [], produce, force, ignore=ESTIMATION_ONLY)
 
 
 def fetch_from_server(wave: Wave, *, incremental: bool = False, progress=None, settings: FetchSettings | None = None,
@@ -283,7 +291,7 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
             wave.raw_dir / "quarantine" / "free_text.csv": csv_bytes(free_text),
         }
 
-    result = _run(wave, "clean", out_dir / "clean.manifest.json", [*inputs, frame_path], produce, force)
+    result = _run(wave, "clean", out_dir / "clean.manifest.json", [*inputs, frame_path], produce, force, ignore=ESTIMATION_ONLY)
     used = [p.name for p in snapshots(wave)]
     note = f"snapshot used: {used[-1]}" + (f" (combined with {', '.join(used[:-1])}; the later one wins per response)"
                                          if len(used) > 1 else "")
@@ -308,7 +316,7 @@ def weight(wave: Wave, force: bool = False) -> StageResult:
             wave.clean_dir / "weighting.json": manifest.json_bytes(report),
         }
 
-    result = _run(wave, "weight", wave.clean_dir / "weight.manifest.json", inputs, produce, force)
+    result = _run(wave, "weight", wave.clean_dir / "weight.manifest.json", inputs, produce, force, ignore=ESTIMATION_ONLY)
     trimming = json.loads((wave.clean_dir / "weighting.json").read_text(encoding="utf-8")).get("trimming") or {}
     if trimming.get("cap_met") is False:
         cfg = wave.population.weighting.trimming
