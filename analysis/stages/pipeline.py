@@ -27,6 +27,7 @@ from rapportage import manifest
 from rapportage.cleaning import rules as cleaning
 from rapportage.cleaning.schema import parquet_with_labels, validate_respondents
 from rapportage.config import Wave, researcher_text_warnings
+from rapportage.contracts import CleaningLog, WeightingReport
 from rapportage.csvfiles import csv_bytes
 from rapportage.errors import PipelineError
 from rapportage.questionnaire.codebook import codebook, codebook_csv, codebook_markdown
@@ -270,20 +271,20 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
         validate_respondents(wave, respondents)
         log = cleaning.log_table(result, frame, wave.cleaning.frame_variables, wave.config.languages)
         free_text = result.free_text.sort_values(["respondent_key", "item"])
-        summary = {
-            "snapshot": snapshot.name,
-            "snapshots_combined": [p.name for p in snapshots(wave)],
-            "responses_changed_between_snapshots": changed,
-            "respondents": len(respondents),
-            "population": wave.population.total,
-            "invited": len(frame),
-            "respondents_by_language": respondents["language"].value_counts(sort=False).astype(int).to_dict(),
-            "steps": log[["step", "kind", "action", "description", "count"]].to_dict(orient="records"),
-        }
+        summary = CleaningLog(
+            snapshot=snapshot.name,
+            snapshots_combined=[p.name for p in snapshots(wave)],
+            responses_changed_between_snapshots=changed,
+            respondents=len(respondents),
+            population=wave.population.total,
+            invited=len(frame),
+            respondents_by_language=respondents["language"].value_counts(sort=False).astype(int).to_dict(),
+            steps=log[["step", "kind", "action", "description", "count"]].to_dict(orient="records"),
+        )
         book = codebook(wave)
         return {
             out_dir / "respondents.parquet": parquet_with_labels(wave, respondents),
-            out_dir / "cleaning_log.json": manifest.json_bytes(summary),
+            out_dir / "cleaning_log.json": summary.to_json_bytes(),
             out_dir / "cleaning_log.csv": csv_bytes(log),
             out_dir / "codebook.csv": codebook_csv(book),
             out_dir / "codebook.md": codebook_markdown(wave, book),
@@ -313,20 +314,18 @@ def weight(wave: Wave, force: bool = False) -> StageResult:
         weights, report = weight_wave(wave, respondents, frame)
         return {
             wave.clean_dir / "weights.parquet": _parquet(weights),
-            wave.clean_dir / "weighting.json": manifest.json_bytes(report),
+            wave.clean_dir / "weighting.json": report.to_json_bytes(),
         }
 
     result = _run(wave, "weight", wave.clean_dir / "weight.manifest.json", inputs, produce, force, ignore=ESTIMATION_ONLY)
-    trimming = json.loads((wave.clean_dir / "weighting.json").read_text(encoding="utf-8")).get("trimming") or {}
-    if trimming.get("cap_met") is False:
-        cfg = wave.population.weighting.trimming
-        assert cfg is not None  # weighting.json has a trimming result only when trimming is configured
-        lowest = trimming.get("lowest_possible_max_relative_to_mean", float("nan"))
+    trimming = WeightingReport.read(wave.clean_dir / "weighting.json").trimming
+    if trimming is not None and not trimming.cap_met:
+        lowest = trimming.lowest_possible_max_relative_to_mean or float("nan")
         why = (f"no weights that meet every margin stay below {lowest:.2f} times the mean"
-               if lowest > cfg.upper_relative_to_mean * (1 + 1e-6) else "a higher max_rounds may reach it")
-        note = (f"the weights keep the margins but not the cap of {cfg.upper_relative_to_mean:g} times the mean after "
-                f"{trimming['rounds']} rounds of trimming and calibrating again: the largest weight is "
-                f"{trimming['max_relative_to_mean']:.2f} times the mean, and {why}. Change "
+               if lowest > trimming.upper_relative_to_mean * (1 + 1e-6) else "a higher max_rounds may reach it")
+        note = (f"the weights keep the margins but not the cap of {trimming.upper_relative_to_mean:g} times the mean after "
+                f"{trimming.rounds} rounds of trimming and calibrating again: the largest weight is "
+                f"{trimming.max_relative_to_mean:.2f} times the mean, and {why}. Change "
                 f"weighting.trimming in surveys/{wave.id}/population.yaml, or accept it (the report states it).")
         result = dataclasses.replace(result, notes=(*result.notes, note))
     return result
@@ -345,7 +344,7 @@ def design_for(wave: Wave) -> Design:
     # trimmed weights that were not calibrated again miss the margins: their variance is that of
     # the weights as given (no calibration residuals), which is mostly a little conservative
     report_path = wave.clean_dir / "weighting.json"
-    calibrated = json.loads(report_path.read_text(encoding="utf-8")).get("calibrated", True) if report_path.is_file() else True
+    calibrated = WeightingReport.read(report_path).calibrated if report_path.is_file() else True
     margins = {m: wave.population.margins[m] for m in cfg.margins} if calibrated else None
     try:
         return Design(

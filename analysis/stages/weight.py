@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rapportage.contracts import WeightingReport
 from rapportage.errors import PipelineError
 from rapportage.statistics.weighting import (
     RakeResult,
@@ -21,7 +22,7 @@ from rapportage.statistics.weighting import (
 )
 
 
-def weight_wave(wave, respondents: pd.DataFrame, frame: pd.DataFrame | None) -> tuple[pd.DataFrame, dict]:
+def weight_wave(wave, respondents: pd.DataFrame, frame: pd.DataFrame | None) -> tuple[pd.DataFrame, WeightingReport]:
     """The weight stage's table and report; a weighting error names the file to change."""
     try:
         return _weight_wave(wave, respondents, frame)
@@ -32,7 +33,7 @@ def weight_wave(wave, respondents: pd.DataFrame, frame: pd.DataFrame | None) -> 
         raise PipelineError(f"weighting wave {wave.id}: {exc}; see {where}.") from None
 
 
-def _weight_wave(wave, respondents: pd.DataFrame, frame: pd.DataFrame | None) -> tuple[pd.DataFrame, dict]:
+def _weight_wave(wave, respondents: pd.DataFrame, frame: pd.DataFrame | None) -> tuple[pd.DataFrame, WeightingReport]:
     """The weight stage: base weights (equal, or from response propensities), calibration by
     the configured method, optional trimming with re-calibration, and every diagnostic."""
     from rapportage.statistics.propensity import (
@@ -92,7 +93,7 @@ def _weight_wave(wave, respondents: pd.DataFrame, frame: pd.DataFrame | None) ->
         row["std_diff_after"] = standardised_difference(row["weighted_share"], row["population_share"])
     report["diagnostics"] = diag
     table = pd.DataFrame({"respondent_key": respondents["respondent_key"], "weight": weights, "base_weight": final_base})
-    return table, report
+    return table, WeightingReport.model_validate(report)
 
 
 def _trim_and_recalibrate(base: np.ndarray, result: RakeResult, trimming, run) -> tuple[dict, np.ndarray, np.ndarray, RakeResult]:
