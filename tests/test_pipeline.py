@@ -317,7 +317,7 @@ def test_a_constant_indicator_and_one_with_its_own_groups_run_through_to_the_rep
     constant = tests[tests.indicator == "taal_voldoende"]
     assert len(constant) == 6 and constant.p_value.isna().all()
     assert set(constant.not_tested) == {"iedereen met een geldig antwoord gaf hetzelfde antwoord"}
-    assert tests[tests.indicator != "taal_voldoende"].not_tested.isna().all()
+    assert tests[tests.indicator != "taal_voldoende"].query("test == 'rao-scott'").not_tested.isna().all()
     est = pd.read_parquet(wave.clean_dir / "estimates.parquet")
     assert est[(est.indicator == "taal_voldoende") & (est.group == "totaal")].estimate.iloc[0] == 0
     assert set(est[est.indicator == "werk_betaald"].group) == {"totaal", "status"}
@@ -345,3 +345,72 @@ def test_data_folders_may_be_links_to_a_secured_drive(project, tmp_path_factory)
     recorded = json.loads((drive / "data_clean" / "demo" / "clean.manifest.json").read_text(encoding="utf-8"))
     assert "data_clean/demo/respondents.parquet" in recorded["outputs"]
     assert not any(r.ran for r in (stage(wave, False) for stage in pipeline.STAGES.values()))
+
+
+def test_two_groups_means_are_compared_by_the_design_based_difference(demo_run):
+    """Issue #15, 4: the Samenvatting compared two groups' means by whether their intervals
+    overlapped; it now says the design-based test of their difference, which agrees with the
+    difference's own interval."""
+    from scipy import stats
+
+    wave, results = demo_run
+    tests = pd.read_parquet(wave.clean_dir / "group_tests.parquet")
+    est = pd.read_parquet(wave.clean_dir / "estimates.parquet").set_index(["indicator", "group", "category"])
+    means = {i.id for i in wave.questionnaire.indicators if i.kind == "mean"}
+    pairs = tests[tests.indicator.isin(means) & (tests.test == "difference")]
+    assert set(pairs.group) >= {"status", "gender"} and len(pairs) >= 2 * len(means)
+    for row in pairs.itertuples():
+        a, b = est.loc[(row.indicator, row.group, row.category_a)], est.loc[(row.indicator, row.group, row.category_b)]
+        assert row.difference == pytest.approx(a.estimate - b.estimate, rel=1e-12)
+        half = stats.t.ppf(0.975, row.df) * row.se  # the difference's own 95% interval
+        assert (row.p_value < 0.05) == (abs(row.difference) > half), row
+    wider = tests[tests.indicator.isin(means) & tests.test.isna()]
+    assert set(wider.not_tested) == {"gemiddelden worden alleen tussen twee groepen getoetst"}
+    html = results[-1].outputs[0].read_text(encoding="utf-8")
+    assert "intervallen overlappen" not in html
+    label = next(i.label for i in wave.questionnaire.indicators if i.kind == "mean" and i.id in set(pairs.indicator))
+    sentence = html[html.index(f"{label}: "):].split("</li>")[0]
+    assert "aantoonbaar" in sentence or "niet aan toeval" in sentence, sentence
+
+
+def test_the_report_prints_the_confidence_level_of_its_estimates(demo_run, monkeypatch):
+    """Issue #15, 4: '95%' was written 55 times into the report whatever estimation.confidence
+    said. Every helper that reaches the page, on estimates made at 90%: no 95% anywhere."""
+    from rapportage.report import figures, methods, sentences, tables
+
+    wave, _ = demo_run
+    data = report.load(str(wave.root), wave.id)
+    data.estimates = data.estimates.assign(confidence=0.90)
+    shown = []
+    monkeypatch.setattr(formatting, "display", lambda markdown: shown.append(markdown.data))
+    tables.key_figures(data)
+    sentences.summary_text(data)
+    for domain in data.estimates.domain.unique():
+        sentences.domain_text(data, domain)
+        tables.domain_table(data, domain)
+        shown.append(figures.figure_markdown(data, domain, "status"))
+        shown.append(tables.appendix_table(data, domain).as_raw_html())
+    methods.methods_text(data)
+    methods.reliability_table(data)
+    text = "\n".join(shown)
+    assert not re.search(r"(?<![\d,])(95%|0,05\b)", text), re.search(r".{80}(?<![\d,])(95%|0,05\b)", text)
+    assert "Uitkomst (90%-BI)" in text and "90%-betrouwbaarheidsinterval" in text and "Cronbachs alfa (90%-BI)" in text
+    assert "p < 0,1)" in text and "90%-interval van het verschil" in text
+
+
+@pytest.mark.slow
+def test_a_wave_at_90_percent_confidence_is_published_at_90_percent(project):
+    """The whole path: estimation.confidence 0.90 in wave.yaml gives narrower intervals than the
+    demo's 95% and a report that says 90% wherever it names the level."""
+    path = project / "surveys" / "demo" / "wave.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("confidence: 0.95", "confidence: 0.90"), encoding="utf-8")
+    wave = load_wave(project, "demo")
+    results = [stage(wave, False) for stage in pipeline.STAGES.values()]
+    est = pd.read_parquet(wave.clean_dir / "estimates.parquet")
+    assert (est.confidence == 0.90).all()
+    row = est[(est.group == "totaal") & (est.kind == "mean")].iloc[0]
+    from scipy import stats
+
+    assert row.ci_high - row.estimate == pytest.approx(stats.t.ppf(0.95, row.df) * row.se, rel=1e-9)
+    html = results[-1].outputs[0].read_text(encoding="utf-8")
+    assert not re.search(r"(?<![\d,])95%", html) and "90%-BI" in html

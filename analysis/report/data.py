@@ -17,6 +17,11 @@ SUPPRESSED = "–"
 NOT_BROKEN_DOWN = "·"
 
 
+def level_text(confidence: float) -> str:
+    """0.95 -> '95%', 0.995 -> '99,5%'."""
+    return f"{100 * confidence:.10g}%".replace(".", ",")
+
+
 @dataclass
 class ReportData:
     wave: Wave
@@ -45,6 +50,22 @@ class ReportData:
         if row is None:
             raise ValueError(f"estimates.parquet has no overall estimate of {indicator!r}")
         return row
+
+    @property
+    def confidence(self) -> float:
+        """The level of every interval, as the estimate stage computed them (``estimation.confidence``)."""
+        return float(self.estimates["confidence"].iloc[0]) if len(self.estimates) else 0.95
+
+    @property
+    def level(self) -> str:
+        """'95%', '90%', '99,5%': the confidence level as the report prints it."""
+        return level_text(self.confidence)
+
+    @property
+    def alpha(self) -> float:
+        """The significance level of the tests: 1 - confidence, so that a test and the interval
+        of the same difference always agree."""
+        return 1 - self.confidence
 
     def group_label(self, group: str) -> str:
         if group == "language":

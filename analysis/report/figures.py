@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 
 from rapportage.questionnaire.spec import DOMAINS
-from rapportage.report.data import OVERALL, ReportData
+from rapportage.report.data import OVERALL, ReportData, level_text
 from rapportage.report.formatting import fmt_value
 from rapportage.report.markup import attr, md
 
@@ -45,7 +45,7 @@ def figure_markdown(data: ReportData, domain: str, group: str) -> str:
     if cells.suppressed.all():  # nothing to draw: say so instead of an empty figure
         return f"*{DOMAINS[domain]}, naar {name}: te weinig antwoorden om uitkomsten te publiceren.*"
     png = base64.b64encode(domain_plot(cells)).decode("ascii")
-    caption = f"{DOMAINS[domain]}: uitkomsten naar {name}, met 95%-betrouwbaarheidsinterval"
+    caption = f"{DOMAINS[domain]}: uitkomsten naar {name}, met {data.level}-betrouwbaarheidsinterval"
     return f'![{caption}](data:image/png;base64,{png}){{#fig-{domain}-{group} fig-alt="{attr(figure_alt(cells))}"}}'
 
 
@@ -59,7 +59,7 @@ def _figure_cells(data: ReportData, domain: str, group: str) -> pd.DataFrame:
 
 
 def domain_plot(cells: pd.DataFrame) -> bytes:
-    """Dot plot of indicators (rows) by group category (colours) with 95% CI error bars, as PNG.
+    """Dot plot of indicators (rows) by group category (colours) with their intervals as error bars, as PNG.
 
     Proportions are shown in percent; mean indicators (marks 1–10) get their own panel.
     Suppressed cells are not drawn.
@@ -121,7 +121,7 @@ def figure_alt(cells: pd.DataFrame) -> str:
         values = ", ".join(f"{g.lower()} {fmt_value(r, with_ci=False)}" for g, (_, r) in zip(shown.Groep, shown.iterrows()))
         parts.append(f"{label}: {values}." if values else f"{label}: niets te publiceren.")
         hidden += [g for g in rows[rows.suppressed].Groep if g not in hidden]
-    text = "Stippenfiguur met 95%-betrouwbaarheidsintervallen. " + " ".join(parts)
+    text = f"Stippenfiguur met {level_text(cells.confidence.iloc[0])}-betrouwbaarheidsintervallen. " + " ".join(parts)
     if hidden:
         text += f" Niet getoond (te weinig antwoorden): {', '.join(hidden)}."
     return text

@@ -54,6 +54,7 @@ def _methods_markdown(data: ReportData) -> str:
         "Graubard gebruikt, die beter werkt bij kleine aantallen en ook bij 0% of 100% een echt interval geeft "
         "(bij 0 van 38 antwoorden bijvoorbeeld van 0% tot 9%). "
         + _margin_of_error_sentence(data)
+        + _test_sentence(data)
         + f"Percentages op minder dan {cfg.disclosure.min_n_percentage} en "
         f"gemiddelden op minder dan {cfg.disclosure.min_n} respondenten worden niet gepubliceerd, en ook geen cel "
         f"waaruit zo'n waarde terug te rekenen is."
@@ -113,17 +114,27 @@ def _interval_sentence(w: dict) -> str:
 
 
 def _margin_of_error_sentence(data: ReportData) -> str:
-    """The largest half-width of the published 95% intervals of percentages, overall and by group."""
+    """The largest half-width of the published intervals of percentages, overall and by group."""
     e = data.estimates[(data.estimates.kind == "proportion") & ~data.estimates.suppressed]
     half = (e.ci_high - e.ci_low) / 2 * 100
     overall, groups = half[e.group == OVERALL], half[e.group != OVERALL]
     if overall.empty:
         return ""
-    text = (f"De foutmarge (de halve breedte van het 95%-interval) van een percentage voor alle inburgeraars is "
+    text = (f"De foutmarge (de halve breedte van het {data.level}-interval) van een percentage voor alle inburgeraars is "
             f"ten hoogste {nl_number(overall.max(), 0)} procentpunt")
     if not groups.empty:
         text += f", voor groepen ten hoogste {nl_number(groups.max(), 0)} procentpunt"
     return text + ". "
+
+
+def _test_sentence(data: ReportData) -> str:
+    """How a difference between two groups is tested, at the level the intervals use."""
+    alpha = f"{data.alpha:.10g}".replace(".", ",")
+    percent = f"{100 * data.alpha:.10g}".replace(".", ",")
+    return ("Of een uitkomst tussen groepen verschilt, is getoetst met een toets die rekening houdt met de weging. "
+            "Een verschil heet aantoonbaar als een verschil van die omvang of groter, wanneer er in werkelijkheid "
+            f"geen verschil zou zijn, een kans van minder dan {percent}% heeft (p < {alpha}); dat komt overeen met "
+            f"een {data.level}-interval van het verschil waarin 0 niet ligt. ")
 
 
 def _representativeness_sentence(data: ReportData) -> str:
@@ -197,11 +208,11 @@ def representativeness_table(data: ReportData) -> None:
 
 
 def reliability_table(data: ReportData) -> None:
-    """Cronbach's alpha of every multi-item scale, with its 95% interval (Feldt)."""
+    """Cronbach's alpha of every multi-item scale, with its interval (Feldt) at the report's level."""
     rows = [{"Schaal": r["label"], "Items": r["items"], "n": r["n"],
-             "Cronbachs alfa (95%-BI)": f"{nl_number(r['alpha'], 2)} ({nl_number(r['ci_low'], 2)}–{nl_number(r['ci_high'], 2)})"}
+             f"Cronbachs alfa ({data.level}-BI)": f"{nl_number(r['alpha'], 2)} ({nl_number(r['ci_low'], 2)}–{nl_number(r['ci_high'], 2)})"}
             for r in data.reliability.values()]
-    table = (gt.GT(pd.DataFrame(rows), id="betrouwbaarheid").cols_align("right", columns=["Items", "n", "Cronbachs alfa (95%-BI)"])
+    table = (gt.GT(pd.DataFrame(rows), id="betrouwbaarheid").cols_align("right", columns=["Items", "n", f"Cronbachs alfa ({data.level}-BI)"])
              .tab_source_note("Berekend op de itemscores (omgekeerde items omgedraaid), respondenten die alle items beantwoordden."))
     show_table(table, "Interne consistentie van de schalen")
 
@@ -224,7 +235,7 @@ def comparability(data: ReportData) -> None:
     rows = [{"Indicator": data.questionnaire_label(r["indicator"]),
              f"Uitkomst {year}": fmt_number(r["baseline_estimate"], r["kind"]) if pd.notna(r["baseline_estimate"]) else SUPPRESSED,
              f"Uitkomst {data.wave.config.year}": fmt_value(r, False),
-             "Verandering (95%-BI)": fmt_change(r), "Reden": r["comparability_note"] or "vergelijkbaar"}
+             f"Verandering ({data.level}-BI)": fmt_change(r), "Reden": r["comparability_note"] or "vergelijkbaar"}
             for _, r in overall.iterrows()]
     table = gt.GT(pd.DataFrame(rows), id="vergelijkbaarheid")
     caption = f"Vergelijkbaarheid met de meting {year}, alle inburgeraars"

@@ -50,13 +50,13 @@ def _sentence(data: ReportData, ind) -> str:
         elif len(test):
             p = float(test.p_value.iloc[0])
             p_text = "p < 0,001" if p < 0.001 else f"p = {nl_number(p, 3)}"
-            verdict = (f"een verschil dat niet aan toeval is toe te schrijven ({p_text})" if p < 0.05
+            verdict = (f"een verschil dat niet aan toeval is toe te schrijven ({p_text})" if p < data.alpha
                        else f"geen aantoonbaar verschil ({p_text})")
-        else:
-            overlap = not (a["ci_high"] < b["ci_low"] or b["ci_high"] < a["ci_low"])
-            verdict = "de 95%-intervallen overlappen" if overlap else "de 95%-intervallen overlappen niet"
+        else:  # no design-based test of this pair: the values alone, no verdict
+            verdict = ""
         text += (f" {md(data.plural('status', a['category']).capitalize())}: {fmt_value(a, False)}; "
-                 f"{md(data.plural('status', b['category']))}: {fmt_value(b, False)}; {verdict}.")
+                 f"{md(data.plural('status', b['category']))}: {fmt_value(b, False)}"
+                 + (f"; {verdict}." if verdict else "."))
     if data.compared:
         text += " " + _change_sentence(data, overall)
     return text

@@ -25,12 +25,12 @@ def key_figures(data: ReportData) -> None:
     for domain, title in DOMAINS.items():
         for ind in data.indicators(domain):
             row = data.overall(ind.id)
-            rows.append({"Domein": title, "Indicator": ind.label, "Uitkomst (95%-BI)": fmt_value(row),
+            rows.append({"Domein": title, "Indicator": ind.label, f"Uitkomst ({data.level}-BI)": fmt_value(row),
                          "n": SUPPRESSED if row["suppressed"] else f"{int(row['n'])}"})
             if data.compared:
-                rows[-1][f"Verandering sinds {data.baseline_year} (95%-BI)"] = fmt_change(row)
+                rows[-1][f"Verandering sinds {data.baseline_year} ({data.level}-BI)"] = fmt_change(row)
     frame = pd.DataFrame(rows)
-    note = ("Gewogen uitkomsten; tussen haakjes het 95%-betrouwbaarheidsinterval. "
+    note = (f"Gewogen uitkomsten; tussen haakjes het {data.level}-betrouwbaarheidsinterval. "
             "n = aantal respondenten met een geldig antwoord.")
     if data.compared:
         note += (f" Verandering: ten opzichte van de meting {data.baseline_year}; 'niet vergelijkbaar' "
@@ -44,7 +44,7 @@ def key_figures(data: ReportData) -> None:
 
 
 def domain_table(data: ReportData, domain: str) -> None:
-    """Every indicator of the domain by every group: estimate (95% CI)."""
+    """Every indicator of the domain by every group: estimate (interval)."""
     inds = data.indicators(domain)
     e = data.estimates[data.estimates.indicator.isin([i.id for i in inds])]
     rows = []
@@ -62,7 +62,7 @@ def domain_table(data: ReportData, domain: str) -> None:
             rows.append(row)
     note = (f"{SUPPRESSED} = niet gepubliceerd: te weinig respondenten (percentages minder dan "
             f"{data.wave.config.disclosure.min_n_percentage}, gemiddelden minder dan {data.wave.config.disclosure.min_n}), "
-            "of terug te rekenen uit de andere cellen. Tussen haakjes het 95%-betrouwbaarheidsinterval.")
+            f"of terug te rekenen uit de andere cellen. Tussen haakjes het {data.level}-betrouwbaarheidsinterval.")
     if not_broken_down:
         note += f" {NOT_BROKEN_DOWN} = deze uitkomst wordt niet naar dit kenmerk uitgesplitst."
     table = (
@@ -75,7 +75,7 @@ def domain_table(data: ReportData, domain: str) -> None:
 
 def appendix_tables(data: ReportData) -> None:
     """Print (``#| output: asis``) a tabset with, per domain, the full table of every indicator
-    by every group: estimate, 95% CI, n, effective n, design effect and the unweighted value."""
+    by every group: estimate, interval, n, effective n, design effect and the unweighted value."""
     lines = ["::: {.tabbladen}", ""]
     for domain, title in DOMAINS.items():
         table = appendix_table(data, domain)
@@ -99,13 +99,13 @@ def appendix_table(data: ReportData, domain: str) -> gt.GT:
                     "Kenmerk": ("Totaal" if group == OVERALL else data.group_label(group)) if i == 0 else "",
                     "Categorie": data.category_label(group, r["category"]),
                     "Uitkomst": fmt_value(r, with_ci=False),
-                    "95%-BI": fmt_ci(r),
+                    f"{data.level}-BI": fmt_ci(r),
                     "n": SUPPRESSED if hide else f"{int(r['n'])}",
                     "Effectieve n": SUPPRESSED if hide else nl_number(r["n_eff"], 0),
                     "Design-effect": SUPPRESSED if hide else nl_number(r["deff"], 2),
                     "Ongewogen": SUPPRESSED if hide else fmt_number(r["estimate_unweighted"], r["kind"]),
                 })
-    numeric = ["Uitkomst", "95%-BI", "n", "Effectieve n", "Design-effect", "Ongewogen"]
+    numeric = ["Uitkomst", f"{data.level}-BI", "n", "Effectieve n", "Design-effect", "Ongewogen"]
     return (
         gt.GT(pd.DataFrame(rows), groupname_col="Indicator", id=f"bijlage-{domain}")
         .cols_align("right", columns=numeric)

@@ -29,7 +29,8 @@ def estimate_indicators(
 
     ``groups`` is the default set of grouping variables; an indicator may name its own.
     Columns: indicator, domain, kind, group, category, n, weighted_n, estimate, se, ci_low,
-    ci_high, df, deff, estimate_unweighted, suppressed. Proportions are fractions (0–1).
+    ci_high, confidence, df, deff, estimate_unweighted, suppressed. Proportions are fractions
+    (0–1); ``confidence`` is the level of every interval, which the report prints.
     Also ``n_eff`` (n / deff) and ``ci_method`` (logit, beta for proportions on fewer than
     ``small_domain_n`` answers, beta-n for 0% and 100%, t for means: see :class:`Estimate`).
     Cells under the disclosure minimums are suppressed (:func:`rapportage.statistics.disclosure.suppress_small_cells`).
@@ -60,6 +61,7 @@ def estimate_indicators(
                     "se": est.se,
                     "ci_low": est.ci_low,
                     "ci_high": est.ci_high,
+                    "confidence": confidence,
                     "df": est.df,
                     "deff": est.deff,
                     "n_eff": est.n / est.deff if est.deff and est.deff > 0 else float("nan"),
@@ -127,27 +129,49 @@ def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: 
 
 
 def group_tests(design: Design, questionnaire: Questionnaire, *, groups: list[str]) -> pd.DataFrame:
-    """Does a proportion differ between the categories of a group? The Rao–Scott adjusted
-    chi-square test (R ``svychisq``, statistic F) for every proportion indicator x group.
+    """Does an indicator differ between the categories of a group? One design-based test per
+    indicator x group:
+
+    - a proportion: the Rao–Scott adjusted chi-square test (R ``svychisq``, statistic F), for
+      any number of categories (``test`` = ``rao-scott``);
+    - a mean, in a group with two categories that answered: the difference of the two domain
+      means with its linearisation standard error, which takes the covariance of the two
+      estimates into account (R ``svycontrast(svyby(…), c(1, -1))``), and a two-sided t test
+      on n - 1 degrees of freedom, the same as the interval (``test`` = ``difference``;
+      ``category_a`` minus ``category_b``, in sorted order). A mean in a group of more
+      categories is not tested (``not_tested``).
 
     A test that cannot be made (every answer the same, or fewer than two categories of the group
     with answers) is a row without statistics whose ``not_tested`` gives the reason (Dutch, for
     the report); R ``svychisq`` stops with an error on such a table."""
+    from scipy import stats
+
     rows: list[dict[str, object]] = []
     for ind in questionnaire.indicators:
-        if ind.kind != "proportion":
-            continue
         column = INDICATOR_PREFIX + ind.id
         answered = design.data[column].notna()
         for group in ind.groups if ind.groups is not None else groups:
+            categories = list(dict.fromkeys(design.data.loc[answered, group].dropna().astype(str)))
             reason: str | None = None
             if design.data.loc[answered, column].nunique() < 2:
                 reason = "iedereen met een geldig antwoord gaf hetzelfde antwoord"
-            elif design.data.loc[answered, group].nunique() < 2:
+            elif len(categories) < 2:
                 reason = "minder dan twee groepen hebben geantwoord"
+            elif ind.kind != "proportion" and len(categories) > 2:
+                reason = "gemiddelden worden alleen tussen twee groepen getoetst"
             if reason:
-                rows.append({"indicator": ind.id, "group": group, "not_tested": reason})
-                continue
-            rows.append({"indicator": ind.id, "group": group, **dataclasses.asdict(design.chisq(column, group)), "not_tested": None})
-    columns = ["indicator", "group", "pearson", "F", "ndf", "ddf", "p_value", "not_tested"]
-    return pd.DataFrame(rows, columns=columns).astype({"not_tested": "string"})
+                rows.append({"indicator": ind.id, "group": group, "test": None, "not_tested": reason})
+            elif ind.kind == "proportion":
+                rows.append({"indicator": ind.id, "group": group, "test": "rao-scott",
+                             **dataclasses.asdict(design.chisq(column, group)), "not_tested": None})
+            else:
+                a, b = sorted(categories)
+                diff = design.difference(column, group, a, b)
+                p = float(2 * stats.t.sf(abs(diff.estimate / diff.se), diff.df)) if diff.se > 0 else float("nan")
+                rows.append({"indicator": ind.id, "group": group, "test": "difference", "category_a": a,
+                             "category_b": b, "difference": diff.estimate, "se": diff.se, "df": diff.df,
+                             "p_value": p, "not_tested": None})
+    columns = ["indicator", "group", "test", "pearson", "F", "ndf", "ddf", "category_a", "category_b", "difference",
+               "se", "df", "p_value", "not_tested"]
+    return pd.DataFrame(rows, columns=columns).astype({"test": "string", "category_a": "string", "category_b": "string",
+                                                       "not_tested": "string"})
