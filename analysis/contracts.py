@@ -171,6 +171,7 @@ ESTIMATES = pa.DataFrameSchema(
         "ci_method": pa.Column(str, pa.Check.isin(CI_METHODS)),
         "estimate_unweighted": pa.Column(float, nullable=True),
         "suppressed": pa.Column(bool),
+        "suppression": pa.Column("string", pa.Check.isin(["primary", "complementary"]), nullable=True),
         # with a baseline wave (rapportage.stages.estimates.compare_with_baseline)
         "baseline_estimate": pa.Column(float, nullable=True, required=False),
         "change": pa.Column(float, nullable=True, required=False),
@@ -211,8 +212,9 @@ def checked(table: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
     try:
         return schema.validate(table, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases[["column", "check"]].drop_duplicates().head(5).to_dict(orient="records")
-        raise PipelineError(f"{schema.name} does not meet its contract: {cases}; this is a defect of the pipeline, "
+        cases = exc.failure_cases.astype(str).drop_duplicates(["column", "check"]).head(5)
+        found = "; ".join(f"{c.column}: {c.check} ({c.failure_case})" for c in cases.itertuples())
+        raise PipelineError(f"{schema.name} does not meet its contract ({found}); this is a defect of the pipeline, "
                             "please report it.") from None
 
 

@@ -34,7 +34,9 @@ def test_manifests_record_inputs_config_and_outputs(demo_run):
     assert record["inputs"] == {"data_clean/demo/respondents.parquet": sha256_file(wave.clean_dir / "respondents.parquet"),
                                 "data_raw/demo/frame.csv": sha256_file(wave.raw_dir / "frame.csv")}
     assert record["outputs"]["data_clean/demo/weights.parquet"] == sha256_file(wave.clean_dir / "weights.parquet")
-    assert record["config_sha256"] == wave.config_sha256()
+    assert record["config_sha256"] == wave.config_sha256(pipeline.ESTIMATION_ONLY) != wave.config_sha256()
+    estimate = json.loads((wave.clean_dir / "estimate.manifest.json").read_text())
+    assert estimate["config_sha256"] == wave.config_sha256()  # the colophon's hash: every configuration file
     assert record["package_version"] and len(record["code_sha256"]) == 64
     snapshot = json.loads((latest_snapshot(wave) / "manifest.json").read_text())
     assert any(name.endswith("responses_482025.json") for name in snapshot["outputs"])
@@ -225,7 +227,7 @@ def test_counts_by_language_below_the_minimum_are_not_published(demo_run, monkey
     wave, _ = demo_run
     data = report.load(str(wave.root), wave.id)
     used = {"nl": 143, "en": 141, "ar": 98, "ti": 55, "tr": 104, "fa": 9, "prs": 10}  # as in the issue: 9 and 10
-    data.cleaning["respondents_by_language"] = used
+    data.cleaning = data.cleaning.model_copy(update={"respondents_by_language": used})
     shown = []
     monkeypatch.setattr(formatting, "display", lambda markdown: shown.append(markdown.data))
     report.languages_table(data)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from rapportage.config import Wave, load_wave
+from rapportage.contracts import ESTIMATES, GROUP_TESTS, CleaningLog, WeightingReport, read_table
 
 OVERALL = "totaal"
 SUPPRESSED = "–"
@@ -26,8 +27,8 @@ def level_text(confidence: float) -> str:
 class ReportData:
     wave: Wave
     estimates: pd.DataFrame
-    weighting: dict
-    cleaning: dict
+    weighting: WeightingReport
+    cleaning: CleaningLog
     reliability: dict
     tests: pd.DataFrame
     baseline: Wave | None = None
@@ -106,10 +107,10 @@ def load(root: str, wave: str) -> ReportData:
     set_style()
     return ReportData(
         wave=w,
-        estimates=pd.read_parquet(w.clean_dir / "estimates.parquet"),
-        weighting=json.loads((w.clean_dir / "weighting.json").read_text(encoding="utf-8")),
-        cleaning=json.loads((w.clean_dir / "cleaning_log.json").read_text(encoding="utf-8")),
+        estimates=read_table(w.clean_dir / "estimates.parquet", ESTIMATES),
+        weighting=WeightingReport.read(w.clean_dir / "weighting.json"),
+        cleaning=CleaningLog.read(w.clean_dir / "cleaning_log.json"),
         reliability=json.loads((w.clean_dir / "reliability.json").read_text(encoding="utf-8")),
-        tests=pd.read_parquet(w.clean_dir / "group_tests.parquet"),
+        tests=read_table(w.clean_dir / "group_tests.parquet", GROUP_TESTS),
         baseline=load_wave(Path(root), w.config.baseline_wave) if w.config.baseline_wave else None,
     )

@@ -10,6 +10,7 @@ import re
 import great_tables as gt
 import pandas as pd
 
+from rapportage.contracts import WeightingReport
 from rapportage.report.data import OVERALL, SUPPRESSED, ReportData
 from rapportage.report.formatting import (
     fmt_change,
@@ -32,21 +33,21 @@ def methods_text(data: ReportData) -> None:
 
 def _methods_markdown(data: ReportData) -> str:
     c, w = data.cleaning, data.weighting
-    d = w["diagnostics"]
+    d = w.diagnostics
     cfg = data.wave.config
-    pct = nl_number(100 * c["respondents"] / c["invited"])
+    pct = nl_number(100 * c.respondents / c.invited)
     return (
-        f"Alle {c['invited']} inburgeraars in de populatie (peildatum "
+        f"Alle {c.invited} inburgeraars in de populatie (peildatum "
         f"{data.wave.population.reference_date:%d-%m-%Y}) zijn met een persoonlijke link uitgenodigd; "
         f"het veldwerk liep van {cfg.fieldwork.start:%d-%m-%Y} tot en met {cfg.fieldwork.end:%d-%m-%Y}. "
-        f"Na controle bleven **{c['respondents']} geldige respondenten** over, een respons van {pct}%. "
+        f"Na controle bleven **{c.respondents} geldige respondenten** over, een respons van {pct}%. "
         f"De respons is gewogen door {_weighting_method(w)} naar de registertotalen van "
-        f"{', '.join(_margin_label(data, m) for m in w['margins'])} "
-        f"({w['iterations']} iteraties; grootste relatieve afwijking van een marge {scientific(w['max_margin_deviation'])}). "
+        f"{', '.join(_margin_label(data, m) for m in w.margins)} "
+        f"({w.iterations} iteraties; grootste relatieve afwijking van een marge {scientific(w.max_margin_deviation)}). "
         + _propensity_and_trimming(w) +
-        f"Het design-effect van de weging (Kish) is {nl_number(d['deff_kish'], 2)}, de effectieve "
-        f"steekproefomvang {nl_number(d['n_effective'], 0)}; de gewichten lopen van "
-        f"{nl_number(d['weights']['min'], 2)} tot {nl_number(d['weights']['max'], 2)}. "
+        f"Het design-effect van de weging (Kish) is {nl_number(d.deff_kish, 2)}, de effectieve "
+        f"steekproefomvang {nl_number(d.n_effective, 0)}; de gewichten lopen van "
+        f"{nl_number(d.weights.min, 2)} tot {nl_number(d.weights.max, 2)}. "
         + _representativeness_sentence(data)
         + _interval_sentence(w)
         + "Voor percentages is het interval zo berekend dat het niet onder 0% of boven 100% uitkomt. Bij minder dan "
@@ -66,10 +67,10 @@ METHODS = {"raking": "*raking* (iteratief aanpassen aan elke marge)",
            "logit": "logit-kalibratie"}
 
 
-def _weighting_method(w: dict) -> str:
-    text = METHODS[w["method"]]
-    if w.get("bounds"):
-        low, high = w["bounds"]
+def _weighting_method(w: WeightingReport) -> str:
+    text = METHODS[w.method]
+    if w.bounds:
+        low, high = w.bounds
         text += f" met gewichten begrensd tussen {nl_number(low, 2)} en {nl_number(high, 2)} keer het startgewicht"
     return text
 
@@ -79,33 +80,32 @@ def _margin_label(data: ReportData, margin: str) -> str:
     return " × ".join(md(data.group_label(v).lower()) for v in margin.split("*"))
 
 
-def _propensity_and_trimming(w: dict) -> str:
+def _propensity_and_trimming(w: WeightingReport) -> str:
     text = ""
-    if w.get("propensity"):
+    if w.propensity:
         text += ("Het startgewicht is de inverse van de responskans uit een responsmodel op de registerkenmerken"
-                 + (f", in {w['propensity']['classes']} klassen" if w["propensity"].get("use") == "classes" else "") + ". ")
-    if w.get("trimming") and w["trimming"].get("trimmed"):
-        t = w["trimming"]
-        text += (f"Gewichten boven {nl_number(t['cap'], 2)} zijn afgetopt ({t['trimmed']} respondenten)"
-                 + (" en daarna opnieuw aan de registertotalen aangepast" if t.get("recalibrated") else "")
-                 + (f"; dat is {t['rounds']} keer herhaald" if t.get("rounds", 0) > 1 else "") + ". ")
-        if "max_relative_to_mean" in t:
-            text += f"Het grootste gewicht is daarna {nl_number(t['max_relative_to_mean'], 2)} keer het gemiddelde gewicht. "
-            lowest = t.get("lowest_possible_max_relative_to_mean", 0.0)
-            if not t.get("cap_met", True) and lowest > t["upper_relative_to_mean"]:
-                text += ("Dat is meer dan de bovengrens: bij elke weging die aan alle registertotalen voldoet, is het "
-                         f"grootste gewicht minstens {nl_number(lowest, 2)} keer het gemiddelde. ")
-            elif not t.get("cap_met", True):
-                text += f"Dat is meer dan de bovengrens: het aftoppen is na {t['rounds']} rondes gestopt. "
-        if t.get("g_range"):
-            low, high = t["g_range"]
+                 + (f", in {w.propensity.classes} klassen" if w.propensity.use == "classes" else "") + ". ")
+    t = w.trimming
+    if t and t.trimmed:
+        text += (f"Gewichten boven {nl_number(t.cap, 2)} zijn afgetopt ({t.trimmed} respondenten)"
+                 + (" en daarna opnieuw aan de registertotalen aangepast" if t.recalibrated else "")
+                 + (f"; dat is {t.rounds} keer herhaald" if t.rounds > 1 else "") + ". ")
+        text += f"Het grootste gewicht is daarna {nl_number(t.max_relative_to_mean, 2)} keer het gemiddelde gewicht. "
+        lowest = t.lowest_possible_max_relative_to_mean or 0.0
+        if not t.cap_met and lowest > t.upper_relative_to_mean:
+            text += ("Dat is meer dan de bovengrens: bij elke weging die aan alle registertotalen voldoet, is het "
+                     f"grootste gewicht minstens {nl_number(lowest, 2)} keer het gemiddelde. ")
+        elif not t.cap_met:
+            text += f"Dat is meer dan de bovengrens: het aftoppen is na {t.rounds} rondes gestopt. "
+        if t.g_range:
+            low, high = t.g_range
             text += (f"Door het herhaald aftoppen liggen de gewichten daarna tussen {nl_number(low, 2)} en "
                      f"{nl_number(high, 2)} keer het startgewicht. ")
     return text
 
 
-def _interval_sentence(w: dict) -> str:
-    if not w.get("calibrated", True):  # the design is then that of the weights as given
+def _interval_sentence(w: WeightingReport) -> str:
+    if not w.calibrated:  # the design is then that of the weights as given
         return ("Betrouwbaarheidsintervallen houden rekening met de gewichten en met de eindige-populatiecorrectie, "
                 "maar niet met de aanpassing aan de registertotalen, omdat de afgetopte gewichten daar niet meer "
                 "precies aan voldoen; dat maakt ze doorgaans iets ruimer. ")
@@ -138,19 +138,19 @@ def _test_sentence(data: ReportData) -> str:
 
 
 def _representativeness_sentence(data: ReportData) -> str:
-    rep = data.weighting.get("representativeness")
+    rep = data.weighting.representativeness
     if not rep:
         return ""
-    partial = [p for p in rep["partial_r_indicators"] if p["category"] is None]
-    strongest = max(partial, key=lambda p: p["value"])
-    return (f"De R-indicator van de respons is {nl_number(rep['r_indicator'], 2)} (1 = volledig representatief); "
-            f"de respons verschilt het meest naar {md(data.group_label(strongest['variable']).lower())} "
-            f"(partiële R-indicator {nl_number(strongest['value'], 3)}). ")
+    partial = [p for p in rep.partial_r_indicators if p.category is None]
+    strongest = max(partial, key=lambda p: p.value)
+    return (f"De R-indicator van de respons is {nl_number(rep.r_indicator, 2)} (1 = volledig representatief); "
+            f"de respons verschilt het meest naar {md(data.group_label(strongest.variable).lower())} "
+            f"(partiële R-indicator {nl_number(strongest.value, 3)}). ")
 
 
 def languages_table(data: ReportData) -> None:
     """The languages the questionnaire was offered in and how many respondents used each."""
-    used = data.cleaning["respondents_by_language"]
+    used = data.cleaning.respondents_by_language
     total = sum(used.values())
     status = {"professional": "gecontroleerde vertaling", "draft": "concept, niet gecontroleerd",
               "missing": "niet in de specificatie"}
@@ -178,8 +178,8 @@ def cleaning_table(data: ReportData) -> None:
     """The response flow (invited → started → submitted → valid) and what each rule did."""
     action_nl = {"drop": "verwijderd", "flag": "gemarkeerd, meegeteld", "set_missing": "antwoord als ontbrekend",
                  "count": "geteld", "": ""}
-    rows = [{"Stap": s["description"], "Gevolg": action_nl.get(s["action"], s["action"]), "Aantal": s["count"]}
-            for s in data.cleaning["steps"]]
+    rows = [{"Stap": s.description, "Gevolg": action_nl.get(s.action, s.action), "Aantal": s.count}
+            for s in data.cleaning.steps]
     table = (gt.GT(pd.DataFrame(rows), id="responsstroom").cols_align("right", columns=["Aantal"])
              .tab_source_note("De eerste vier regels zijn de responsstroom; daarna wat elke opschoonregel "
                               "deed, in de volgorde waarin de regels worden toegepast (cleaning.yaml)."))
@@ -189,14 +189,14 @@ def cleaning_table(data: ReportData) -> None:
 def representativeness_table(data: ReportData) -> None:
     """Response rate by weighting category, and sample vs population before and after weighting."""
     rows = []
-    for m in data.weighting["diagnostics"]["margins"]:
+    for m in data.weighting.diagnostics.margins:
         rows.append({
-            "Kenmerk": data.group_label(m["variable"]),
-            "Categorie": data.category_label(m["variable"], m["category"]),
-            "Respons": f"{nl_number(100 * m['n'] / m['target'])}%",
-            "Steekproef": f"{nl_number(100 * m['sample_share'])}%",
-            "Gewogen": f"{nl_number(100 * m['weighted_share'])}%",
-            "Populatie": f"{nl_number(100 * m['population_share'])}%",
+            "Kenmerk": data.group_label(m.variable),
+            "Categorie": data.category_label(m.variable, m.category),
+            "Respons": f"{nl_number(100 * m.n / m.target)}%",
+            "Steekproef": f"{nl_number(100 * m.sample_share)}%",
+            "Gewogen": f"{nl_number(100 * m.weighted_share)}%",
+            "Populatie": f"{nl_number(100 * m.population_share)}%",
         })
     table = (
         gt.GT(pd.DataFrame(rows), rowname_col="Categorie", groupname_col="Kenmerk", id="representativiteit")

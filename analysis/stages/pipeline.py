@@ -27,7 +27,7 @@ from rapportage import manifest
 from rapportage.cleaning import rules as cleaning
 from rapportage.cleaning.schema import parquet_with_labels, validate_respondents
 from rapportage.config import Wave, researcher_text_warnings
-from rapportage.contracts import CleaningLog, WeightingReport
+from rapportage.contracts import ESTIMATES, GROUP_TESTS, CleaningLog, WeightingReport, checked, read_table
 from rapportage.csvfiles import csv_bytes
 from rapportage.errors import PipelineError
 from rapportage.questionnaire.codebook import codebook, codebook_csv, codebook_markdown
@@ -379,13 +379,13 @@ def estimate(wave: Wave, force: bool = False) -> StageResult:
             base = load_wave(wave.root, wave.config.baseline_wave)
             base_path = base.clean_dir / "estimates.parquet"
             _require(base_path, base, "estimate")
-            table = compare_with_baseline(table, pd.read_parquet(base_path), wave.questionnaire, base.questionnaire,
+            table = compare_with_baseline(table, read_table(base_path, ESTIMATES), wave.questionnaire, base.questionnaire,
                                           weighting_differences(wave.population, base.population), est.confidence)
         respondents = pd.read_parquet(inputs[0])
         reliability = scale_reliability(respondents, wave.questionnaire, est.confidence)
         tests = group_tests(design, wave.questionnaire, groups=est.groups)
-        return {wave.clean_dir / "estimates.parquet": _parquet(table),
-                wave.clean_dir / "group_tests.parquet": _parquet(tests),
+        return {wave.clean_dir / "estimates.parquet": _parquet(checked(table, ESTIMATES)),
+                wave.clean_dir / "group_tests.parquet": _parquet(checked(tests, GROUP_TESTS)),
                 wave.clean_dir / "reliability.json": manifest.json_bytes(reliability)}
 
     return _run(wave, "estimate", wave.clean_dir / "estimate.manifest.json", inputs, produce, force)
