@@ -102,8 +102,10 @@ def test_trimming_matches_r_trimweights(design, strict):
 def test_reference_numbers_are_reproducible_with_r(tmp_path):
     if not shutil.which("Rscript") or subprocess.run(["Rscript", "-e", "library(survey)"], capture_output=True).returncode:
         pytest.skip("R with the survey package is not installed (.ci/run installs it)")
-    subprocess.run(["Rscript", str(REF / "make_reference.R"), str(REF), str(tmp_path)], check=True, capture_output=True)
-    for name in ("r_weights.csv", "r_estimates.csv", "r_calibration.csv", "r_propensity.csv", "r_indicator.csv", "r_models.csv", "r_alpha.csv", "r_totals.csv"):
+    for script in ("make_reference.R", "make_deff.R"):
+        subprocess.run(["Rscript", str(REF / script), str(REF), str(tmp_path)], check=True, capture_output=True)
+    for name in ("r_weights.csv", "r_estimates.csv", "r_calibration.csv", "r_propensity.csv", "r_indicator.csv", "r_models.csv",
+                 "r_alpha.csv", "r_totals.csv", "r_deff.csv"):
         fresh = pd.read_csv(tmp_path / name)
         stored = pd.read_csv(REF / name)
         pd.testing.assert_frame_equal(fresh, stored, rtol=1e-9)
@@ -211,3 +213,15 @@ def test_totals_match_r_svytotal(design):
     total, se = total.estimate, total.se
     assert total == pytest.approx(ref["total_werk_betaald"], rel=RTOL)
     assert se == pytest.approx(ref["total_werk_betaald_se"], rel=RTOL)
+
+
+def test_design_effects_match_r_svymean_deff(design):
+    """deff(svymean(~y, design, deff = TRUE)) overall and in domains (make_deff.R): the variance
+    over that of a simple random sample without replacement of the same size."""
+    ref = pd.read_csv(REF / "r_deff.csv", dtype={"category": str})
+    for row in ref.itertuples():
+        if row.group == "totaal":
+            got = design.mean(row.indicator).deff
+        else:
+            got = design.mean(row.indicator, by=row.group)[row.category].deff
+        assert got == pytest.approx(row.deff, rel=1e-6), (row.indicator, row.group, row.category)

@@ -98,3 +98,25 @@ def test_the_statistics_know_nothing_of_the_pipeline():
             if isinstance(node, ast.Import):
                 assert not any(a.name.startswith("rapportage") and not a.name.startswith("rapportage.statistics")
                                for a in node.names), path.name
+
+
+def test_wrong_calls_are_value_errors_that_name_what_is_wrong(data):
+    """Found when the docstrings were checked against R: these gave a NaN with a RuntimeWarning,
+    numpy's 'Singular matrix', silent NaN weights or pingouin's AssertionError."""
+    from rapportage.statistics import cronbach, fit_response_model, propensity_weights, response_cells
+
+    design = Design(data, population_size=N)
+    with pytest.raises(ValueError, match=r"difference: no respondent with a value of 'ind_werk_betaald' has status = 'x'"):
+        design.difference("ind_werk_betaald", "status", "asiel", "x")
+    with pytest.raises(ValueError, match=r"glm: the outcome 'ind_taal_cijfer' must be 0 or 1"):
+        design.glm("ind_taal_cijfer", ["status"])
+    frame = pd.DataFrame({"g": ["a"] * 10 + ["b"] * 10})
+    model = fit_response_model(response_cells(frame, frame.iloc[[0, 1, 10, 11, 12]], ["g"]), ["g"])
+    with pytest.raises(ValueError, match="use must be 'inverse' or 'classes'"):
+        propensity_weights(model, frame.iloc[[0, 10]], "weights", 2)
+    with pytest.raises(ValueError, match=r"in a cell the response model does not have, e.g. \{'g': 'c'\}"):
+        propensity_weights(model, pd.DataFrame({"g": ["a", "c"]}), "inverse", 2)
+    with pytest.raises(ValueError, match="needs at least two items"):
+        cronbach(pd.DataFrame({"q1": [1, 2, 3]}))
+    with pytest.raises(ValueError, match="'q2' is not"):
+        cronbach(pd.DataFrame({"q1": [1, 2, 3], "q2": ["a", "b", "c"]}))

@@ -606,7 +606,8 @@ class Design:
         KeyError
             ``variable`` or ``by`` is not a column.
         ValueError
-            ``variable`` holds values that are not numbers.
+            ``variable`` holds values that are not numbers, or ``a`` or ``b`` has no respondent
+            with a value.
 
         Notes
         -----
@@ -629,11 +630,11 @@ class Design:
         - ``fixed`` (a share the calibration fixes, SE <= 1e-12): p to p, SE 0, as R's
           zero-width interval.
 
-        ``deff`` = Var(ybar) / ((1 - n/N) s^2 / m), s^2 the unweighted sample variance of the
-        m valid values of the domain and n the whole sample. R's ``deff(svymean(…, deff =
-        TRUE))`` uses the weighted estimate of the population variance instead, so the two
-        differ when the weights vary (0.841458 here against R's 0.831442 in the example
-        below) and agree for equal weights.
+        ``deff`` = Var(ybar) / ((1 - m/M) S^2 / m), the variance over that of a simple random
+        sample without replacement of the same size, as R's ``deff(svymean(…, deff = TRUE))``:
+        m the valid answers in the domain, M the sum of their weights and
+        S^2 = m / (m - 1) * sum(w (y - ybar)^2) / M the weighted estimate of the population
+        variance (R ``svyvar``).
 
         Agrees with R survey 4.1.1 (``svymean``, ``svyby``, ``svyciprop``, ``binom.test``) to
         1e-9 relative or better in these examples; on the demo wave to 1e-6 (tests/reference).
@@ -661,8 +662,8 @@ class Design:
         >>> e = rk.mean("hours")  # R: confint(svymean(~hours, rk), df = degf(rk))
         >>> [round(x, 6) for x in (e.estimate, e.se, *e.ci)], e.ci_method
         ([14.872918, 2.276583, 10.163447, 19.582388], 't')
-        >>> round(e.deff, 6)  # R's deff(svymean(~hours, rk, deff = TRUE)) is 0.831442: see Notes
-        0.841458
+        >>> round(e.deff, 6)  # R: deff(svymean(~hours, rk, deff = TRUE))
+        0.831442
         >>> e = rk.mean("work")  # R: svymean(~work, rk); svyciprop(~work, rk, method = "logit")
         >>> [round(x, 6) for x in (e.estimate, e.se, *e.ci)], e.ci_method
         ([0.552108, 0.08802, 0.371184, 0.720214], 'logit')
@@ -743,11 +744,15 @@ class Design:
                 method = "logit"
         else:
             lo, hi = ybar - t * se, ybar + t * se
-        # design effect: variance over that of an unweighted SRS mean of n_valid (with fpc)
-        yv = y[valid]
-        fpc = 1.0 - self.n / self.population_size if self.population_size else 1.0
-        srs_var = fpc * np.var(yv, ddof=1) / n_valid if n_valid > 1 else float("nan")
-        deff = float(var / srs_var) if srs_var and srs_var > 0 else float("nan")
+        # design effect as R's svymean(deff = TRUE): over the variance of a simple random sample
+        # without replacement of the domain's size, the population variance estimated by svyvar
+        wv, yv = w[valid], y[valid]
+        if n_valid > 1 and total_w > n_valid:
+            s2 = n_valid / (n_valid - 1) * float(np.sum(wv * (yv - ybar) ** 2)) / total_w
+            srs_var = s2 / n_valid * (total_w - n_valid) / total_w
+        else:
+            srs_var = float("nan")
+        deff = float(var / srs_var) if srs_var > 0 else float("nan")
         return Estimate(ybar, se, float(lo), float(hi), n_valid, float(total_w), df, deff, method)
 
 
@@ -862,10 +867,14 @@ class Design:
         >>> round(e.estimate, 6), round(e.se, 6)
         (8.573926, 4.047396)
         """
-        diff, se = self._difference(variable, by, str(a), str(b))
-        t = float(stats.t.ppf(0.5 + confidence / 2, self.n - 1))
         groups = self.data[by].astype(str).to_numpy()
         y = self.data[variable].to_numpy(dtype=float)
+        for level in (str(a), str(b)):
+            if not np.any((groups == level) & ~np.isnan(y)):
+                raise ValueError(f"difference: no respondent with a value of {variable!r} has {by} = {level!r}; "
+                                 f"the categories with values are {sorted(set(groups[~np.isnan(y)]))}")
+        diff, se = self._difference(variable, by, str(a), str(b))
+        t = float(stats.t.ppf(0.5 + confidence / 2, self.n - 1))
         both = np.isin(groups, [str(a), str(b)]) & ~np.isnan(y)
         return Estimate(diff, se, diff - t * se, diff + t * se, int(both.sum()), float(self.weights[both].sum()),
                         self.n - 1, float("nan"), "t")
@@ -999,7 +1008,7 @@ class Design:
         Raises
         ------
         ValueError
-            Another ``family``.
+            Another ``family``, or an outcome that is not 0 or 1.
         KeyError
             A column is missing.
 
@@ -1038,6 +1047,10 @@ class Design:
             raise ValueError(f"glm: family {family!r} is not supported; use quasibinomial (logistic regression)")
         frame = self.data[[outcome, *predictors]]
         valid = frame.notna().all(axis=1).to_numpy()
+        values = frame[outcome][valid]
+        if not values.isin([0, 1]).all():
+            raise ValueError(f"glm: the outcome {outcome!r} must be 0 or 1 for a logistic regression; it has "
+                             f"{values[~values.isin([0, 1])].iloc[0]!r}")
         parts = []
         for p in predictors:
             col = self.data[p]

@@ -256,7 +256,7 @@ def propensity_weights(model: ResponseModel, respondents: pd.DataFrame, use: str
     respondents : DataFrame
         The respondents, with the model's variables.
     use : str
-        ``"inverse"``: 1 / rho of the respondent's cell; any other value: propensity classes.
+        ``"inverse"``: 1 / rho of the respondent's cell; ``"classes"``: propensity classes.
     classes : int
         Number of classes of about equal population size, cells sorted by propensity (a cell
         is not split); ignored for ``"inverse"``.
@@ -264,7 +264,12 @@ def propensity_weights(model: ResponseModel, respondents: pd.DataFrame, use: str
     Returns
     -------
     ndarray
-        One weight per respondent (NaN for a cell the model does not have).
+        One weight per respondent.
+
+    Raises
+    ------
+    ValueError
+        Another ``use``, or a respondent in a cell the model does not have.
 
     Notes
     -----
@@ -287,7 +292,13 @@ def propensity_weights(model: ResponseModel, respondents: pd.DataFrame, use: str
     >>> np.unique(propensity_weights(model, respondents, "classes", 2).round(6)).tolist()  # men 20 / 5, women 20 / 9
     [2.222222, 4.0]
     """
+    if use not in ("inverse", "classes"):
+        raise ValueError(f"propensity weights: use must be 'inverse' or 'classes', not {use!r}")
     rho = model.propensity_of(respondents)
+    if np.isnan(rho).any():
+        first = respondents[model.variables][np.isnan(rho)].iloc[0].to_dict()
+        raise ValueError(f"propensity weights: {int(np.isnan(rho).sum())} respondent(s) are in a cell the response "
+                         f"model does not have, e.g. {first}; fit the model on the same respondents")
     if use == "inverse":
         return 1.0 / rho
     c = model.cells.sort_values("propensity", ignore_index=True)

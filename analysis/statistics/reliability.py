@@ -31,8 +31,8 @@ def cronbach(points: pd.DataFrame, confidence: float = 0.95) -> dict[str, float]
 
     Raises
     ------
-    AssertionError
-        From pingouin: fewer than two items or rows, or a column that is not numeric.
+    ValueError
+        Fewer than two items or complete rows, or an item column that is not numeric.
 
     Notes
     -----
@@ -58,5 +58,11 @@ def cronbach(points: pd.DataFrame, confidence: float = 0.95) -> dict[str, float]
     (0.916616, 0.779, 0.974, 12, 3)
     """
     complete = points.dropna()
+    if points.shape[1] < 2 or len(complete) < 2:
+        raise ValueError(f"cronbach: needs at least two items and two complete rows; got {points.shape[1]} item(s) "
+                         f"and {len(complete)} complete row(s)")
+    numeric = [c for c in points.columns if not pd.api.types.is_numeric_dtype(points[c])]
+    if numeric:
+        raise ValueError(f"cronbach: the item scores must be numbers; {numeric[0]!r} is not")
     alpha, (lo, hi) = pingouin.cronbach_alpha(data=complete, nan_policy="listwise", ci=confidence)
     return {"alpha": float(alpha), "ci_low": float(lo), "ci_high": float(hi), "n": int(len(complete)), "items": points.shape[1]}

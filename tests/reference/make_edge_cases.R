@@ -53,10 +53,6 @@ for (x in c(0, n_all)) {
 }
 add("binom_all_n", n_all)
 
-pop <- c(`(Intercept)` = 2623, statusgezin = 1246, genderman = 1180,
-         `ageband27-40` = 1718, `ageband41+` = 223, routeZ = 407, routeonderwijs = 218)
-cal <- calibrate(des, ~status + gender + ageband + route, population = pop,
-                 calfun = "raking", epsilon = 1e-13, maxit = 500)
 d$trimmed <- weights(trimWeights(cal, upper = 1.6 * mean(weights(cal)), strict = TRUE))
 trimmed_des <- svydesign(ids = ~1, weights = ~trimmed, fpc = ~N, data = d)
 for (ind in c("ind_werk_betaald", "ind_taal_cijfer")) {

@@ -13,10 +13,6 @@ dir <- if (length(args) >= 1) args[1] else "."
 out <- if (length(args) >= 2) args[2] else dir
 
 source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(), value = TRUE))), "demo_design.R"))
-pop <- c(`(Intercept)` = 2623, statusgezin = 1246, genderman = 1180,
-         `ageband27-40` = 1718, `ageband41+` = 223, routeZ = 407, routeonderwijs = 218)
-cal <- calibrate(des, ~status + gender + ageband + route, population = pop,
-                 calfun = "raking", epsilon = 1e-13, maxit = 500)
 
 num <- function(x) sprintf("%.17g", x)
 write.csv(data.frame(respondent_key = d$respondent_key, weight = num(weights(cal))),
