@@ -61,12 +61,18 @@ class _Cells:
 
 
 def _column_codes(data: pd.DataFrame, column: str) -> tuple[np.ndarray, list[str]]:
+    """Every respondent's category of ``column`` as an integer code (-1: missing), and the
+    categories as text: a categorical column's own categories, otherwise the values as text,
+    sorted. One hash pass over the rows (``factorize``); only the few distinct values are turned
+    into text, so strings, integer codes (1 and "1" alike) and any other values cost the same."""
     if column not in data.columns:
         raise WeightingError(f"weighting variable {column!r} is not a column of the data")
     values = data[column]
-    if not isinstance(values.dtype, pd.CategoricalDtype):
-        values = values.astype("string").astype("category")
-    return values.cat.codes.to_numpy(), [str(c) for c in values.cat.categories]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), [str(c) for c in values.cat.categories]
+    codes, uniques = pd.factorize(values)
+    merged, names = pd.factorize(pd.Index(uniques).astype("string"), sort=True)  # values equal as text are one category
+    return np.append(merged, -1)[codes], [str(c) for c in names]
 
 
 def _prepare(data: pd.DataFrame, margins: dict[str, dict[str, float]], base_weights: np.ndarray | None):
