@@ -84,11 +84,12 @@ def _prepare(data: pd.DataFrame, margins: dict[str, dict[str, float]], base_weig
     _check_margins(margins)
     columns = list(dict.fromkeys(part for var in margins for part in var.split("*")))
     raw = {c: _column_codes(data, c) for c in columns}
+    absent = {c: raw[c][0] < 0 for c in columns}  # one pass over each column, not one per margin using it
+    absent = {c: rows for c, rows in absent.items() if rows.any()}
     for var in margins:
-        missing = np.zeros(len(data), dtype=bool)
-        for part in var.split("*"):
-            missing |= raw[part][0] < 0
-        if missing.any():
+        parts = [absent[part] for part in var.split("*") if part in absent]
+        if parts:
+            missing = np.logical_or.reduce(parts)
             raise WeightingError(
                 f"weighting variable {var!r} is missing for {int(missing.sum())} respondent(s); give every "
                 "respondent a category, or weight without this variable"
@@ -96,7 +97,8 @@ def _prepare(data: pd.DataFrame, margins: dict[str, dict[str, float]], base_weig
     sizes = [len(raw[c][1]) for c in columns]
     flat = np.zeros(len(data), dtype=np.int64)
     for c, size in zip(columns, sizes):
-        flat = flat * size + raw[c][0]
+        flat *= size
+        flat += raw[c][0]
     counts = np.bincount(flat, minlength=int(np.prod(sizes)))
     used = np.flatnonzero(counts)
     cell_parts = dict(zip(columns, np.unravel_index(used, tuple(sizes))))
