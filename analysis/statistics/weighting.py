@@ -81,12 +81,18 @@ class _Cells:
 
 
 def _column_codes(data: pd.DataFrame, column: str) -> tuple[np.ndarray, list[str]]:
+    """Every respondent's category of ``column`` as an integer code (-1: missing), and the
+    categories as text: a categorical column's own categories, otherwise the values as text,
+    sorted. One hash pass over the rows (``factorize``); only the few distinct values are turned
+    into text, so strings, integer codes (1 and "1" alike) and any other values cost the same."""
     if column not in data.columns:
         raise WeightingError(f"weighting variable {column!r} is not a column of the data")
     values = data[column]
-    if not isinstance(values.dtype, pd.CategoricalDtype):
-        values = values.astype("string").astype("category")
-    return values.cat.codes.to_numpy(), [str(c) for c in values.cat.categories]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), [str(c) for c in values.cat.categories]
+    codes, uniques = pd.factorize(values)
+    merged, names = pd.factorize(pd.Index(uniques).astype("string"), sort=True)  # values equal as text are one category
+    return np.append(merged, -1)[codes], [str(c) for c in names]
 
 
 def _prepare(data: pd.DataFrame, margins: dict[str, dict[str, float]], base_weights: np.ndarray | None):
@@ -98,11 +104,12 @@ def _prepare(data: pd.DataFrame, margins: dict[str, dict[str, float]], base_weig
     _check_margins(margins)
     columns = list(dict.fromkeys(part for var in margins for part in var.split("*")))
     raw = {c: _column_codes(data, c) for c in columns}
+    absent = {c: raw[c][0] < 0 for c in columns}  # one pass over each column, not one per margin using it
+    absent = {c: rows for c, rows in absent.items() if rows.any()}
     for var in margins:
-        missing = np.zeros(len(data), dtype=bool)
-        for part in var.split("*"):
-            missing |= raw[part][0] < 0
-        if missing.any():
+        parts = [absent[part] for part in var.split("*") if part in absent]
+        if parts:
+            missing = np.logical_or.reduce(parts)
             raise WeightingError(
                 f"weighting variable {var!r} is missing for {int(missing.sum())} respondent(s); give every "
                 "respondent a category, or weight without this variable"
@@ -110,7 +117,8 @@ def _prepare(data: pd.DataFrame, margins: dict[str, dict[str, float]], base_weig
     sizes = [len(raw[c][1]) for c in columns]
     flat = np.zeros(len(data), dtype=np.int64)
     for c, size in zip(columns, sizes):
-        flat = flat * size + raw[c][0]
+        flat *= size
+        flat += raw[c][0]
     counts = np.bincount(flat, minlength=int(np.prod(sizes)))
     used = np.flatnonzero(counts)
     cell_parts = dict(zip(columns, np.unravel_index(used, tuple(sizes))))
