@@ -54,6 +54,7 @@ def offline(project):
     return wave, export, lss
 
 
+@pytest.mark.slow
 def test_a_real_wave_runs_from_an_imported_snapshot(project, offline, monkeypatch):
     monkeypatch.setenv("RAPPORTAGE_PSEUDONYM_SECRET", "a-test-secret-of-enough-length")
     wave, export, lss = offline

@@ -112,6 +112,7 @@ def test_an_expired_session_is_not_an_error(server):
     assert [m for m, _ in fake.calls].count("get_session_key") == 3  # the first fetch, this one, and the re-login
 
 
+@pytest.mark.slow
 def test_the_password_and_session_keys_appear_nowhere_after_a_whole_run(server):
     """Canary credentials: after fetching (done by the fixture) and running every stage of the
     real wave, neither the password nor any session key the server issued is in any file of
