@@ -1,5 +1,5 @@
 """Fetching from LimeSurvey through citric over real HTTP, against the local RemoteControl 2
-server of tests/limesurvey_server.py (modelled on recordings from a real LimeSurvey 6.4.2)."""
+server of tests/limesurvey_server/ (modelled on recordings from a real LimeSurvey 6.4.2)."""
 
 from __future__ import annotations
 

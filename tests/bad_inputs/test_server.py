@@ -1,5 +1,5 @@
 """A flaky or misconfigured LimeSurvey server: ``rapportage fetch`` of a real wave against the
-local RemoteControl 2 server (tests/limesurvey_server.py). Each case refuses with one sentence
+local RemoteControl 2 server (tests/limesurvey_server/). Each case refuses with one sentence
 and exit code 1; the earlier snapshot, the other waves' outputs and the configuration stay byte
 for byte as they were, and no half-written snapshot is left behind."""
 
