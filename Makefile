@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make report   virtual environment + install + whole pipeline on the demo wave + HTML report
-#   make test     virtual environment + install + test suite
+#   make test     virtual environment + install + test suite (without the tests marked slow)
+# 'make test-all' runs every test, the slow ones too (what CI runs).
 # The environment is installed from requirements.lock (every package at the version the report
 # was made with); 'make lock' writes that file anew from pyproject.toml.
 PYTHON ?= python3
@@ -9,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 
-.PHONY: report test lint lock clean-data
+.PHONY: report test test-all lint lock clean-data
 
 $(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)" >&2; exit 1; }
@@ -38,9 +39,16 @@ lint: $(STAMP)
 	@mkdir -p $(VENV)/mypy-path && ln -sfn ../../analysis $(VENV)/mypy-path/rapportage
 	@MYPYPATH=$(VENV)/mypy-path $(BIN)/mypy --cache-dir $(VENV)/mypy-cache -p rapportage
 
-test: lint
-	@$(BIN)/python -m pytest; rc=$$?; \
+# pyproject.toml leaves out the tests marked slow; test-all selects them again. Exit code 5
+# (pytest collected no tests) is not a failure.
+PYTEST = @$(BIN)/python -m pytest $(1); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+
+test: lint
+	$(call PYTEST,)
+
+test-all: lint
+	$(call PYTEST,-m "slow or not slow")
 
 clean-data:
 	rm -rf data_clean/demo data_raw/demo reports/_output

@@ -11,7 +11,23 @@ from rapportage.config import Wave, load_wave
 from rapportage.stages import pipeline
 
 REPO = Path(__file__).resolve().parents[1]
+RECORDINGS = REPO / "tests" / "data" / "limesurvey"
+"""What the tests read of the recordings of a real LimeSurvey 6.4.2 server made for this project
+(copied from ``../shared/limesurvey/``; see the README there)."""
 SHARED = REPO.parent / "shared"
+"""Beside the repository, not in it: LimeSurvey's own public sample surveys are read from here."""
+
+
+def limesurvey_file(relative: str) -> Path:
+    """A file recorded from a real LimeSurvey server, by its path under ``limesurvey/``: from
+    tests/data/, except LimeSurvey's public sample surveys (``ls5_…``, ``ls6_…``), which are not
+    copied into the repository; the test skips when ``../shared`` does not hold them."""
+    if not any(part.startswith(("ls5_", "ls6_")) for part in relative.split("/")):
+        return RECORDINGS / relative
+    path = SHARED / "limesurvey" / relative
+    if not path.is_file():
+        pytest.skip(f"LimeSurvey's public sample survey {path.name} is not in the repository and ../shared is absent")
+    return path
 
 
 def copy_project(target: Path) -> Path:

@@ -112,6 +112,7 @@ CANARIES = {"token": "CANARYTOKEN77", "email": "canary.mail@example.invalid", "i
             "W2[other]": "kanarie-anders-namelijk"}
 
 
+@pytest.mark.slow
 def test_canaries_in_identifiers_and_free_text_never_reach_clean_data_exports_or_report(project):
     wave = load_wave(project, "demo")
     pipeline.fetch(wave)

@@ -40,6 +40,7 @@ def reference(inputs):
     return run(*inputs)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1))
 def test_cleaning_ignores_the_order_of_export_and_frame_rows(inputs, reference, seed):

@@ -35,6 +35,7 @@ def waves(draw):
     return seed, n, tilt, plotted
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(waves())
 def test_no_published_cell_is_under_the_minimum(loaded, case):

@@ -1,5 +1,5 @@
 """Fetching from LimeSurvey through citric over real HTTP, against the local RemoteControl 2
-server of tests/limesurvey_server.py (modelled on recordings from a real LimeSurvey 6.4.2)."""
+server of tests/limesurvey_server/ (modelled on recordings from a real LimeSurvey 6.4.2)."""
 
 from __future__ import annotations
 
@@ -77,6 +77,7 @@ def test_full_fetch_writes_a_verifiable_snapshot_of_every_language(setup):
     assert PASSWORD not in json.dumps(info) and all(PASSWORD.encode() not in b for b in tree(wave).values())
 
 
+@pytest.mark.slow
 def test_run_works_from_a_fetched_snapshot_like_the_demo(setup, demo_run):
     wave, fake, creds, rows = setup
     demo_wave, _ = demo_run

@@ -21,6 +21,8 @@ from rapportage.stages import pipeline
 
 from tests.conftest import copy_project
 
+pytestmark = pytest.mark.slow  # both tests read one whole pipeline run of their own
+
 TEXT_KEYS = {"title", "label", "text", "name", "native", "plural", "categories", "help", "source"}
 ENV_CANARY = "RAPPORTAGE_TEST_CANARY"
 

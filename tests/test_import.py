@@ -15,10 +15,9 @@ from rapportage.sources.limesurvey import (
 from rapportage.sources.snapshots import snapshots
 from typer.testing import CliRunner
 
-from tests.conftest import SHARED, demo_export_rows, make_real_wave
+from tests.conftest import demo_export_rows, limesurvey_file, make_real_wave
 
 runner = CliRunner()
-EXPORTS = SHARED / "limesurvey" / "exports"
 
 
 @pytest.mark.parametrize(("csv_name", "json_name"), [
@@ -27,11 +26,9 @@ EXPORTS = SHARED / "limesurvey" / "exports"
      "ls6_sample_all_question_types/ls6_sample_511794_responses_code_short.json"),
 ])
 def test_csv_exports_read_like_json_exports_and_write_back_byte_for_byte(csv_name, json_name):
-    if not (EXPORTS / csv_name).is_file():
-        pytest.skip("recordings of a real LimeSurvey server are not present beside the repository")
-    raw = (EXPORTS / csv_name).read_bytes()
+    raw = limesurvey_file(f"exports/{csv_name}").read_bytes()
     rows = decode_csv_export(raw, csv_name)
-    assert rows == decode_json_export((EXPORTS / json_name).read_bytes(), json_name)
+    assert rows == decode_json_export(limesurvey_file(f"exports/{json_name}").read_bytes(), json_name)
     assert encode_csv_export(rows) == raw
 
 
@@ -54,6 +51,7 @@ def offline(project):
     return wave, export, lss
 
 
+@pytest.mark.slow
 def test_a_real_wave_runs_from_an_imported_snapshot(project, offline, monkeypatch):
     monkeypatch.setenv("RAPPORTAGE_PSEUDONYM_SECRET", "a-test-secret-of-enough-length")
     wave, export, lss = offline

@@ -12,9 +12,9 @@ from rapportage.sources.limesurvey import (
     read_responses,
 )
 
-from tests.conftest import SHARED
+from tests.conftest import RECORDINGS
 
-RECORDED = SHARED / "limesurvey" / "exports"
+RECORDED = RECORDINGS / "exports"
 
 
 @pytest.mark.parametrize(
@@ -23,10 +23,7 @@ RECORDED = SHARED / "limesurvey" / "exports"
      "token_survey_responses_json_code_short.json", "responses_json_ar_all_full_long.json"],
 )
 def test_encoder_reproduces_recorded_exports_byte_for_byte(name):
-    path = RECORDED / name
-    if not path.is_file():
-        pytest.skip("recordings of a real LimeSurvey server are not present beside the repository")
-    data = path.read_bytes()
+    data = (RECORDED / name).read_bytes()
     assert encode_json_export(decode_json_export(data, name)) == data
 
 

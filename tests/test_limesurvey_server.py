@@ -1,7 +1,7 @@
 """The fake LimeSurvey server answers like the recordings of a real LimeSurvey 6.4.2 server.
 
 Replay tests send recorded request bodies over real HTTP and compare the answers with the
-recorded ones (``shared/limesurvey/rpc/``; skipped when ``shared`` is absent). The citric tests
+recorded ones (``tests/data/limesurvey/rpc/``, copied from ``../shared/limesurvey/rpc/``). The citric tests
 drive the fake through the client the pipeline uses (skipped when citric is not installed).
 """
 
@@ -13,23 +13,18 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from rapportage.sources.limesurvey import encode_json_export
 
+from tests.conftest import RECORDINGS, REPO
 from tests.limesurvey_server import FakeLimeSurvey, LimeSurveyServer, php_json
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-RECORDED = SHARED / "limesurvey"
+RECORDED = RECORDINGS
 RPC = RECORDED / "rpc"
 SID = 246810
 DEMO_SID = 482025
-
-needs_recordings = pytest.mark.skipif(not (RPC / "INDEX.json").is_file(),
-                                      reason="recordings of a real LimeSurvey server (../shared) are not present")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -110,8 +105,6 @@ DEMO_ROWS = [
 @pytest.fixture(scope="module")
 def states() -> Iterator[dict[str, str]]:
     """Survey 246810 as recorded at three moments: imported, activated, with 32 responses."""
-    if not (RPC / "INDEX.json").is_file():
-        pytest.skip("recordings of a real LimeSurvey server (../shared) are not present")
     fakes = {"inactive": FakeLimeSurvey(), "empty": FakeLimeSurvey(), "responses": FakeLimeSurvey()}
     fakes["inactive"].add_survey(SID, survey_lss(), active=False)
     fakes["empty"].add_survey(SID, survey_lss())
@@ -144,7 +137,6 @@ BYTE_FOR_BYTE = {
 }
 
 
-@needs_recordings
 @pytest.mark.parametrize(("state", "number"), [(s, n) for s, ns in BYTE_FOR_BYTE.items() for n in ns])
 def test_replay_byte_for_byte(states: dict[str, str], state: str, number: str) -> None:
     url = states[state]
@@ -153,7 +145,6 @@ def test_replay_byte_for_byte(states: dict[str, str], state: str, number: str) -
     assert body == expected
 
 
-@needs_recordings
 def test_replay_session_key_and_release(states: dict[str, str]) -> None:
     url = states["responses"]
     (status, _, body), expected, _ = replay(url, "", "005")  # get_session_key with the Authdb plugin
@@ -165,7 +156,6 @@ def test_replay_session_key_and_release(states: dict[str, str]) -> None:
         assert (status, content_type, body) == (entry["http_status"], entry["content_type"], expected)
 
 
-@needs_recordings
 def test_replay_list_surveys_with_two_surveys() -> None:
     """In rpc/009 survey 135790 was a bare survey made with add_survey("Lege enquête / Empty survey")."""
     bare = (RECORDED / "lss" / "limesurvey_survey_135790_exported.lss").read_bytes().replace(
@@ -178,7 +168,6 @@ def test_replay_list_surveys_with_two_surveys() -> None:
     assert body == expected  # "Lege enqu\u00eate \/ Empty survey": PHP escaping
 
 
-@needs_recordings
 def test_replay_survey_properties(states: dict[str, str]) -> None:
     url = states["inactive"]
     (_, _, body), expected, _ = replay(url, session_key(url), "018")
@@ -188,7 +177,6 @@ def test_replay_survey_properties(states: dict[str, str]) -> None:
     assert ours == theirs
 
 
-@needs_recordings
 def test_replay_selected_fields_with_our_field_names(states: dict[str, str]) -> None:
     """rpc/124 names columns by database field (246810X6X41): translate to the fake's ids."""
     url = states["responses"]
@@ -223,7 +211,6 @@ def strip_ids(result: Any) -> Any:
     return out
 
 
-@needs_recordings
 @pytest.mark.parametrize("number", ["021", "024", "027", "030", "033", "022", "025", "028", "031", "034", "035", "037"])
 def test_replay_list_groups_and_questions(states: dict[str, str], number: str) -> None:
     url = states["inactive"]
@@ -234,7 +221,6 @@ def test_replay_list_groups_and_questions(states: dict[str, str], number: str) -
     assert strip_ids(ours["result"]) == strip_ids(theirs["result"])
 
 
-@needs_recordings
 @pytest.mark.parametrize("number", [f"{n:03d}" for n in range(38, 55)])
 def test_replay_question_properties(states: dict[str, str], number: str) -> None:
     url = states["inactive"]

@@ -165,6 +165,7 @@ def test_figure_alt_texts_give_every_published_value_and_no_suppressed_one(demo_
                 assert (said in segment) != bool(row.suppressed), (domain, group, said, segment)
 
 
+@pytest.mark.slow
 def test_rendering_the_same_inputs_twice_gives_the_same_bytes(demo_run):
     from rapportage.stages.render import render_report
 
@@ -304,6 +305,7 @@ def test_change_since_the_baseline_wave_only_where_comparable(demo_run, project)
     assert row[labels["werk_betaald"]][3] == formatting.fmt_change(work) and "procentpunt" in row[labels["werk_betaald"]][3]
 
 
+@pytest.mark.slow
 def test_a_constant_indicator_and_one_with_its_own_groups_run_through_to_the_report(project):
     """Issue #14, 1 and 2: a threshold nobody reaches made the group test crash (R svychisq stops
     too); an indicator's own ``groups:`` made the report's table crash."""
@@ -331,6 +333,7 @@ def test_a_constant_indicator_and_one_with_its_own_groups_run_through_to_the_rep
     assert "· = deze uitkomst wordt niet naar dit kenmerk uitgesplitst." in html
 
 
+@pytest.mark.slow
 def test_data_folders_may_be_links_to_a_secured_drive(project, tmp_path_factory):
     """Issue #14, 8: data_raw/<wave> kept on another volume through a symbolic link (the normal
     way to keep personal data on a secured drive) ended in a ValueError traceback."""

@@ -22,7 +22,7 @@ from rapportage.questionnaire.spec import Questionnaire, compare, problems
 from rapportage.sources.snapshots import latest_snapshot
 from typer.testing import CliRunner
 
-from tests.conftest import REPO, SHARED, seal_snapshot
+from tests.conftest import REPO, limesurvey_file, seal_snapshot
 
 SPEC = yaml.safe_load((REPO / "surveys" / "demo" / "questionnaire.yaml").read_text(encoding="utf-8"))
 
@@ -151,9 +151,7 @@ def test_lss_round_trips_to_the_same_structure(demo_lss):
 
 
 def test_lss_has_the_sections_and_fields_of_a_file_limesurvey_accepted(demo_lss):
-    accepted = SHARED / "limesurvey" / "lss" / "accepted_by_import_survey_246810.lss"
-    if not accepted.is_file():
-        pytest.skip("recordings of a real LimeSurvey server are not present beside the repository")
+    accepted = limesurvey_file("lss/accepted_by_import_survey_246810.lss")
     import xml.etree.ElementTree as ET
 
     def layout(data: bytes) -> list[tuple[str, list[str]]]:
@@ -165,9 +163,7 @@ def test_lss_has_the_sections_and_fields_of_a_file_limesurvey_accepted(demo_lss)
 
 @pytest.mark.parametrize("name", ["limesurvey_survey_246810_exported.lss", "ls6_sample_survey_multilingual_fr_de_en_it_ru.lss"])
 def test_parse_reads_files_exported_by_limesurvey(name):
-    path = SHARED / "limesurvey" / "lss" / name
-    if not path.is_file():
-        pytest.skip("recordings of a real LimeSurvey server are not present beside the repository")
+    path = limesurvey_file(f"lss/{name}")
     s = parse_lss(path.read_bytes(), name)
     assert s.questions and all(q.texts for q in s.questions.values())
     if name.startswith("limesurvey_survey_246810"):

@@ -98,7 +98,6 @@ def test_trimming_matches_r_trimweights(design, strict):
     assert trimmed.sum() == pytest.approx(design.weights.sum(), rel=1e-12)  # nothing lost
 
 
-@pytest.mark.slow
 def test_reference_numbers_are_reproducible_with_r(tmp_path):
     if not shutil.which("Rscript") or subprocess.run(["Rscript", "-e", "library(survey)"], capture_output=True).returncode:
         pytest.skip("R with the survey package is not installed (.ci/run installs it)")

@@ -253,7 +253,6 @@ def test_a_cap_that_cannot_hold_is_reported_not_hidden(project):
 
 
 # ------------------------------------------------------------------ the R script beside the numbers
-@pytest.mark.slow
 def test_edge_case_reference_numbers_are_reproducible_with_r(tmp_path):
     if not shutil.which("Rscript") or subprocess.run(["Rscript", "-e", "library(survey)"], capture_output=True).returncode:
         pytest.skip("R with the survey package is not installed (.ci/run installs it)")

@@ -28,6 +28,7 @@ runner = CliRunner()
 SECRET = "a-test-secret-of-enough-length"
 
 
+@pytest.mark.slow
 def test_import_and_export_wait_for_no_one_while_another_writer_holds_the_wave(project, offline):
     wave, export, lss = offline
     with pipeline.wave_lock(wave):

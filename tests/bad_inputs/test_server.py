@@ -1,5 +1,5 @@
 """A flaky or misconfigured LimeSurvey server: ``rapportage fetch`` of a real wave against the
-local RemoteControl 2 server (tests/limesurvey_server.py). Each case refuses with one sentence
+local RemoteControl 2 server (tests/limesurvey_server/). Each case refuses with one sentence
 and exit code 1; the earlier snapshot, the other waves' outputs and the configuration stay byte
 for byte as they were, and no half-written snapshot is left behind."""
 
@@ -112,6 +112,7 @@ def test_an_expired_session_is_not_an_error(server):
     assert [m for m, _ in fake.calls].count("get_session_key") == 3  # the first fetch, this one, and the re-login
 
 
+@pytest.mark.slow
 def test_the_password_and_session_keys_appear_nowhere_after_a_whole_run(server):
     """Canary credentials: after fetching (done by the fixture) and running every stage of the
     real wave, neither the password nor any session key the server issued is in any file of
