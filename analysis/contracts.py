@@ -218,12 +218,13 @@ def checked(table: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
                             "please report it.") from None
 
 
-def read_table(path: Path, schema: pa.DataFrameSchema) -> pd.DataFrame:
-    """A parquet file of the pipeline, validated against its contract."""
+def read_table(path: Path, schema: pa.DataFrameSchema, rerun: str = "rapportage run --force") -> pd.DataFrame:
+    """A parquet file of the pipeline, validated against its contract; ``rerun`` is the command
+    that writes it anew."""
     if not path.is_file():
         raise PipelineError(f"{shown(path)} does not exist; run the stage that writes it.")
     try:
         return schema.validate(pd.read_parquet(path), lazy=True)
     except pa.errors.SchemaErrors:
         raise PipelineError(f"{shown(path)} was written by another version of the pipeline; run the stages again "
-                            "(rapportage run --force).") from None
+                            f"({rerun}).") from None

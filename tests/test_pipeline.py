@@ -37,6 +37,7 @@ def test_manifests_record_inputs_config_and_outputs(demo_run):
     assert record["config_sha256"] == wave.config_sha256(pipeline.ESTIMATION_ONLY) != wave.config_sha256()
     estimate = json.loads((wave.clean_dir / "estimate.manifest.json").read_text())
     assert estimate["config_sha256"] == wave.config_sha256()  # the colophon's hash: every configuration file
+    assert "data_clean/demo/weighting.json" in estimate["inputs"]  # it decides whether the design is calibrated
     assert record["package_version"] and len(record["code_sha256"]) == 64
     snapshot = json.loads((latest_snapshot(wave) / "manifest.json").read_text())
     assert any(name.endswith("responses_482025.json") for name in snapshot["outputs"])
@@ -400,7 +401,16 @@ def test_the_report_prints_the_confidence_level_of_its_estimates(demo_run, monke
     text = "\n".join(shown)
     assert not re.search(r"(?<![\d,])(95%|0,05\b)", text), re.search(r".{80}(?<![\d,])(95%|0,05\b)", text)
     assert "Uitkomst (90%-BI)" in text and "90%-betrouwbaarheidsinterval" in text and "Cronbachs alfa (90%-BI)" in text
-    assert "p < 0,1)" in text and "90%-interval van het verschil" in text
+    assert "p < 0,1)" in text and "van 0% tot 8%" in text  # 0 of 38 answers: Clopper-Pearson at 90%
+
+
+def test_a_p_value_is_printed_on_the_side_of_alpha_it_lies():
+    """Review: rounded to 3 decimals, p = 0.0996 read 'p = 0,100' beside 'a real difference' at 90%."""
+    from rapportage.report.sentences import p_value_text
+
+    assert p_value_text(0.0996, 0.10) == "p = 0,0996" and p_value_text(0.1004, 0.10) == "p = 0,100"
+    assert p_value_text(0.0049, 0.005) == "p = 0,0049" and p_value_text(0.0052, 0.005) == "p = 0,005"
+    assert p_value_text(0.0123, 0.05) == "p = 0,012" and p_value_text(0.0004, 0.05) == "p < 0,001"
 
 
 @pytest.mark.slow
@@ -419,3 +429,17 @@ def test_a_wave_at_90_percent_confidence_is_published_at_90_percent(project):
     assert row.ci_high - row.estimate == pytest.approx(stats.t.ppf(0.95, row.df) * row.se, rel=1e-9)
     html = results[-1].outputs[0].read_text(encoding="utf-8")
     assert not re.search(r"(?<![\d,])95%", html) and "90%-BI" in html
+
+
+def test_two_groups_without_spread_are_not_tested_instead_of_p_nan(demo_run):
+    """Review: a mean that is constant within each of two groups has SE 0; the test gave p = NaN and
+    the Samenvatting printed 'p = nan'."""
+    from rapportage.stages.estimates import group_tests
+
+    wave, _ = demo_run
+    design = pipeline.design_for(wave)
+    column = "ind_thuis_cijfer_leven"
+    design.data[column] = np.where(design.data["status"].astype(str) == "asiel", 7.0, 8.0)
+    tests = group_tests(design, wave.questionnaire, groups=["status"]).set_index(["indicator", "group"])
+    row = tests.loc[("thuis_cijfer_leven", "status")]
+    assert pd.isna(row.p_value) and row.not_tested == "binnen elke groep gaf iedereen hetzelfde antwoord"

@@ -53,7 +53,7 @@ def _methods_markdown(data: ReportData) -> str:
         + "Voor percentages is het interval zo berekend dat het niet onder 0% of boven 100% uitkomt. Bij minder dan "
         f"{cfg.estimation.small_domain_n} antwoorden en bij uitkomsten van 0% of 100% is de methode van Korn en "
         "Graubard gebruikt, die beter werkt bij kleine aantallen en ook bij 0% of 100% een echt interval geeft "
-        "(bij 0 van 38 antwoorden bijvoorbeeld van 0% tot 9%). "
+        f"(bij 0 van 38 antwoorden bijvoorbeeld van 0% tot {_zero_of_38(data)}%). "
         + _margin_of_error_sentence(data)
         + _test_sentence(data)
         + f"Percentages op minder dan {cfg.disclosure.min_n_percentage} en "
@@ -133,8 +133,14 @@ def _test_sentence(data: ReportData) -> str:
     percent = f"{100 * data.alpha:.10g}".replace(".", ",")
     return ("Of een uitkomst tussen groepen verschilt, is getoetst met een toets die rekening houdt met de weging. "
             "Een verschil heet aantoonbaar als een verschil van die omvang of groter, wanneer er in werkelijkheid "
-            f"geen verschil zou zijn, een kans van minder dan {percent}% heeft (p < {alpha}); dat komt overeen met "
-            f"een {data.level}-interval van het verschil waarin 0 niet ligt. ")
+            f"geen verschil zou zijn, een kans van minder dan {percent}% heeft (p < {alpha}). ")
+
+
+def _zero_of_38(data: ReportData) -> str:
+    """The upper end of the interval of 0 out of 38 answers at the report's level (9 at 95%)."""
+    from rapportage.statistics.design import korn_graubard
+
+    return nl_number(100 * korn_graubard(0.0, 0.0, data.confidence, 37, 37, n=38)[1], 0)
 
 
 def _representativeness_sentence(data: ReportData) -> str:

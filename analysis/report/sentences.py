@@ -47,9 +47,9 @@ def _sentence(data: ReportData, ind) -> str:
         test = data.tests[(data.tests.indicator == ind.id) & (data.tests.group == "status")]
         if len(test) and pd.notna(test.not_tested.iloc[0]):
             verdict = f"niet getoetst: {test.not_tested.iloc[0]}"
-        elif len(test):
+        elif len(test) and pd.notna(test.p_value.iloc[0]):
             p = float(test.p_value.iloc[0])
-            p_text = "p < 0,001" if p < 0.001 else f"p = {nl_number(p, 3)}"
+            p_text = p_value_text(p, data.alpha)
             verdict = (f"een verschil dat niet aan toeval is toe te schrijven ({p_text})" if p < data.alpha
                        else f"geen aantoonbaar verschil ({p_text})")
         else:  # no design-based test of this pair: the values alone, no verdict
@@ -76,3 +76,15 @@ def domain_text(data: ReportData, domain: str) -> None:
     items = "\n".join(f"- {_sentence(data, ind)}" for ind in data.indicators(domain))
     show(f"{items}\n\nDe figuren hieronder tonen de uitkomsten per kenmerk, één tabblad per kenmerk; "
                      f"@tbl-{domain} zet ze allemaal op een rij, met de betrouwbaarheidsintervallen.")
+
+
+def p_value_text(p: float, alpha: float) -> str:
+    """'p = 0,012', 'p < 0,001'; with as many decimals as it takes for the printed value to fall
+    on the same side of ``alpha`` as p itself (p = 0.0996 at alpha 0.10 is 'p = 0,0996', not
+    'p = 0,100'), so the number never contradicts the verdict beside it."""
+    if p < 0.001 < alpha:
+        return "p < 0,001"
+    for decimals in range(3, 8):
+        if (round(p, decimals) < alpha) == (p < alpha):
+            return f"p = {nl_number(p, decimals)}"
+    return f"p = {nl_number(p, 8)}"

@@ -110,7 +110,7 @@ def appendix_table(data: ReportData, domain: str) -> gt.GT:
         gt.GT(pd.DataFrame(rows), groupname_col="Indicator", id=f"bijlage-{domain}")
         .cols_align("right", columns=numeric)
         .tab_source_note(f"{SUPPRESSED} = niet gepubliceerd (zie de geheimhoudingsregels in de Verantwoording). "
-                         "Effectieve n = n gedeeld door het design-effect van de weging.")
+                         "Effectieve n = n gedeeld door het design-effect van deze uitkomst.")
     )
 
 

@@ -167,7 +167,11 @@ def group_tests(design: Design, questionnaire: Questionnaire, *, groups: list[st
             else:
                 a, b = sorted(categories)
                 diff = design.difference(column, group, a, b)
-                p = float(2 * stats.t.sf(abs(diff.estimate / diff.se), diff.df)) if diff.se > 0 else float("nan")
+                if not diff.se > 1e-12 * max(1.0, abs(diff.estimate)):  # no spread within the groups: nothing to test against
+                    rows.append({"indicator": ind.id, "group": group, "test": None,
+                                 "not_tested": "binnen elke groep gaf iedereen hetzelfde antwoord"})
+                    continue
+                p = float(2 * stats.t.sf(abs(diff.estimate / diff.se), diff.df))
                 rows.append({"indicator": ind.id, "group": group, "test": "difference", "category_a": a,
                              "category_b": b, "difference": diff.estimate, "se": diff.se, "df": diff.df,
                              "p_value": p, "not_tested": None})

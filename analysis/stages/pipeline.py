@@ -360,7 +360,8 @@ def design_for(wave: Wave) -> Design:
 
 def estimate(wave: Wave, force: bool = False) -> StageResult:
     """Every indicator overall and by group → ``estimates.parquet``."""
-    inputs = [wave.clean_dir / "respondents.parquet", wave.clean_dir / "weights.parquet"]
+    # weighting.json says whether the weights are calibrated, which decides the design
+    inputs = [wave.clean_dir / "respondents.parquet", wave.clean_dir / "weights.parquet", wave.clean_dir / "weighting.json"]
     _require(inputs[1], wave, "weight")
     if wave.config.baseline_wave:  # the baseline's estimates are an input: a rerun there reruns here
         inputs.append(wave.root / "data_clean" / wave.config.baseline_wave / "estimates.parquet")
@@ -379,7 +380,8 @@ def estimate(wave: Wave, force: bool = False) -> StageResult:
             base = load_wave(wave.root, wave.config.baseline_wave)
             base_path = base.clean_dir / "estimates.parquet"
             _require(base_path, base, "estimate")
-            table = compare_with_baseline(table, read_table(base_path, ESTIMATES), wave.questionnaire, base.questionnaire,
+            baseline = read_table(base_path, ESTIMATES, f"rapportage run --wave {base.id} --force")
+            table = compare_with_baseline(table, baseline, wave.questionnaire, base.questionnaire,
                                           weighting_differences(wave.population, base.population), est.confidence)
         respondents = pd.read_parquet(inputs[0])
         reliability = scale_reliability(respondents, wave.questionnaire, est.confidence)

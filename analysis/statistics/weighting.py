@@ -91,6 +91,10 @@ def _column_codes(data: pd.DataFrame, column: str) -> tuple[np.ndarray, list[str
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.codes.to_numpy(), [str(c) for c in values.cat.categories]
     codes, uniques = pd.factorize(values)
+    if values.dtype == object and not all(isinstance(u, str) for u in uniques):
+        # mixed values (1 and 1.0, True and 1): factorize would merge them before they are text;
+        # turn each into text first, as margin_values does, so both name the same categories
+        codes, uniques = pd.factorize(values.astype("string"))
     merged, names = pd.factorize(pd.Index(uniques).astype("string"), sort=True)  # values equal as text are one category
     return np.append(merged, -1)[codes], [str(c) for c in names]
 
