@@ -258,6 +258,25 @@ def _allows_markup(folder: Path) -> bool:
         return False  # the wave's own validation reports the file
 
 
+@app.command("new-wave")
+def new_wave(
+    wave_id: Annotated[str, typer.Argument(help="id of the new wave: the folder surveys/<id>/ it writes")],
+    previous: Annotated[str, typer.Option("--from", help="the wave to start from (usually last year's)")],
+    root: RootOpt = Path("."),
+) -> None:
+    """Start next year's wave from this year's: same questionnaire, cleaning and weighting, compared with it."""
+    from rapportage.waves import new_wave as write_new_wave
+
+    root = root.resolve()
+    try:
+        steps = write_new_wave(root, wave_id, previous)
+    except PipelineError as exc:
+        _fail(str(exc))
+    print(f"wrote surveys/{wave_id}/ from surveys/{previous}/ (baseline_wave: {previous}). Next:")
+    for n, step in enumerate(steps, start=1):
+        print(f"  {n}. {step}")
+
+
 @app.command()
 def validate(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path(".")) -> None:
     """Check the wave's configuration: list every problem, then what changed since the baseline wave."""

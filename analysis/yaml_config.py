@@ -142,6 +142,20 @@ class StrictModel(BaseModel):
         return value
 
 
+PLACEHOLDER = "FILL IN"
+"""What ``rapportage new-wave`` writes where the new wave needs its own value (fieldwork dates,
+the registry's reference date, the LimeSurvey survey id): every stage refuses it, by key."""
+
+
+def placeholders(data: object, where: str = "") -> list[str]:
+    """The keys (dotted) whose value is still :data:`PLACEHOLDER`, in file order."""
+    if isinstance(data, dict):
+        return [k for key, value in data.items() for k in placeholders(value, f"{where}.{key}" if where else str(key))]
+    if isinstance(data, list):
+        return [k for n, value in enumerate(data) for k in placeholders(value, f"{where}.{n}")]
+    return [where] if data == PLACEHOLDER else []
+
+
 def load_yaml_model(path: Path, model: type[M]) -> M:
     """Read ``path`` and validate it as ``model``; errors name the file and the key."""
     if not path.is_file():
@@ -159,6 +173,11 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
         raise PipelineError(f"{shown(path)}: is not valid YAML{where}{reason}; fix the syntax.") from None
     if not isinstance(data, dict):
         raise PipelineError(f"{shown(path)}: expected a mapping of keys at the top level.")
+    unfilled = placeholders(data)
+    if unfilled:
+        more = f" (and {', '.join(unfilled[1:])})" if len(unfilled) > 1 else ""
+        raise PipelineError(f"{shown(path)}: key '{unfilled[0]}'{more} is still {PLACEHOLDER!r}; fill it in for this wave "
+                            "(README: 'A new wave').")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -1,0 +1,55 @@
+"""Next year's wave from this year's (issue #16, item 1): `rapportage new-wave <id> --from <previous>`."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from rapportage.cli import app
+from rapportage.config import load_wave
+from rapportage.errors import PipelineError
+
+runner = CliRunner()
+
+
+def test_a_new_wave_is_the_previous_one_with_placeholders_that_every_stage_refuses(project):
+    result = runner.invoke(app, ["new-wave", "2026", "--from", "demo", "--root", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "1. surveys/2026/wave.yaml: fill in title, fieldwork.start" in result.output
+    assert "rapportage validate --wave 2026" in result.output
+    new, old = project / "surveys" / "2026", project / "surveys" / "demo"
+    for name in ("questionnaire.yaml", "cleaning.yaml"):  # same items, same rules: the waves compare
+        assert (new / name).read_bytes() == (old / name).read_bytes()
+    assert not (new / "tekst").exists()  # the researcher's texts describe one measurement
+    with pytest.raises(PipelineError, match=r"surveys/2026/wave.yaml: key 'title' \(and fieldwork.start, fieldwork.end, "
+                                            r"limesurvey.survey_ids.0\) is still 'FILL IN'"):
+        load_wave(project, "2026")  # every stage and validate load the wave this way
+    checked = runner.invoke(app, ["validate", "--wave", "2026", "--root", str(project)])
+    assert checked.exit_code == 1
+    assert "population.yaml: key 'reference_date' is still 'FILL IN'" in " ".join(checked.output.split())
+
+    wave_yaml = (new / "wave.yaml").read_text(encoding="utf-8")
+    assert "# fpc: uniform" not in wave_yaml and "# everyone is invited" in wave_yaml  # the comments stay
+    wave_yaml = (wave_yaml.replace("title: FILL IN", "title: Rapportage Inburgering 2026")
+                 .replace("{start: FILL IN, end: FILL IN}", "{start: 2026-10-01, end: 2026-10-31}")
+                 .replace("[FILL IN]", "[482026]"))
+    (new / "wave.yaml").write_text(wave_yaml, encoding="utf-8")
+    population = (new / "population.yaml").read_text(encoding="utf-8").replace("reference_date: FILL IN", "reference_date: 2025-12-31")
+    (new / "population.yaml").write_text(population, encoding="utf-8")
+    wave = load_wave(project, "2026")
+    assert (wave.config.id, wave.config.year, wave.config.baseline_wave, wave.config.demo) == ("2026", 2026, "demo", None)
+    assert wave.config.limesurvey.survey_ids == [482026] and str(wave.population.reference_date) == "2025-12-31"
+    checked = runner.invoke(app, ["validate", "--wave", "2026", "--root", str(project)])
+    assert checked.exit_code == 0 and "compared with baseline wave 'demo': no differences" in checked.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["new-wave", "demo", "--from", "demo"], "surveys/demo/ exists already"),
+    (["new-wave", "Wave 2026", "--from", "demo"], "use lower-case letters, digits"),
+    (["new-wave", "2026", "--from", "2019"], "surveys/2019/ does not exist"),
+])
+def test_a_new_wave_that_cannot_be_made_is_one_sentence_and_writes_nothing(project, args, message):
+    before = sorted(p.name for p in (project / "surveys").iterdir())
+    result = runner.invoke(app, [*args, "--root", str(project)])
+    assert result.exit_code == 1 and message in " ".join(result.output.split())
+    assert sorted(p.name for p in (project / "surveys").iterdir()) == before
