@@ -1,6 +1,7 @@
 """The ``rapportage`` command: one subcommand per stage, and ``run`` for all of them.
 
-    rapportage run --demo                 # the embedded demo wave, all stages
+    rapportage run --demo                 # the embedded demo series (2023-2025), all stages
+    rapportage run --wave 2025            # a wave, after the earlier waves of its series
     rapportage clean --wave 2025          # one stage of one wave
 
 Errors a user can cause are printed as one sentence (no traceback) with exit code 1.
@@ -41,19 +42,21 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 err = Console(stderr=True, soft_wrap=True)  # an error is one line, never broken mid-path
 
 WaveOpt = Annotated[Optional[str], typer.Option("--wave", "-w", help="wave id: a folder under surveys/")]
-DemoOpt = Annotated[bool, typer.Option("--demo", help="use the embedded demo wave (surveys/demo)")]
+DEMO = "demo-2025"
+"""The newest wave of the embedded demo series (surveys/demo-2023, demo-2024, demo-2025)."""
+DemoOpt = Annotated[bool, typer.Option("--demo", help=f"use the embedded demo series: its newest wave, surveys/{DEMO}")]
 RootOpt = Annotated[Path, typer.Option("--root", envvar="RAPPORTAGE_ROOT", help="project folder (holds surveys/)")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="redo the stage even when its inputs did not change")]
 
 
 def _wave_id(wave: str | None, demo: bool, root: Path) -> str:
-    if demo and wave not in (None, "demo"):
+    if demo and wave not in (None, DEMO):
         raise PipelineError("give either --demo or --wave, not both.")
     if not demo and wave is None:
         raise PipelineError("name a wave with --wave <id> (a folder under surveys/) or use --demo.")
     if not (root / "surveys").is_dir():
         raise PipelineError(f"{root} has no surveys/ folder; run from the project folder or pass --root.")
-    return "demo" if demo else wave  # type: ignore[return-value]
+    return DEMO if demo else wave  # type: ignore[return-value]
 
 
 def _wave(wave: str | None, demo: bool, root: Path) -> Wave:
@@ -99,7 +102,7 @@ def _stages(names: list[str], wave: str | None, demo: bool, root: Path, force: b
             _notes(removed)
             for name in names:
                 with err.status(f"{name} ({w.id}) …"):
-                    result = pipeline.STAGES[name](w, force)
+                    result = pipeline.COMMANDS[name](w, force)
                 _report(result, w.root)
     except PipelineError as exc:
         _fail(str(exc))
@@ -111,12 +114,12 @@ def _stages(names: list[str], wave: str | None, demo: bool, root: Path, force: b
 @app.command()
 def fetch(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."), force: ForceOpt = False,
           incremental: Annotated[bool, typer.Option("--incremental", help="only responses above the highest id already held")] = False) -> None:
-    """Fetch the wave's responses into a new raw snapshot (the demo wave is generated)."""
-    if demo or wave == "demo":
-        _stages(["fetch"], wave, demo, root, force)
-        return
+    """Fetch the wave's responses into a new raw snapshot (a synthetic wave is generated)."""
     try:
         w = _wave(wave, demo, root)
+        if w.config.synthetic is not None:
+            _stages(["fetch"], wave, demo, root, force)
+            return
         with Progress(TextColumn("survey {task.fields[sid]}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("responses"), console=err, transient=True) as bar:
             tasks: dict[int, TaskID] = {}
@@ -183,11 +186,25 @@ def render(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."
 
 @app.command()
 def run(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."), force: ForceOpt = False) -> None:
-    """Run all stages in order; the last line printed is the path of the report."""
-    from rapportage.stages.pipeline import STAGES
+    """Run all stages in order, after the earlier waves of the series (their fetch to estimate
+    stages, skipped where current); the last line printed is the path of the report."""
+    from rapportage.stages import pipeline
 
-    result = _stages(list(STAGES), wave, demo, root, force)
+    try:
+        chain = pipeline.series(_wave(wave, demo, root))
+    except PipelineError as exc:
+        _fail(str(exc))
+    for earlier in chain[:-1]:
+        _stages(["fetch", "clean", "weight", "estimate"], earlier.id, False, root, force)
+    result = _stages(list(pipeline.STAGES), chain[-1].id, False, root, force)
     sys.stdout.write(f"{result.outputs[0]}\n")
+
+
+@app.command()
+def simulate(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path(".")) -> None:
+    """Write a synthetic snapshot and population frame from the wave's own configuration (only for
+    a wave whose wave.yaml has the key 'synthetic'), e.g. to dry-run next year's wave."""
+    _stages(["simulate"], wave, demo, root, True)
 
 @app.command("export")
 def export_(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."),

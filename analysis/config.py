@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -58,12 +58,55 @@ class LimeSurveySource(_Strict):
         return self
 
 
-class DemoSettings(_Strict):
-    """Settings of the synthetic demo wave (only in ``surveys/demo/wave.yaml``)."""
+class Response(_Strict):
+    """Who responds online in a synthetic wave: propensity = base x exp(sum of the effects of a
+    person's categories), at most 0.95 (main effects on the log scale)."""
+
+    base: float = Field(0.3, gt=0, le=0.95, description="propensity of a person in no category with an effect")
+    effects: dict[str, dict[str, float]] = Field(default_factory=dict, description="frame variable: {category: log effect}")
+
+
+class Interviews(_Strict):
+    """Interviews in the own language in a synthetic wave: they reach people who would not answer
+    online, with probability share x exp(sum of effects), among those not answering in the base language."""
+
+    share: float = Field(0.0, ge=0, le=0.9)
+    effects: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+
+class SyntheticSettings(_Strict):
+    """The wave's data are made by the generator (``rapportage simulate``), not fetched; only such a
+    wave's report says its figures are synthetic."""
 
     seed: int
-    snapshot: str = Field(pattern=r"^\d{8}T\d{6}Z$", description="fixed UTC snapshot name")
-    pseudonym_secret: str = Field(min_length=16, description="public, fixed: demo data only")
+    response_seed: int | None = Field(None, description="another draw of who responds from the same population "
+                                      "(default: drawn on from seed)")
+    snapshot: str | None = Field(None, pattern=r"^\d{8}T\d{6}Z$", description="fixed UTC snapshot name (default: the day after fieldwork)")
+    pseudonym_secret: str = Field("synthetic-data-only-never-for-real-data", min_length=16,
+                                  description="public, fixed: synthetic data only")
+    shift: float = Field(0.0, ge=-2, le=2, description="moves every answer's latent quantity (standard deviations; positive is better)")
+    response: Response = Response()
+    interviews: Interviews = Interviews()
+
+
+class Comparability(_Strict):
+    """When a change between two waves is reported (``rapportage.stages.series``)."""
+
+    bias_caveat: float = Field(1.0, gt=0, description="difference of the two waves' bias bounds, as a multiple of the change's "
+                               "margin of error, above which a change is 'vergelijkbaar met kanttekening'")
+    bias_break: float = Field(2.0, gt=0, description="... above which it is 'niet vergelijkbaar'")
+    mode_item: str | None = Field(None, description="item that records how someone took part (online or interview)")
+    interview_codes: list[str] = Field(default_factory=list, description="answer codes of mode_item that are interviews")
+    mode_shift_points: float = Field(10.0, gt=0, description="difference in the share of interviews (percentage points) "
+                                     "above which a change is 'vergelijkbaar met kanttekening'")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Comparability":
+        if self.bias_break < self.bias_caveat:
+            raise ValueError("comparability.bias_break is below bias_caveat")
+        if self.mode_item and not self.interview_codes:
+            raise ValueError("comparability.mode_item needs interview_codes")
+        return self
 
 
 class Estimation(_Strict):
@@ -109,7 +152,8 @@ class WaveConfig(_Strict):
     limesurvey: LimeSurveySource
     estimation: Estimation = Estimation()
     disclosure: Disclosure
-    demo: DemoSettings | None = None
+    comparability: Comparability = Comparability()
+    synthetic: SyntheticSettings | None = None
     allow_markup_in_texts: bool = Field(False, description="skip the check for markup in configuration texts "
                                         "(they are shown as plain text all the same)")
 
@@ -118,6 +162,11 @@ class WaveConfig(_Strict):
         if self.base_language not in self.languages:
             raise ValueError(f"base_language {self.base_language!r} is not in languages")
         return self
+
+    def synthetic_snapshot(self) -> str:
+        """Name of a synthetic wave's snapshot: ``synthetic.snapshot``, or the day after fieldwork."""
+        assert self.synthetic is not None
+        return self.synthetic.snapshot or f"{self.fieldwork.end + timedelta(days=1):%Y%m%d}T000000Z"
 
 
 # --------------------------------------------------------------------------- population.yaml
@@ -475,6 +524,16 @@ def _cross_check(wave: Wave) -> None:
                 f"surveys/{wave.id}/wave.yaml: key 'disclosure.export.quasi_identifiers' names {name!r}; expected a "
                 "frame variable, 'language' or a single-choice, yes/no or date question of questionnaire.yaml."
             )
+    mode = wave.config.comparability.mode_item
+    if mode is not None and mode not in q.items:
+        raise PipelineError(f"surveys/{wave.id}/wave.yaml: key 'comparability.mode_item' names {mode!r}, which is not an "
+                            "item of questionnaire.yaml; name the question that records online or interview, or remove the key.")
+    if mode is not None:
+        codes = {o.code for o in q.items[mode].options}
+        wrong = [c for c in wave.config.comparability.interview_codes if c not in codes]
+        if wrong or not codes - set(wave.config.comparability.interview_codes):
+            raise PipelineError(f"surveys/{wave.id}/wave.yaml: key 'comparability.interview_codes' must be answer codes of "
+                                f"{mode!r} ({', '.join(sorted(codes))}) and leave at least one for taking part online.")
     unknown = sorted(set(wave.config.languages) - set(q.languages))
     if unknown:
         raise PipelineError(

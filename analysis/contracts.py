@@ -150,6 +150,7 @@ class WeightingReport(_Contract):
 
 # --------------------------------------------------------------------------- estimates.parquet
 CI_METHODS = ["logit", "beta", "beta-n", "t", "fixed", "none"]
+COMPARABILITY = ["vergelijkbaar", "vergelijkbaar met kanttekening", "niet vergelijkbaar"]
 
 ESTIMATES = pa.DataFrameSchema(
     {
@@ -170,20 +171,54 @@ ESTIMATES = pa.DataFrameSchema(
         "n_eff": pa.Column(float, nullable=True),
         "ci_method": pa.Column(str, pa.Check.isin(CI_METHODS)),
         "estimate_unweighted": pa.Column(float, nullable=True),
+        "sd": pa.Column(float, nullable=True),
+        "bias_bound": pa.Column(float, nullable=True, required=False),
         "suppressed": pa.Column(bool),
         "suppression": pa.Column("string", pa.Check.isin(["primary", "complementary"]), nullable=True),
-        # with a baseline wave (rapportage.stages.estimates.compare_with_baseline)
+        # with a baseline wave (rapportage.stages.series.compare_pair)
         "baseline_estimate": pa.Column(float, nullable=True, required=False),
         "change": pa.Column(float, nullable=True, required=False),
         "change_se": pa.Column(float, nullable=True, required=False),
         "change_ci_low": pa.Column(float, nullable=True, required=False),
         "change_ci_high": pa.Column(float, nullable=True, required=False),
+        "change_p_value": pa.Column(float, pa.Check.in_range(0, 1), nullable=True, required=False),
+        "comparability": pa.Column(str, pa.Check.isin(COMPARABILITY), required=False),
         "comparability_note": pa.Column(str, required=False),
         "comparable": pa.Column(bool, required=False),
     },
     strict=True, coerce=True, name="estimates.parquet",
 )
 """One row per indicator x (overall + every category of every group); proportions as fractions."""
+
+TREND = pa.DataFrameSchema(
+    {
+        "wave": pa.Column(str),
+        "year": pa.Column(int),
+        "indicator": pa.Column(str),
+        "kind": pa.Column(str, pa.Check.isin(["proportion", "mean"])),
+        "n": pa.Column(int, pa.Check.ge(0)),
+        "estimate": pa.Column(float, nullable=True),
+        "se": pa.Column(float, nullable=True),
+        "ci_low": pa.Column(float, nullable=True),
+        "ci_high": pa.Column(float, nullable=True),
+        "suppressed": pa.Column(bool),
+        "bias_bound": pa.Column(float, nullable=True),
+        "wave_earlier": pa.Column("string", nullable=True),
+        "change": pa.Column(float, nullable=True),
+        "change_se": pa.Column(float, nullable=True),
+        "change_ci_low": pa.Column(float, nullable=True),
+        "change_ci_high": pa.Column(float, nullable=True),
+        "p_value": pa.Column(float, pa.Check.in_range(0, 1), nullable=True),
+        "bias_ratio": pa.Column(float, nullable=True),
+        "bias_bound_change": pa.Column(float, nullable=True),
+        "comparability": pa.Column("string", pa.Check.isin(COMPARABILITY), nullable=True),
+        "comparability_note": pa.Column("string", nullable=True),
+        "significant": pa.Column(bool),
+    },
+    strict=True, coerce=True, name="trend.parquet",
+)
+"""The series: every indicator's overall estimate in every wave where it exists, with the change
+from the wave before and the comparability rule's verdict (rapportage.stages.series)."""
 
 GROUP_TESTS = pa.DataFrameSchema(
     {

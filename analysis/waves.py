@@ -74,8 +74,8 @@ def _wave_yaml(text: str, wave_id: str, previous: str, year: int) -> str:
         text = _replace(text, r"^baseline_wave:.*$", f"baseline_wave: \"{previous}\"", f)
     else:
         text = text.rstrip("\n") + f"\nbaseline_wave: \"{previous}\"\n"
-    # a new wave is a real measurement: the demo's generator settings do not come along
-    text = re.sub(r"^demo:\s*\n(?:[ \t]+.*\n?)*", "", text, flags=re.M)
+    # a new wave is a real measurement: the generator's settings do not come along
+    text = re.sub(r"^synthetic:.*\n(?:(?:[ \t]+.*)?\n?)*", "", text, flags=re.M)
     return f"# Made by 'rapportage new-wave' from surveys/{previous}/: fill in every '{PLACEHOLDER}'.\n" + text
 
 

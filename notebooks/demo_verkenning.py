@@ -17,7 +17,7 @@ from rapportage.config import load_wave
 from rapportage.stages.pipeline import design_for
 
 root = Path(os.environ.get("RAPPORTAGE_ROOT", Path(__file__).resolve().parents[1] if "__file__" in globals() else ".."))
-wave = load_wave(root, os.environ.get("RAPPORTAGE_WAVE", "demo"))
+wave = load_wave(root, os.environ.get("RAPPORTAGE_WAVE", "demo-2025"))
 design = design_for(wave)  # the design of the wave, as the estimate stage builds it
 print(f"{design.n} respondents, weights sum to {design.weights.sum():.0f}")
 

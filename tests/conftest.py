@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 from pathlib import Path
 
@@ -45,11 +46,20 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Wave, list[pipeline.StageResult]]:
-    """The whole pipeline on the demo wave, once per test session, in a temporary project."""
+    """The whole pipeline on the newest demo wave, after the earlier waves of its series (to their
+    estimates, as 'rapportage run' does), once per test session, in a temporary project."""
     root = copy_project(tmp_path_factory.mktemp("demo_project"))
-    wave = load_wave(root, "demo")
+    wave = load_wave(root, "demo-2025")
+    run_earlier_waves(wave)
     results = [stage(wave, False) for stage in pipeline.STAGES.values()]
     return wave, results
+
+
+def run_earlier_waves(wave: Wave) -> None:
+    """The earlier waves of ``wave``'s series to their estimates, as 'rapportage run' does first."""
+    for earlier in pipeline.series(wave)[:-1]:
+        for name in ("fetch", "clean", "weight", "estimate"):
+            pipeline.STAGES[name](earlier, False)
 
 
 QUARTO = shutil.which("quarto")
@@ -80,20 +90,21 @@ def demo_reports(demo_run, tmp_path_factory) -> dict[str, Path]:
 @functools.cache
 def _demo_files() -> dict[str, bytes]:
     """The demo generator's output for the repository's demo wave (deterministic: made once)."""
-    from rapportage.sources import demo
+    from rapportage.sources import synthetic
 
-    return demo.generate(load_wave(REPO, "demo"))
+    return synthetic.generate(load_wave(REPO, "demo-2025"))
 
 
 def make_real_wave(project: Path, wave_id: str = "w2025") -> Path:
     """A copy of the demo wave's configuration as a real (non-generated) wave, plus the demo's
     population frame under data_raw/<wave_id>/; returns the wave's raw folder."""
-    source = project / "surveys" / "demo"
+    source = project / "surveys" / "demo-2025"
     target = project / "surveys" / wave_id
     shutil.copytree(source, target)
     text = (target / "wave.yaml").read_text(encoding="utf-8")
-    text = text.replace("id: demo", f"id: {wave_id}").split("\ndemo:")[0] + "\n"
+    text = text.replace("id: demo-2025", f"id: {wave_id}").split("\nsynthetic:")[0] + "\n"
     text = text.replace("url: null            # the demo is generated, not fetched", "url: null")
+    text = re.sub(r"(?m)^baseline_wave:.*$", "baseline_wave: null", text)  # one wave, no series
     (target / "wave.yaml").write_text(text, encoding="utf-8")
     raw = project / "data_raw" / wave_id
     raw.mkdir(parents=True)

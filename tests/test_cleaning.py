@@ -29,7 +29,7 @@ runner = CliRunner()
 
 def clean_demo(wave, change=None, rules=None) -> clean.CleaningResult:
     frame = pd.read_csv(wave.raw_dir / "frame.csv", dtype=str, keep_default_na=False)
-    raw = responses_table(combined_responses(wave, 482025).rows, "demo").assign(survey_id=482025)
+    raw = responses_table(combined_responses(wave, 482025).rows, "demo-2025").assign(survey_id=482025)
     if change:
         change(raw)
     categories = {v: list(wave.population.variables[v].categories) for v in wave.cleaning.frame_variables}
@@ -114,7 +114,7 @@ CANARIES = {"token": "CANARYTOKEN77", "email": "canary.mail@example.invalid", "i
 
 @pytest.mark.slow
 def test_canaries_in_identifiers_and_free_text_never_reach_clean_data_exports_or_report(project):
-    wave = load_wave(project, "demo")
+    wave = load_wave(project, "demo-2025")
     pipeline.fetch(wave)
     snapshot = latest_snapshot(wave)
     rows = json.loads((snapshot / "responses_482025.json").read_bytes())["responses"]
@@ -178,7 +178,7 @@ def test_spss_export_keeps_labels_and_values(demo_run, tmp_path):
     wave, _ = demo_run
     result = runner.invoke(app, ["export", "--demo", "--root", str(wave.root), "--format", "sav", "--output", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    data, meta = pyreadstat.read_sav(str(tmp_path / "respondenten_demo.sav"))
+    data, meta = pyreadstat.read_sav(str(tmp_path / "respondenten_demo-2025.sav"))
     respondents = pd.read_parquet(wave.clean_dir / "respondents.parquet")
     assert len(data) == len(respondents)
     np.testing.assert_array_equal(np.sort(data["taalcijfer"].to_numpy()), np.sort(respondents["taalcijfer"].to_numpy()))
@@ -186,7 +186,7 @@ def test_spss_export_keeps_labels_and_values(demo_run, tmp_path):
     assert meta.variable_value_labels["rondkomen"][4.0] == "ja, grote moeite"
     assert meta.variable_value_labels["language"]["ar"] == "Arabisch"
     csv = runner.invoke(app, ["export", "--demo", "--root", str(wave.root), "--format", "csv", "--output", str(tmp_path)])
-    assert csv.exit_code == 0 and (tmp_path / "codeboek_demo.csv").is_file()
+    assert csv.exit_code == 0 and (tmp_path / "codeboek_demo-2025.csv").is_file()
     bad = runner.invoke(app, ["export", "--demo", "--root", str(wave.root), "--format", "xlsx"])
     assert bad.exit_code == 1 and "export format 'xlsx' is unknown" in bad.output
 

@@ -21,7 +21,7 @@ from rapportage.sources.snapshots import latest_snapshot
 def inputs(demo_run):
     wave, _ = demo_run
     rows = json.loads((latest_snapshot(wave) / "responses_482025.json").read_bytes())["responses"]
-    raw = responses_table(rows, "demo").assign(survey_id=482025)
+    raw = responses_table(rows, "demo-2025").assign(survey_id=482025)
     frame = pd.read_csv(wave.raw_dir / "frame.csv", dtype=str, keep_default_na=False)
     return wave, raw, frame
 
@@ -29,7 +29,7 @@ def inputs(demo_run):
 def run(wave, raw, frame):
     categories = {v: list(wave.population.variables[v].categories) for v in wave.cleaning.frame_variables}
     result = cleaning.clean_responses(raw, frame, wave.questionnaire, wave.cleaning, categories=categories,
-                                      languages=wave.config.languages, secret=wave.config.demo.pseudonym_secret)
+                                      languages=wave.config.languages, secret=wave.config.synthetic.pseudonym_secret)
     table = result.respondents.sort_values("respondent_key").reset_index(drop=True)
     counts = {o.rule: (o.action, len(o.records)) for o in result.outcomes}
     return table, counts
@@ -58,7 +58,7 @@ def test_cleaning_is_idempotent(inputs, reference):
     table, counts = reference
     result = cleaning.clean_responses(raw, frame, wave.questionnaire, wave.cleaning,
                                       categories={v: list(wave.population.variables[v].categories) for v in wave.cleaning.frame_variables},
-                                      languages=wave.config.languages, secret=wave.config.demo.pseudonym_secret)
+                                      languages=wave.config.languages, secret=wave.config.synthetic.pseudonym_secret)
     kept = raw.merge(result.flow["valid"][["survey_id", "id"]], on=["survey_id", "id"])
     again, again_counts = run(wave, kept, frame)
     pd.testing.assert_frame_equal(again, table)

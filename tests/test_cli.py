@@ -18,7 +18,7 @@ def test_unknown_wave_is_one_clear_line(project):
 def test_stage_before_its_input_exists_says_what_to_run(project):
     result = runner.invoke(app, ["weight", "--demo", "--root", str(project)])
     assert result.exit_code == 1
-    assert "run 'rapportage clean --wave demo' first" in " ".join(result.output.split())
+    assert "run 'rapportage clean --wave demo-2025' first" in " ".join(result.output.split())
 
 
 def test_wave_is_required(project):
@@ -31,7 +31,7 @@ def test_stages_run_from_the_command_line(project):
     for stage in ("fetch", "clean"):
         result = runner.invoke(app, [stage, "--demo", "--root", str(project)])
         assert result.exit_code == 0, result.output
-    assert (project / "data_clean" / "demo" / "respondents.parquet").is_file()
+    assert (project / "data_clean" / "demo-2025" / "respondents.parquet").is_file()
     again = runner.invoke(app, ["clean", "--demo", "--root", str(project)])
     assert "up to date, skipped" in again.output
 
@@ -40,12 +40,12 @@ def test_a_second_run_of_the_same_wave_refuses_clearly(project):
     from rapportage.config import load_wave
     from rapportage.stages import pipeline
 
-    wave = load_wave(project, "demo")
+    wave = load_wave(project, "demo-2025")
     with pipeline.wave_lock(wave):
         result = runner.invoke(app, ["fetch", "--demo", "--root", str(project)])
     assert result.exit_code == 1
-    assert "wave 'demo' is being processed by process" in " ".join(result.output.split())
-    assert not (project / "data_raw" / "demo").exists()  # nothing written
+    assert "wave 'demo-2025' is being processed by process" in " ".join(result.output.split())
+    assert not (project / "data_raw" / "demo-2025").exists()  # nothing written
     assert runner.invoke(app, ["fetch", "--demo", "--root", str(project)]).exit_code == 0  # free again
 
 
@@ -56,7 +56,7 @@ def test_square_brackets_in_paths_and_messages_are_printed_as_they_are(project, 
 
     odd = tmp_path / "export [" / "b] [red]x"  # the path holds '[/b]'
     odd.mkdir(parents=True)
-    result = runner.invoke(app, ["import", "--wave", "demo", str(odd / "export.csv"), str(odd / "survey.lss"),
+    result = runner.invoke(app, ["import", "--wave", "demo-2025", str(odd / "export.csv"), str(odd / "survey.lss"),
                                  "--root", str(project)])
     assert result.exit_code == 1 and "Traceback" not in result.output and "MarkupError" not in result.output
     assert "[/b] [red]x" in " ".join(result.output.split())

@@ -10,14 +10,14 @@ from rapportage.errors import PipelineError
 
 
 def edit(project, name, old, new):
-    path = project / "surveys" / "demo" / name
+    path = project / "surveys" / "demo-2025" / name
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def test_demo_configuration_loads(project):
-    wave = load_wave(project, "demo")
+    wave = load_wave(project, "demo-2025")
     assert wave.population.total == 2623
     assert len(wave.questionnaire.indicators) >= 12
 
@@ -25,7 +25,7 @@ def test_demo_configuration_loads(project):
 def test_unknown_wave_lists_the_known_ones(project):
     # whatever waves the user has added besides the demo (issue #14, 20)
     known = ", ".join(sorted(p.name for p in (project / "surveys").iterdir() if p.is_dir()))
-    assert "demo" in known
+    assert "demo-2025" in known
     with pytest.raises(PipelineError, match=rf"surveys/2031/ does not exist .* known waves: {re.escape(known)}\."):
         load_wave(project, "2031")
 
@@ -36,7 +36,7 @@ def test_unknown_wave_lists_the_known_ones(project):
         ("population.yaml", "gezin: 1246}", "gezin: 1200}", r"population.yaml: key 'margins.status': counts sum to 2577, not total 2623; every margin must add up"),
         ("population.yaml", "max_iterations: 200", "max_iterations: many", r"population.yaml: key 'weighting.max_iterations'"),
         ("wave.yaml", "disclosure:", "disclosure_typo:", r"wave.yaml: unknown key 'disclosure_typo'; check its spelling"),
-        ("wave.yaml", "id: demo", "id: demo: [", r"wave.yaml: is not valid YAML at line \d+"),
+        ("wave.yaml", "id: demo-2025", "id: demo-2025: [", r"wave.yaml: is not valid YAML at line \d+"),
         ("cleaning.yaml", "consent_item: toestemming", "consent_item: instemming", r"cleaning.yaml: key 'consent_item' names 'instemming'"),
         ("questionnaire.yaml", "of: werk,", "of: werkk,", r"questionnaire.yaml: key 'indicators.0\(werk_betaald\).of': 'of' names unknown item or scale 'werkk'"),
         ("wave.yaml", "groups: [status,", "groups: [herkomst, status,", r"wave.yaml: key 'estimation.groups' names 'herkomst'"),
@@ -45,7 +45,7 @@ def test_unknown_wave_lists_the_known_ones(project):
 def test_configuration_errors_name_file_and_key(project, name, old, new, message):
     edit(project, name, old, new)
     with pytest.raises(PipelineError, match=message):
-        load_wave(project, "demo")
+        load_wave(project, "demo-2025")
 
 
 def test_validate_lists_the_problems_of_every_file_and_untranslated_languages(project):
@@ -54,7 +54,7 @@ def test_validate_lists_the_problems_of_every_file_and_untranslated_languages(pr
     from rapportage.cli import app
     from typer.testing import CliRunner
 
-    wave = project / "surveys" / "demo"
+    wave = project / "surveys" / "demo-2025"
     for name, old, new in (("wave.yaml", "year: 2025", "year: 2025\njaar: 2025"),
                            ("population.yaml", "  status: {asiel: 1377, gezin: 1246}", "  status: {asiel: 1377, gezin: 1000}"),
                            ("questionnaire.yaml", '      tr: "Bu araştırmaya', '      xx: "Bu araştırmaya')):
@@ -65,10 +65,10 @@ def test_validate_lists_the_problems_of_every_file_and_untranslated_languages(pr
     result = CliRunner().invoke(app, ["validate", "--demo", "--root", str(project)])
     output = " ".join(result.output.split())
     assert result.exit_code == 1
-    assert "surveys/demo/wave.yaml: unknown key 'jaar'" in output
-    assert "surveys/demo/population.yaml: key 'margins.status': counts sum to 2377, not total 2623" in output
+    assert "surveys/demo-2025/wave.yaml: unknown key 'jaar'" in output
+    assert "surveys/demo-2025/population.yaml: key 'margins.status': counts sum to 2377, not total 2623" in output
     assert "questionnaire.yaml" in output and output.count("error:") >= 3
-    (wave / "wave.yaml").write_text("id: demo\ntitle: [\n", encoding="utf-8")
+    (wave / "wave.yaml").write_text("id: demo-2025\ntitle: [\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["validate", "--demo", "--root", str(project)])
     assert re.search(r"wave.yaml: is not valid YAML at line \d+, column \d+ \(.+\); fix the syntax", " ".join(result.output.split()))
 
@@ -81,7 +81,7 @@ def test_validate_warns_about_languages_offered_without_texts(project):
     assert result.exit_code == 0
     output = " ".join(result.output.split())
     for code in ("ti", "fa", "prs"):
-        assert f"warning: surveys/demo/wave.yaml: key 'languages' offers '{code}', but questionnaire.yaml has no texts" in output
+        assert f"warning: surveys/demo-2025/wave.yaml: key 'languages' offers '{code}', but questionnaire.yaml has no texts" in output
 
 
 def test_weighting_changes_against_the_baseline_are_named(project):
@@ -89,7 +89,7 @@ def test_weighting_changes_against_the_baseline_are_named(project):
     weighting change for validate."""
     from rapportage.config import Trimming, weighting_differences
 
-    then = load_wave(project, "demo").population
+    then = load_wave(project, "demo-2025").population
     assert weighting_differences(then, then) == []
     trimmed = then.model_copy(update={"weighting": then.weighting.model_copy(update={"trimming": Trimming(upper_relative_to_mean=3)})})
     assert weighting_differences(trimmed, then) == ["gewichten nu afgetopt"]

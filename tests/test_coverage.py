@@ -16,13 +16,13 @@ DRAWS = 8
 
 @pytest.mark.slow
 def test_confidence_intervals_cover_the_population_truth_about_95_percent_of_the_time(project):
-    wave_yaml = project / "surveys" / "demo" / "wave.yaml"
+    wave_yaml = project / "surveys" / "demo-2025" / "wave.yaml"
     text = wave_yaml.read_text()
     covered, cells = 0, 0
     per_draw = []
     for draw in range(DRAWS):
         wave_yaml.write_text(text.replace("seed: 20251031", f"seed: {1000 + draw}"))
-        wave = load_wave(project, "demo")
+        wave = load_wave(project, "demo-2025")
         for stage in ("fetch", "clean", "weight", "estimate"):
             pipeline.STAGES[stage](wave, True)
         truth = json.loads((wave.raw_dir / "population_truth.json").read_text())

@@ -32,5 +32,5 @@ def test_formula_cells_become_text_and_numbers_stay_numbers():
 def test_every_csv_the_pipeline_writes_goes_through_csv_bytes():
     writers = [f"{p.name}:{n}" for p in sorted((REPO / "analysis").rglob("*.py"))
                for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if ".to_csv(" in line]
-    # csvfiles itself; demo.py writes the synthetic registry frame, an input like a real frame.csv
-    assert [w for w in writers if not w.startswith(("csvfiles.py:", "demo.py:"))] == []
+    # csvfiles itself; synthetic.py writes the synthetic registry frame, an input like a real frame.csv
+    assert [w for w in writers if not w.startswith(("csvfiles.py:", "synthetic.py:"))] == []

@@ -70,9 +70,9 @@ def test_exports_have_years_not_dates_and_are_k_anonymous(demo_run, tmp_path):
         assert result.exit_code == 0, result.output
         assert "k-anonymous (k = 5)" in result.output and "values blanked" in result.output
     exported = {
-        "csv": pd.read_csv(tmp_path / "respondenten_demo.csv", dtype={"language": str}),
-        "sav": pyreadstat.read_sav(str(tmp_path / "respondenten_demo.sav"))[0],
-        "parquet": pd.read_parquet(tmp_path / "respondenten_demo.parquet"),
+        "csv": pd.read_csv(tmp_path / "respondenten_demo-2025.csv", dtype={"language": str}),
+        "sav": pyreadstat.read_sav(str(tmp_path / "respondenten_demo-2025.sav"))[0],
+        "parquet": pd.read_parquet(tmp_path / "respondenten_demo-2025.parquet"),
     }
     for fmt, table in exported.items():
         assert "aankomst" not in table.columns, fmt
@@ -88,13 +88,13 @@ def test_exports_have_years_not_dates_and_are_k_anonymous(demo_run, tmp_path):
     # ... in another order each time, with no key to join two exports on
     assert not np.array_equal(exported["csv"]["taalcijfer"].to_numpy(dtype=float), respondents["taalcijfer"].to_numpy(dtype=float),
                               equal_nan=True)
-    book = pd.read_csv(tmp_path / "codeboek_demo.csv", dtype=str, keep_default_na=False)
+    book = pd.read_csv(tmp_path / "codeboek_demo-2025.csv", dtype=str, keep_default_na=False)
     assert set(book["variable"]) - {"(export)"} == set(exported["csv"].columns)
     row = book.set_index("variable").loc["language", "export"]
     assert row == f"{blanked.sum()} waarden leeggemaakt voor k-anonimiteit (k = 5)"
     assert "k-anonimiteit (k = 5)" in book.set_index("variable").loc["(export)", "label_nl"]
-    assert "k-anonimiteit" in " ".join(pyreadstat.read_sav(str(tmp_path / "respondenten_demo.sav"), metadataonly=True)[1].notes)
-    assert b"k-anonimiteit" in pq.read_schema(tmp_path / "respondenten_demo.parquet").metadata[b"rapportage.export"]
+    assert "k-anonimiteit" in " ".join(pyreadstat.read_sav(str(tmp_path / "respondenten_demo-2025.sav"), metadataonly=True)[1].notes)
+    assert b"k-anonimiteit" in pq.read_schema(tmp_path / "respondenten_demo-2025.parquet").metadata[b"rapportage.export"]
 
 
 @pytest.mark.parametrize(("setting", "message"), [
@@ -102,7 +102,7 @@ def test_exports_have_years_not_dates_and_are_k_anonymous(demo_run, tmp_path):
     ("    quasi_identifiers: [language, geboortedatum]\n", "'disclosure.export.quasi_identifiers' names 'geboortedatum'"),
 ])
 def test_export_settings_are_checked(project, setting, message):
-    path = project / "surveys" / "demo" / "wave.yaml"
+    path = project / "surveys" / "demo-2025" / "wave.yaml"
     text = path.read_text(encoding="utf-8")
     start = text.index("  export:")
     end = text.index("\n", text.index("quasi_identifiers", start)) + 1
@@ -115,11 +115,11 @@ def test_too_few_respondents_for_k_is_one_sentence(demo_run, tmp_path):
     wave, _ = demo_run
     root = tmp_path / "p"
     shutil.copytree(wave.root, root, ignore=shutil.ignore_patterns("_output", ".venv"))
-    path = root / "surveys" / "demo" / "wave.yaml"
+    path = root / "surveys" / "demo-2025" / "wave.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("    k: 5 ", "    k: 5000 "), encoding="utf-8")
     result = runner.invoke(app, ["export", "--demo", "--root", str(root), "--format", "csv"])
     assert result.exit_code == 1 and "fewer than disclosure.export.k = 5000" in result.output
-    assert not (root / "data_clean" / "demo" / "export").exists()
+    assert not (root / "data_clean" / "demo-2025" / "export").exists()
 
 
 def test_every_pair_of_orders_gives_a_k_anonymous_table():

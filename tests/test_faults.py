@@ -70,8 +70,8 @@ def rapportage(root, *args, inject: str | None = None) -> subprocess.CompletedPr
 
 
 CHANGES = {  # a change of input per stage, so that its new outputs differ from the earlier ones
-    "clean": ("surveys/demo/cleaning.yaml", "min_age: 18", "min_age: 19"),
-    "estimate": ("surveys/demo/wave.yaml", "confidence: 0.95", "confidence: 0.90"),
+    "clean": ("surveys/demo-2025/cleaning.yaml", "min_age: 18", "min_age: 19"),
+    "estimate": ("surveys/demo-2025/wave.yaml", "confidence: 0.95", "confidence: 0.90"),
     "render": ("reports/style.css", "line-height: 1.55;", "line-height: 1.6;"),
 }
 
@@ -116,7 +116,7 @@ def test_an_interrupted_stage_leaves_every_file_whole_and_the_next_run_finishes(
         assert during == before  # interrupted before the first rename: all earlier outputs intact
     else:
         mixed = [n for n in during if during[n] != before[n]]
-        manifest = f"data_clean/demo/{stage}.manifest.json"
+        manifest = f"data_clean/demo-2025/{stage}.manifest.json"
         assert mixed and during[manifest] == before[manifest]  # not yet recorded as done
 
 
@@ -136,7 +136,7 @@ def test_a_second_run_of_the_same_wave_refuses_while_the_first_writes_and_a_kill
         before = files(root)
         second = rapportage(root, "run")
         assert second.returncode == 1
-        assert f"error: wave 'demo' is being processed by process {first.pid}; wait until that run has finished." in \
+        assert f"error: wave 'demo-2025' is being processed by process {first.pid}; wait until that run has finished." in \
             " ".join(second.stderr.split())
         assert files(root) == before  # the second run wrote nothing
     finally:

@@ -63,7 +63,7 @@ def _hostile_project(root: Path, canary_file: Path) -> Path:
             return f"{texts[i % len(texts)]} {i}"  # unique: labels must differ
         return node
 
-    wave_dir = root / "surveys" / "demo"
+    wave_dir = root / "surveys" / "demo-2025"
     for name in ("wave.yaml", "population.yaml", "questionnaire.yaml"):
         path = wave_dir / name
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -117,7 +117,7 @@ def hostile_report(tmp_path_factory) -> tuple[Path, str, str, tuple[str, ...]]:
     env_canary = "ENVCANARY-51e0bd"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(ENV_CANARY, env_canary)
-        wave = load_wave(root, "demo")
+        wave = load_wave(root, "demo-2025")
         results = [stage(wave, False) for stage in pipeline.STAGES.values()]
     return results[-1].outputs[0], file_canary, env_canary, results[-1].warnings
 
@@ -125,7 +125,7 @@ def hostile_report(tmp_path_factory) -> tuple[Path, str, str, tuple[str, ...]]:
 def test_hostile_texts_stay_text(hostile_report):
     report, file_canary, env_canary, warnings = hostile_report
     page = report.read_text(encoding="utf-8")
-    assert [w for w in warnings if w.startswith("surveys/demo/tekst/over-deze-meting.md: left out of the report: ")]
+    assert [w for w in warnings if w.startswith("surveys/demo-2025/tekst/over-deze-meting.md: left out of the report: ")]
     elements = _Elements()
     elements.feed(page)
     tab_script = Path(__file__).resolve().parents[1] / "reports" / "_tabsets.html"

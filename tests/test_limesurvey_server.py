@@ -89,7 +89,7 @@ def demo_lss() -> bytes:
     from rapportage.config import load_wave
     from rapportage.questionnaire.lss import write_lss
 
-    return write_lss(load_wave(REPO, "demo").questionnaire, DEMO_SID)
+    return write_lss(load_wave(REPO, "demo-2025").questionnaire, DEMO_SID)
 
 
 DEMO_ROWS = [

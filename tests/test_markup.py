@@ -68,23 +68,23 @@ def _edit(path, change):
 
 
 def test_configuration_texts_with_markup_are_refused_with_file_and_key(project):
-    wave_dir = project / "surveys" / "demo"
+    wave_dir = project / "surveys" / "demo-2025"
     _edit(wave_dir / "population.yaml", lambda d: d["variables"]["status"]["categories"].update(asiel="<b>Asiel</b>"))
     with pytest.raises(PipelineError) as refused:
-        load_wave(project, "demo")
+        load_wave(project, "demo-2025")
     message = str(refused.value)
-    assert message.startswith("surveys/demo/population.yaml: key 'variables.status.categories.asiel' holds an HTML tag")
+    assert message.startswith("surveys/demo-2025/population.yaml: key 'variables.status.categories.asiel' holds an HTML tag")
     assert "allow_markup_in_texts" in message and "\n" not in message
     _edit(wave_dir / "wave.yaml", lambda d: d.update(allow_markup_in_texts=True))
-    assert load_wave(project, "demo").population.variables["status"].categories["asiel"] == "<b>Asiel</b>"
+    assert load_wave(project, "demo-2025").population.variables["status"].categories["asiel"] == "<b>Asiel</b>"
 
 
 def test_markup_in_questionnaire_texts_is_refused(project):
-    path = project / "surveys" / "demo" / "questionnaire.yaml"
+    path = project / "surveys" / "demo-2025" / "questionnaire.yaml"
     _edit(path, lambda d: d["items"]["toestemming"]["text"].update(en="{{< env LIMESURVEY_PASSWORD >}}"))
-    with pytest.raises(PipelineError, match=re.escape("surveys/demo/questionnaire.yaml: key 'items.toestemming.text.en' "
+    with pytest.raises(PipelineError, match=re.escape("surveys/demo-2025/questionnaire.yaml: key 'items.toestemming.text.en' "
                                                       "holds a Quarto shortcode")):
-        load_wave(project, "demo")
+        load_wave(project, "demo-2025")
 
 
 def test_researcher_texts_keep_the_published_subset_and_say_what_was_removed():

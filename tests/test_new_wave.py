@@ -13,11 +13,11 @@ runner = CliRunner()
 
 
 def test_a_new_wave_is_the_previous_one_with_placeholders_that_every_stage_refuses(project):
-    result = runner.invoke(app, ["new-wave", "2026", "--from", "demo", "--root", str(project)])
+    result = runner.invoke(app, ["new-wave", "2026", "--from", "demo-2025", "--root", str(project)])
     assert result.exit_code == 0, result.output
     assert "1. surveys/2026/wave.yaml: fill in title, fieldwork.start" in result.output
     assert "rapportage validate --wave 2026" in result.output
-    new, old = project / "surveys" / "2026", project / "surveys" / "demo"
+    new, old = project / "surveys" / "2026", project / "surveys" / "demo-2025"
     for name in ("questionnaire.yaml", "cleaning.yaml"):  # same items, same rules: the waves compare
         assert (new / name).read_bytes() == (old / name).read_bytes()
     assert not (new / "tekst").exists()  # the researcher's texts describe one measurement
@@ -37,15 +37,15 @@ def test_a_new_wave_is_the_previous_one_with_placeholders_that_every_stage_refus
     population = (new / "population.yaml").read_text(encoding="utf-8").replace("reference_date: FILL IN", "reference_date: 2025-12-31")
     (new / "population.yaml").write_text(population, encoding="utf-8")
     wave = load_wave(project, "2026")
-    assert (wave.config.id, wave.config.year, wave.config.baseline_wave, wave.config.demo) == ("2026", 2026, "demo", None)
+    assert (wave.config.id, wave.config.year, wave.config.baseline_wave, wave.config.synthetic) == ("2026", 2026, "demo-2025", None)
     assert wave.config.limesurvey.survey_ids == [482026] and str(wave.population.reference_date) == "2025-12-31"
     checked = runner.invoke(app, ["validate", "--wave", "2026", "--root", str(project)])
-    assert checked.exit_code == 0 and "compared with baseline wave 'demo': no differences" in checked.output
+    assert checked.exit_code == 0 and "compared with baseline wave 'demo-2025': no differences" in checked.output
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["new-wave", "demo", "--from", "demo"], "surveys/demo/ exists already"),
-    (["new-wave", "Wave 2026", "--from", "demo"], "use lower-case letters, digits"),
+    (["new-wave", "demo-2025", "--from", "demo-2025"], "surveys/demo-2025/ exists already"),
+    (["new-wave", "Wave 2026", "--from", "demo-2025"], "use lower-case letters, digits"),
     (["new-wave", "2026", "--from", "2019"], "surveys/2019/ does not exist"),
 ])
 def test_a_new_wave_that_cannot_be_made_is_one_sentence_and_writes_nothing(project, args, message):

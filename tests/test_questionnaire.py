@@ -4,6 +4,7 @@ the .lss survey file (round trip, format of a real LimeSurvey 6 server), drift, 
 from __future__ import annotations
 
 import copy
+import re
 
 import pandas as pd
 import pytest
@@ -24,7 +25,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import REPO, limesurvey_file, seal_snapshot
 
-SPEC = yaml.safe_load((REPO / "surveys" / "demo" / "questionnaire.yaml").read_text(encoding="utf-8"))
+SPEC = yaml.safe_load((REPO / "surveys" / "demo-2025" / "questionnaire.yaml").read_text(encoding="utf-8"))
 
 
 def spec_problems(mutate) -> list[str]:
@@ -100,10 +101,11 @@ def test_validate_lists_every_problem_and_the_changes_since_the_baseline(project
     new = project / "surveys" / "wave2"
     new.mkdir()
     for name in ("population.yaml", "cleaning.yaml"):
-        text = (project / "surveys" / "demo" / name).read_text(encoding="utf-8")
+        text = (project / "surveys" / "demo-2025" / name).read_text(encoding="utf-8")
         (new / name).write_text(text.replace("achterstand,", "vervoer,"), encoding="utf-8")
-    wave = (project / "surveys" / "demo" / "wave.yaml").read_text(encoding="utf-8")
-    (new / "wave.yaml").write_text(wave.replace("id: demo", "id: wave2").replace("baseline_wave: null", "baseline_wave: demo"), encoding="utf-8")
+    wave = (project / "surveys" / "demo-2025" / "wave.yaml").read_text(encoding="utf-8")
+    wave = re.sub(r"(?m)^baseline_wave:.*$", "baseline_wave: demo-2025", wave)
+    (new / "wave.yaml").write_text(wave.replace("id: demo-2025", "id: wave2"), encoding="utf-8")
     data = copy.deepcopy(SPEC)
     data["items"]["gezondheid"]["text"]["nl"] = "Hoe gezond voelt u zich?"
     data["items"]["taalcijfer"] = data["items"].pop("taalcijfer") | {"code": "T1B"}
@@ -112,7 +114,7 @@ def test_validate_lists_every_problem_and_the_changes_since_the_baseline(project
     (new / "questionnaire.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     result = runner.invoke(app, ["validate", "--wave", "wave2", "--root", str(project)])
     assert result.exit_code == 0, result.output
-    assert "compared with baseline wave 'demo': 5 difference(s)" in result.output
+    assert "compared with baseline wave 'demo-2025': 5 difference(s)" in result.output
     assert "added item 'vervoer'" in result.output and "removed item 'achterstand'" in result.output
     assert "changed item 'gezondheid' (text.nl)" in result.output and "changed item 'taalcijfer' (code)" in result.output
     assert "changed indicator 'fin_achterstand' (of)" in result.output
@@ -255,7 +257,7 @@ def test_drift_compares_the_labels_of_every_code_in_every_language(demo_lss, tmp
 def test_lss_command_writes_an_importable_file(project):
     result = CliRunner().invoke(app, ["lss", "--demo", "--root", str(project)])
     assert result.exit_code == 0, result.output
-    path = project / "data_clean" / "demo" / "survey_482025.lss"
+    path = project / "data_clean" / "demo-2025" / "survey_482025.lss"
     assert parse_lss(path.read_bytes()).questions["W1"].type == "Y"
 
 
@@ -275,7 +277,7 @@ def test_codebook_lists_every_variable_of_the_clean_data(demo_run):
 
 
 def test_codebook_table_matches_specification():
-    wave = load_wave(REPO, "demo")
+    wave = load_wave(REPO, "demo-2025")
     book = codebook(wave)
     assert book.variable.is_unique
     assert {f"ind_{i.id}" for i in wave.questionnaire.indicators} <= set(book.variable)
@@ -293,7 +295,7 @@ def _new_snapshot(wave, name: str, files: dict[str, bytes]) -> None:
 def test_clean_stops_when_the_fielded_survey_drifted_from_the_specification(project):
     from rapportage.stages import pipeline
 
-    wave = load_wave(project, "demo")
+    wave = load_wave(project, "demo-2025")
     pipeline.fetch(wave)
     snapshot = latest_snapshot(wave)
     lss = (snapshot / "structure_482025.lss").read_bytes().replace(b"<![CDATA[T2]]>", b"<![CDATA[T2X]]>")
@@ -310,7 +312,7 @@ def test_several_surveys_harmonise_into_one_table_with_a_language_column(project
     from rapportage.sources.limesurvey import encode_json_export
     from rapportage.stages import pipeline
 
-    wave = load_wave(project, "demo")
+    wave = load_wave(project, "demo-2025")
     pipeline.fetch(wave)
     pipeline.clean(wave)
     single = pd.read_parquet(wave.clean_dir / "respondents.parquet")
@@ -330,9 +332,9 @@ def test_several_surveys_harmonise_into_one_table_with_a_language_column(project
         "responses_482026.json": encode_json_export(other),
         "structure_482026.lss": structure.replace(b"482025", b"482026"),
     })
-    wave_yaml = project / "surveys" / "demo" / "wave.yaml"
+    wave_yaml = project / "surveys" / "demo-2025" / "wave.yaml"
     wave_yaml.write_text(wave_yaml.read_text().replace("survey_ids: [482025]", "survey_ids: [482025, 482026]"))
-    wave = load_wave(project, "demo")
+    wave = load_wave(project, "demo-2025")
     pipeline.clean(wave)
     combined = pd.read_parquet(wave.clean_dir / "respondents.parquet")
     assert len(combined) == len(single)

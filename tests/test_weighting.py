@@ -101,8 +101,8 @@ def test_trim_shares_the_excess_and_counts_capped_weights():
     assert n == 1 and w == pytest.approx([1 + 5 / 3, 1 + 5 / 3, 1 + 5 / 3, 4.0]) and w.sum() == pytest.approx(12.0)
 
 
-def edit_population(project, old, new):
-    path = project / "surveys" / "demo" / "population.yaml"
+def edit_population(project, old, new, wave_id="demo-2025"):
+    path = project / "surveys" / wave_id / "population.yaml"
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new), encoding="utf-8")
@@ -116,8 +116,8 @@ def test_weight_stage_with_propensity_linear_bounds_and_trimming(project):
 
     edit_population(project, "  method: raking\n", "  method: linear\n  bounds: [0.3, 4.0]\n"
                     "  trimming: {upper_relative_to_mean: 3.0, strict: true, recalibrate: true}\n"
-                    "  propensity: {variables: [status, gender, ageband, route, kansrijke_start], use: classes, classes: 5}\n")
-    wave = load_wave(project, "demo")
+                    "  propensity: {variables: [status, gender, ageband, route, kansrijke_start], use: classes, classes: 5}\n", "demo-2024")
+    wave = load_wave(project, "demo-2024")  # the skewed response of 2024
     for stage in ("fetch", "clean", "weight"):
         pipeline.STAGES[stage](wave, False)
     report = json.loads((wave.clean_dir / "weighting.json").read_text())
@@ -138,11 +138,11 @@ def test_propensity_without_a_frame_is_a_clear_error(project):
     from rapportage.stages import pipeline
 
     edit_population(project, "  method: raking\n", "  method: raking\n  propensity: {variables: [status], use: inverse}\n")
-    wave = load_wave(project, "demo")
+    wave = load_wave(project, "demo-2025")
     pipeline.fetch(wave)
     pipeline.clean(wave)
     (wave.raw_dir / "frame.csv").unlink()
-    with pytest.raises(PipelineError, match=r"weighting.propensity needs the population frame data_raw/demo/frame.csv"):
+    with pytest.raises(PipelineError, match=r"weighting.propensity needs the population frame data_raw/demo-2025/frame.csv"):
         pipeline.weight(wave)
 
 

@@ -35,7 +35,7 @@ def test_import_and_export_wait_for_no_one_while_another_writer_holds_the_wave(p
         refused = runner.invoke(app, ["import", "--wave", "w2025", "--root", str(project), str(export), str(lss)])
         assert refused.exit_code == 1 and "wave 'w2025' is being processed by process" in " ".join(refused.output.split())
         assert snapshots(wave) == [] and [p.name for p in wave.raw_dir.iterdir()] == ["frame.csv"]
-    demo = load_wave(project, "demo")
+    demo = load_wave(project, "demo-2025")
     assert runner.invoke(app, ["run", "--demo", "--root", str(project)]).exit_code == 0
     with pipeline.wave_lock(demo):
         refused = runner.invoke(app, ["export", "--demo", "--root", str(project), "--format", "csv"])

@@ -70,7 +70,7 @@ def relevance(q: Questionnaire, item_id: str) -> str:
 
     >>> from rapportage.config import load_wave
     >>> from pathlib import Path
-    >>> w = load_wave(Path(__file__).resolve().parents[2], "demo")
+    >>> w = load_wave(Path(__file__).resolve().parents[2], "demo-2025")
     >>> relevance(w.questionnaire, "werk_zoeken")
     '((W1.NAOK == "N"))'
     """

@@ -5,6 +5,7 @@
 - :mod:`~rapportage.report.sentences`: the generated sentences of the Samenvatting and the domains;
 - :mod:`~rapportage.report.figures`: dot plots with alt texts;
 - :mod:`~rapportage.report.tables`: key figures, domain, appendix and codebook tables;
+- :mod:`~rapportage.report.trend`: the chapter "Ontwikkeling door de jaren";
 - :mod:`~rapportage.report.methods`: the Verantwoording;
 - :mod:`~rapportage.report.colophon`: where every number comes from;
 - :mod:`~rapportage.report.markup`: escaping of every text that comes from configuration or data.
@@ -30,6 +31,7 @@ _HOMES = {
     "tables": ("key_figures", "domain_table", "appendix_tables", "codebook_table"),
     "methods": ("methods_text", "languages_table", "cleaning_table", "representativeness_table",
                 "reliability_table", "comparability", "researcher_text"),
+    "trend": ("trend_text", "trend_tabs", "trend_table"),
     "colophon": ("colophon",),
 }
 __all__ = [name for names in _HOMES.values() for name in names]

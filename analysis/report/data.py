@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from rapportage.config import Wave, load_wave
-from rapportage.contracts import ESTIMATES, GROUP_TESTS, CleaningLog, WeightingReport, read_table
+from rapportage.contracts import ESTIMATES, GROUP_TESTS, TREND, CleaningLog, WeightingReport, read_table
 
 OVERALL = "totaal"
 SUPPRESSED = "–"
@@ -32,6 +32,8 @@ class ReportData:
     reliability: dict
     tests: pd.DataFrame
     baseline: Wave | None = None
+    trend: pd.DataFrame | None = None
+    """The series (``trend.parquet``): every indicator in every wave, with the rule's verdict per step."""
 
     @property
     def compared(self) -> bool:
@@ -113,4 +115,5 @@ def load(root: str, wave: str) -> ReportData:
         reliability=json.loads((w.clean_dir / "reliability.json").read_text(encoding="utf-8")),
         tests=read_table(w.clean_dir / "group_tests.parquet", GROUP_TESTS),
         baseline=load_wave(Path(root), w.config.baseline_wave) if w.config.baseline_wave else None,
+        trend=read_table(w.clean_dir / "trend.parquet", TREND) if (w.clean_dir / "trend.parquet").is_file() else None,
     )

@@ -233,15 +233,34 @@ def comparability(data: ReportData) -> None:
     year = data.baseline_year
     overall = data.estimates[data.estimates.group == OVERALL]
     comparable = int(overall.comparable.sum())
-    print(f"De uitkomsten worden vergeleken met de meting {year} (`{data.baseline.id}`). Een verandering "
-          f"wordt alleen berekend als de vraag (tekst in het Nederlands, antwoordcodes, filter), de definitie van de "
-          f"indicator en de weging in beide metingen gelijk zijn; dat geldt voor {comparable} van de "
-          f"{len(overall)} indicatoren. Het interval van een verandering gaat uit van twee onafhankelijke "
-          f"steekproeven.\n")
+    rules = data.wave.config.comparability
+    mode = (f"het aandeel interviews (vraag `{rules.mode_item}`) verschilt meer dan {nl_number(rules.mode_shift_points, 0)} "
+            "procentpunt" if rules.mode_item else "geen vraag naar de afnamevorm opgegeven (`comparability.mode_item`)")
+    print(f"De uitkomsten worden vergeleken met de meting {year} (`{data.baseline.id}`); het hoofdstuk "
+          "[Ontwikkeling door de jaren](#sec-ontwikkeling) doet dat voor elke stap van de reeks. Per indicator beslist "
+          "een vaste regel (instellingen onder `comparability` in `wave.yaml`):\n\n"
+          "- *meting*: andere definitie van de indicator, of een vraag erachter met een andere code, ander type, andere "
+          "antwoordcodes of waarden, ander filter of andere Nederlandse tekst: niet vergelijkbaar; alleen een vertaling "
+          "gewijzigd in een taal die beide metingen aanboden: vergelijkbaar met kanttekening;\n"
+          "- *weging*: andere hulpvariabelen of categorieën, methode, grenzen, aftopping of responsmodel: niet vergelijkbaar;\n"
+          "- *representativiteit*: de maximale absolute vertekening B_max = (1 − R) · S(y) / (2 · gemiddelde "
+          "responskans) (Schouten, Cobben & Bethlehem, 2009) van elke meting, uit de R-indicator van het responsmodel op "
+          "het steekproefkader. B_max begrenst de vertekening van het ongewogen gemiddelde in het ongunstigste geval en is "
+          "bij elke respons ver onder 100% groot; bij gelijk selectieve respons valt ze in een verandering grotendeels weg. "
+          "De regel vergelijkt daarom het verschil tussen de B_max van beide metingen met de foutmarge van de verandering: "
+          f"meer dan {nl_number(rules.bias_caveat, 1)} keer: met kanttekening; meer dan {nl_number(rules.bias_break, 1)} "
+          "keer: niet vergelijkbaar (per indicator, op de uitkomst voor alle inburgeraars);\n"
+          f"- *afnamevorm*: {mode}: met kanttekening.\n\n"
+          f"Dat laat {comparable} van de {len(overall)} indicatoren vergelijkbaar (eventueel met kanttekening). Een "
+          "verandering wordt getoetst als verschil van twee onafhankelijke schattingen: standaardfout "
+          "√(SE₁² + SE₂²), tweezijdige normale toets. Wie aan beide metingen meedeed, maakt de twee schattingen positief "
+          "gecorreleerd; de werkelijke standaardfout is dan iets kleiner en de toets iets voorzichtig.\n")
     rows = [{"Indicator": data.questionnaire_label(r["indicator"]),
              f"Uitkomst {year}": fmt_number(r["baseline_estimate"], r["kind"]) if pd.notna(r["baseline_estimate"]) else SUPPRESSED,
              f"Uitkomst {data.wave.config.year}": fmt_value(r, False),
-             f"Verandering ({data.level}-BI)": fmt_change(r), "Reden": r["comparability_note"] or "vergelijkbaar"}
+             f"Verandering ({data.level}-BI)": fmt_change(r),
+             "Reden": (("kanttekening: " if r.get("comparability") == "vergelijkbaar met kanttekening" else "")
+                       + r["comparability_note"]) or "vergelijkbaar"}
             for _, r in overall.iterrows()]
     table = gt.GT(pd.DataFrame(rows), id="vergelijkbaarheid")
     caption = f"Vergelijkbaarheid met de meting {year}, alle inburgeraars"

@@ -29,11 +29,13 @@ def summary_text(data: ReportData) -> None:
     lines = []
     for domain, title in DOMAINS.items():
         ind = data.indicators(domain)[0]
-        lines.append(f"- **{title}.** {_sentence(data, ind)}")
+        lines.append(f"- **{title}.** {_sentence(data, ind, summary=True)}")
     show("\n".join(lines))
 
 
-def _sentence(data: ReportData, ind) -> str:
+def _sentence(data: ReportData, ind, summary: bool = False) -> str:
+    """The indicator's estimate, the status contrast and the change since the baseline wave (in the
+    Samenvatting only a change that is comparable and significant)."""
     overall = data.overall(ind.id)
     label = md(ind.label[:1].lower() + ind.label[1:])
     if overall["suppressed"]:
@@ -57,7 +59,9 @@ def _sentence(data: ReportData, ind) -> str:
         text += (f" {md(data.plural('status', a['category']).capitalize())}: {fmt_value(a, False)}; "
                  f"{md(data.plural('status', b['category']))}: {fmt_value(b, False)}"
                  + (f"; {verdict}." if verdict else "."))
-    if data.compared:
+    if data.compared and not summary:
+        text += " " + _change_sentence(data, overall)
+    elif data.compared and overall.get("comparable", False) and overall.get("change_p_value", 1.0) < data.alpha:
         text += " " + _change_sentence(data, overall)
     return text
 
@@ -68,7 +72,8 @@ def _change_sentence(data: ReportData, row: pd.Series) -> str:
         return f"Niet te vergelijken met {year}: {md(row['comparability_note'])}." if row["comparability_note"] else ""
     moved = row["change_ci_low"] > 0 or row["change_ci_high"] < 0
     verdict = "een verandering die niet aan toeval is toe te schrijven" if moved else "geen aantoonbare verandering"
-    return f"Sinds {year}: {fmt_change(row)}, {verdict}."
+    caveat = f" Kanttekening: {md(row['comparability_note'])}." if row.get("comparability") == "vergelijkbaar met kanttekening" else ""
+    return f"Sinds {year}: {fmt_change(row)}, {verdict}.{caveat}"
 
 
 def domain_text(data: ReportData, domain: str) -> None:

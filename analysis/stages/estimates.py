@@ -46,8 +46,14 @@ def estimate_indicators(
             by_group = design.mean(column, by=group, confidence=confidence, proportion=proportion, small_n=small_domain_n)
             for category, est in by_group.items():
                 cells.append((group, category, est, (design.data[group].astype(str) == category).to_numpy()))
+        w = design.weights
         for group, category, est, mask in cells:
             valid = mask & ~np.isnan(y)
+            if valid.any() and w[valid].sum() > 0:  # population standard deviation of y in the cell (weighted)
+                centre = np.average(y[valid], weights=w[valid])
+                sd = float(np.sqrt(np.average((y[valid] - centre) ** 2, weights=w[valid])))
+            else:
+                sd = float("nan")
             rows.append(
                 {
                     "indicator": ind.id,
@@ -67,65 +73,10 @@ def estimate_indicators(
                     "n_eff": est.n / est.deff if est.deff and est.deff > 0 else float("nan"),
                     "ci_method": est.ci_method,
                     "estimate_unweighted": float(y[valid].mean()) if valid.any() else float("nan"),
+                    "sd": sd,
                 }
             )
     return suppress_small_cells(pd.DataFrame(rows), min_n, min_n_percentage)
-
-
-def _items_behind(q: Questionnaire, name: str) -> set[str]:
-    """Item ids an indicator's source (item, sub-question or scale) is made of."""
-    if name in q.scales:
-        return {q.item_of(v)[0] for v in q.scales[name].items}
-    return {q.item_of(name)[0]}
-
-
-def compare_with_baseline(current: pd.DataFrame, baseline: pd.DataFrame, q_now: Questionnaire, q_base: Questionnaire,
-                          weighting_changes: list[str], confidence: float) -> pd.DataFrame:
-    """Change since the baseline wave for every cell published in both waves.
-
-    change = estimate_now - estimate_baseline, SE = sqrt(se_now^2 + se_baseline^2) (independent
-    samples), normal interval. A change is only ``comparable`` when the indicator's definition
-    and every item behind it (by id: code, type, base-language wording, answer codes, filter)
-    are unchanged, and both waves were weighted alike (``weighting_changes``, from
-    ``config.weighting_differences``, is empty); otherwise the row says why, in Dutch, as the
-    report prints it.
-    """
-    from scipy import stats
-
-    from rapportage.questionnaire.spec import compare
-
-    diff = compare(q_base, q_now)
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    notes: dict[str, str] = {}
-    for ind in q_now.indicators:
-        reasons = []
-        if ind.id not in {i.id for i in q_base.indicators}:
-            reasons.append("nieuwe indicator")
-        else:
-            if ind.id in diff.indicators_changed:
-                reasons.append("definitie gewijzigd (" + ", ".join(diff.indicators_changed[ind.id]) + ")")
-            items = _items_behind(q_now, ind.of) | (_items_behind(q_now, ind.universe.of) if ind.universe else set())
-            changed = sorted(i for i in items if i in diff.changed or i in diff.added)
-            if changed:
-                reasons.append("vraag gewijzigd: " + ", ".join(changed))
-        reasons += weighting_changes
-        notes[ind.id] = "; ".join(reasons)
-    key = ["indicator", "group", "category"]
-    base = baseline[key + ["estimate", "se", "suppressed"]].rename(
-        columns={"estimate": "baseline_estimate", "se": "baseline_se", "suppressed": "baseline_suppressed"})
-    out = current.merge(base, on=key, how="left")
-    hidden = out["baseline_suppressed"].fillna(False).astype(bool) | out["suppressed"]
-    out.loc[hidden, "baseline_estimate"] = np.nan  # a suppressed cell is not published, so it has no change either
-    out["change"] = out["estimate"] - out["baseline_estimate"]
-    out["change_se"] = np.sqrt(out["se"] ** 2 + out["baseline_se"] ** 2)
-    out["change_ci_low"] = out["change"] - z * out["change_se"]
-    out["change_ci_high"] = out["change"] + z * out["change_se"]
-    out["comparability_note"] = out["indicator"].map(notes).fillna("")
-    too_few = out["baseline_estimate"].isna() & (out["comparability_note"] == "")
-    out.loc[too_few, "comparability_note"] = "te weinig respondenten in een van beide metingen"
-    out["comparable"] = out["comparability_note"] == ""
-    out.loc[~out["comparable"], ["change", "change_se", "change_ci_low", "change_ci_high"]] = np.nan
-    return out.drop(columns=["baseline_se", "baseline_suppressed"])
 
 
 def group_tests(design: Design, questionnaire: Questionnaire, *, groups: list[str]) -> pd.DataFrame:

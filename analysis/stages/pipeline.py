@@ -27,7 +27,7 @@ from rapportage import manifest
 from rapportage.cleaning import rules as cleaning
 from rapportage.cleaning.schema import parquet_with_labels, validate_respondents
 from rapportage.config import Wave, researcher_text_warnings
-from rapportage.contracts import ESTIMATES, GROUP_TESTS, CleaningLog, WeightingReport, checked, read_table
+from rapportage.contracts import ESTIMATES, GROUP_TESTS, TREND, CleaningLog, WeightingReport, checked, read_table
 from rapportage.csvfiles import csv_bytes
 from rapportage.errors import PipelineError
 from rapportage.questionnaire.codebook import codebook, codebook_csv, codebook_markdown
@@ -38,7 +38,7 @@ from rapportage.questionnaire.lss import (
     write_lss,
 )
 from rapportage.scoring.scales import scale_reliability
-from rapportage.sources import demo
+from rapportage.sources import synthetic
 from rapportage.sources.fetch import FetchSettings, credentials, fetch_wave
 from rapportage.sources.limesurvey import responses_table
 from rapportage.sources.redaction import is_loopback
@@ -69,7 +69,8 @@ class StageResult:
     """What the user should know about the run (which snapshot the clean stage used)."""
 
 
-ESTIMATION_ONLY = ("estimation.confidence", "estimation.small_domain_n", "estimation.fpc", "disclosure", "baseline_wave")
+ESTIMATION_ONLY = ("estimation.confidence", "estimation.small_domain_n", "estimation.fpc", "disclosure", "baseline_wave",
+                   "comparability.bias_caveat", "comparability.bias_break", "comparability.mode_shift_points")
 """Keys of wave.yaml that only the estimate stage and what comes after it read: fetch, clean and
 weight leave them out of their configuration hash, so changing the confidence level redoes the
 estimates and the report, not the weighting. (``estimation.groups`` is not among them: the demo
@@ -118,14 +119,14 @@ def fetch(wave: Wave, force: bool = False) -> StageResult:
     no snapshot yet: ``run --force`` redoes the analysis of the newest snapshot (fetched or
     imported); ``rapportage fetch`` is how a new one is asked for.
     """
-    settings = wave.config.demo
+    settings = wave.config.synthetic
     if settings is None:
         return fetch_from_server(wave, refetch=False)
-    snapshot = wave.raw_dir / settings.snapshot
+    snapshot = wave.raw_dir / wave.config.synthetic_snapshot()
     manifest_path = snapshot / "manifest.json"
 
     def produce() -> dict[Path, bytes]:
-        files = demo.generate(wave)
+        files = synthetic.generate(wave)
         export_name = next(n for n in files if n.startswith("responses_"))
         rows = json.loads(files[export_name])["responses"]
         counts: dict[str, dict[str, int]] = {}
@@ -133,7 +134,7 @@ def fetch(wave: Wave, force: bool = False) -> StageResult:
             c = counts.setdefault(r["startlanguage"], {"complete": 0, "incomplete": 0})
             c["complete" if r["submitdate"] else "incomplete"] += 1
         summary = {
-            "source": f"demo generator (rapportage.sources.demo, seed {settings.seed})",
+            "source": f"synthetic (rapportage.sources.synthetic, seed {settings.seed})",
             "survey_ids": wave.config.limesurvey.survey_ids,
             "response_id_range": [rows[0]["id"], rows[-1]["id"]] if rows else None,
             "responses_by_language": counts,
@@ -149,6 +150,29 @@ def fetch(wave: Wave, force: bool = False) -> StageResult:
         return out
 
     return _run(wave, "fetch", manifest_path, [], produce, force, ignore=ESTIMATION_ONLY)
+
+
+def simulate(wave: Wave, force: bool = True) -> StageResult:
+    """``rapportage simulate``: the synthetic snapshot and frame of a wave whose wave.yaml says it
+    is synthetic (one sentence otherwise)."""
+    if wave.config.synthetic is None:
+        synthetic.generate(wave)  # raises the sentence that says how to make a dry run
+    return dataclasses.replace(fetch(wave, force), stage="simulate")
+
+
+def series(wave: Wave) -> list[Wave]:
+    """The waves of ``wave``'s series, oldest first, ending with ``wave``: each wave's
+    ``baseline_wave`` is the one before it."""
+    from rapportage.config import load_wave
+
+    chain = [wave]
+    while chain[0].config.baseline_wave:
+        earlier = load_wave(wave.root, chain[0].config.baseline_wave)
+        if any(w.id == earlier.id for w in chain):
+            raise PipelineError(f"surveys/{chain[0].id}/wave.yaml: key 'baseline_wave' names {earlier.id!r}, which comes after it in "
+                                "the series (a loop); point it at the wave before.")
+        chain.insert(0, earlier)
+    return chain
 
 
 def fetch_from_server(wave: Wave, *, incremental: bool = False, progress=None, settings: FetchSettings | None = None,
@@ -172,8 +196,8 @@ def fetch_from_server(wave: Wave, *, incremental: bool = False, progress=None, s
 
 # --------------------------------------------------------------------------- clean
 def _secret(wave: Wave) -> str:
-    if wave.config.demo is not None:
-        return wave.config.demo.pseudonym_secret
+    if wave.config.synthetic is not None:
+        return wave.config.synthetic.pseudonym_secret
     secret = os.environ.get(SECRET_ENV, "")
     weak = weak_secret(secret)
     if weak:
@@ -226,6 +250,14 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
     snapshot = latest_snapshot(wave)
     for snap in snapshots(wave):
         verify_snapshot(wave, snap)
+        summary = snap / "export_summary.json"
+        made = json.loads(summary.read_text(encoding="utf-8")).get("source", "") if summary.is_file() else ""
+        if wave.config.synthetic is None and str(made).startswith("synthetic"):
+            raise PipelineError(
+                f"data_raw/{wave.id}/{snap.name} holds synthetic data (rapportage simulate), but surveys/{wave.id}/wave.yaml "
+                f"has no key 'synthetic'; remove that folder (and data_raw/{wave.id}/frame.csv if it was simulated too) "
+                "before analysing the real responses."
+            )
     inputs = raw_files(wave)
     frame_path = wave.raw_dir / "frame.csv"
     if not frame_path.is_file():
@@ -359,34 +391,52 @@ def design_for(wave: Wave) -> Design:
 
 
 def estimate(wave: Wave, force: bool = False) -> StageResult:
-    """Every indicator overall and by group → ``estimates.parquet``."""
+    """Every indicator overall and by group → ``estimates.parquet`` (with the change since the
+    baseline wave, judged by the comparability rule) and the series → ``trend.parquet``."""
+    from rapportage.stages import series as waves
+
     # weighting.json says whether the weights are calibrated, which decides the design
     inputs = [wave.clean_dir / "respondents.parquet", wave.clean_dir / "weights.parquet", wave.clean_dir / "weighting.json"]
     _require(inputs[1], wave, "weight")
-    if wave.config.baseline_wave:  # the baseline's estimates are an input: a rerun there reruns here
-        inputs.append(wave.root / "data_clean" / wave.config.baseline_wave / "estimates.parquet")
+    chain = series(wave)
+    for earlier in chain[:-1]:  # a rerun of an earlier wave reruns this one; so does a change of its configuration
+        inputs += [earlier.clean_dir / n for n in ("estimates.parquet", "weighting.json", "respondents.parquet")]
+        inputs += earlier.config_files()
 
     def produce() -> dict[Path, bytes]:
         est = wave.config.estimation
         disclosure = wave.config.disclosure
         design = design_for(wave)
+        respondents = pd.read_parquet(inputs[0])
         table = estimate_indicators(design, wave.questionnaire, groups=est.groups,
                                     confidence=est.confidence, min_n=disclosure.min_n,
                                     min_n_percentage=disclosure.min_n_percentage, small_domain_n=est.small_domain_n)
-        if wave.config.baseline_wave:
-            from rapportage.config import load_wave, weighting_differences
-            from rapportage.stages.estimates import compare_with_baseline
-
-            base = load_wave(wave.root, wave.config.baseline_wave)
-            base_path = base.clean_dir / "estimates.parquet"
-            _require(base_path, base, "estimate")
-            baseline = read_table(base_path, ESTIMATES, f"rapportage run --wave {base.id} --force")
-            table = compare_with_baseline(table, baseline, wave.questionnaire, base.questionnaire,
-                                          weighting_differences(wave.population, base.population), est.confidence)
-        respondents = pd.read_parquet(inputs[0])
+        facts = {wave.id: waves.WaveFacts.of(wave, respondents)}
+        table["bias_bound"] = facts[wave.id].bias_bound(table["sd"])
+        tables = {wave.id: table}
+        for earlier in chain[:-1]:
+            path = earlier.clean_dir / "estimates.parquet"
+            _require(path, earlier, "estimate")
+            tables[earlier.id] = read_table(path, ESTIMATES, f"rapportage run --wave {earlier.id} --force")
+            facts[earlier.id] = waves.WaveFacts.of(earlier)
+        if len(chain) > 1:
+            base = chain[-2]
+            pair = waves.compare_pair(base, wave, tables[base.id], table, facts[base.id], facts[wave.id], est.confidence)
+            pair = pair.rename(columns={"estimate_earlier": "baseline_estimate", "p_value": "change_p_value"})
+            columns = ["baseline_estimate", "change", "change_se", "change_ci_low", "change_ci_high", "change_p_value",
+                       "comparability", "comparability_note", "comparable"]
+            table = table.merge(pair[["indicator", "group", "category", *columns]], on=["indicator", "group", "category"], how="left")
+            new = table["comparability"].isna()  # no estimate in the baseline wave (a new indicator or category)
+            table.loc[new, "comparability"] = waves.NOT_COMPARABLE
+            table.loc[new, "comparability_note"] = [
+                f"in {base.config.year} niet gemeten" if ind not in {i.id for i in base.questionnaire.indicators}
+                else "te weinig respondenten in een van beide metingen" for ind in table.loc[new, "indicator"]]
+            table["comparable"] = table["comparability"] != waves.NOT_COMPARABLE
+        trend = waves.trend_table(chain, tables, facts)
         reliability = scale_reliability(respondents, wave.questionnaire, est.confidence)
         tests = group_tests(design, wave.questionnaire, groups=est.groups)
         return {wave.clean_dir / "estimates.parquet": _parquet(checked(table, ESTIMATES)),
+                wave.clean_dir / "trend.parquet": _parquet(checked(trend, TREND)),
                 wave.clean_dir / "group_tests.parquet": _parquet(checked(tests, GROUP_TESTS)),
                 wave.clean_dir / "reliability.json": manifest.json_bytes(reliability)}
 
@@ -496,4 +546,5 @@ def remove_leftovers(wave: Wave) -> list[str]:
 STAGES: dict[str, Callable[[Wave, bool], StageResult]] = {
     "fetch": fetch, "clean": clean, "weight": weight, "estimate": estimate, "render": render,
 }
+COMMANDS: dict[str, Callable[[Wave, bool], StageResult]] = {**STAGES, "simulate": simulate}
 

@@ -11,7 +11,7 @@ W, Q, P, C = "wave.yaml", "questionnaire.yaml", "population.yaml", "cleaning.yam
 
 CASES = {
     # malformed YAML
-    "wave.yaml not YAML": (W, "id: demo", "id: demo: [", r"surveys/demo/wave.yaml: is not valid YAML at line 3"),
+    "wave.yaml not YAML": (W, "id: demo-2025", "id: demo-2025: [", r"surveys/demo-2025/wave.yaml: is not valid YAML at line 4"),
     "tab in questionnaire.yaml": (Q, "  toestemming:\n    code: TOESTEM", "  toestemming:\n\tcode: TOESTEM",
                                   r"questionnaire.yaml: is not valid YAML at line \d+"),
     "empty population.yaml": (P, None, "", r"population.yaml: .*(empty|mapping)"),
@@ -63,14 +63,14 @@ CASES = {
     "group that is no variable": (W, "groups: [status,", "groups: [herkomst, status,", r"wave.yaml: key 'estimation.groups' names 'herkomst'"),
     "consent item unknown": (C, "consent_item: toestemming", "consent_item: instemming", r"cleaning.yaml: key 'consent_item' names 'instemming'"),
     "core item unknown": (C, "core_items: [werk,", "core_items: [werkk,", r"cleaning.yaml: .*'werkk'"),
-    "baseline wave that does not exist": (W, "baseline_wave: null", "baseline_wave: w2019", r"surveys/demo/wave.yaml: key 'baseline_wave' names 'w2019', which is not an earlier wave"),
+    "baseline wave that does not exist": (W, "baseline_wave: demo-2024", "baseline_wave: w2019", r"surveys/demo-2025/wave.yaml: key 'baseline_wave' names 'w2019', which is not an earlier wave"),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_configuration_is_refused_with_file_and_key(finished, case):
     name, old, new, message = CASES[case]
-    path = finished / "surveys" / "demo" / name
+    path = finished / "surveys" / "demo-2025" / name
     if old is None:
         path.write_text(new, encoding="utf-8")
     else:
@@ -79,6 +79,6 @@ def test_bad_configuration_is_refused_with_file_and_key(finished, case):
 
 
 def test_a_missing_configuration_file_and_an_unknown_wave(finished):
-    (finished / "surveys" / "demo" / "cleaning.yaml").unlink()
-    assert_refused(finished, ["run", "--demo"], r"^surveys/demo/cleaning.yaml: file not found")
+    (finished / "surveys" / "demo-2025" / "cleaning.yaml").unlink()
+    assert_refused(finished, ["run", "--demo"], r"^surveys/demo-2025/cleaning.yaml: file not found")
     assert_refused(finished, ["run", "--wave", "2031"], r"surveys/2031/ does not exist .* known waves: demo")

@@ -48,14 +48,14 @@ JSON_CASES = {
     "no participant table": (mutate_rows(lambda rows: [r.pop("token") for r in rows]), r"the export has no 'token' column"),
     "unknown start language": (mutate_rows(lambda rows: first_valid(rows).update(startlanguage="zz")),
                                r"responses started in language\(s\) \['zz'\] that wave.yaml 'languages' does not list"),
-    "zero responses": (lambda rows: encode_json_export([]), r"data_raw/demo/ holds no responses for any survey of wave 'demo'"),
+    "zero responses": (lambda rows: encode_json_export([]), r"data_raw/demo-2025/ holds no responses for any survey of wave 'demo-2025'"),
     "missing id": (mutate_rows(lambda rows: rows[0].update(id="")), r"has a response without a numeric 'id'"),
     "a field twice": (lambda rows: encode_json_export(rows).replace(b'"G1":', b'"G1": "5", "G1":', 1),
                       r"responses_482025.json: a response has the field 'G1' twice; .* export it again"),
     "a weighting cell with no respondents": (
         mutate_rows(lambda rows: rows.__setitem__(slice(None), [r for r in rows if r["token"] not in Z_ROUTE])),
-        r"weighting wave demo: margin 'route' category 'Z' has a population count of 407 but no respondents; "
-        r"merge it with a neighbouring category; see surveys/demo/population.yaml \(weighting\)"),
+        r"weighting wave demo-2025: margin 'route' category 'Z' has a population count of 407 but no respondents; "
+        r"merge it with a neighbouring category; see surveys/demo-2025/population.yaml \(weighting\)"),
 }
 Z_ROUTE: set[str] = set()
 
@@ -63,14 +63,14 @@ Z_ROUTE: set[str] = set()
 @pytest.fixture
 def replaced(finished):
     """The finished demo project with its snapshot replaced by a newer one built per case."""
-    frame = pd.read_csv(finished / "data_raw" / "demo" / "frame.csv", dtype=str)
+    frame = pd.read_csv(finished / "data_raw" / "demo-2025" / "frame.csv", dtype=str)
     Z_ROUTE.clear()
     Z_ROUTE.update(frame.token[frame.route == "Z"])
-    snapshot = next((finished / "data_raw" / "demo").glob("2025*"))
+    snapshot = next((finished / "data_raw" / "demo-2025").glob("2025*"))
     rows = json.loads((snapshot / "responses_482025.json").read_bytes())["responses"]
 
     def build(data: bytes) -> None:
-        new = finished / "data_raw" / "demo" / "20251201T000000Z"
+        new = finished / "data_raw" / "demo-2025" / "20251201T000000Z"
         new.mkdir()
         (new / "responses_482025.json").write_bytes(data)
         seal_snapshot(new)
@@ -93,7 +93,7 @@ def test_bad_json_export(replaced, case):
 
 FRAME_CASES = {
     "every respondent missing a weighting variable": (
-        lambda f: f.assign(gender=""), r"data_raw/demo/frame.csv: column 'gender' is empty for 596 of 596 respondents; fill it in from the registry"),
+        lambda f: f.assign(gender=""), r"data_raw/demo-2025/frame.csv: column 'gender' is empty for 724 of 724 respondents; fill it in from the registry"),
     "frame without the link column": (lambda f: f.drop(columns=["token"]), r"frame.csv.*'token'"),
     "frame category unknown to population.yaml": (lambda f: f.assign(route=f.route.replace({"Z": "Z-route"})),
                                                   r"frame.csv.*route.*'Z-route'"),
@@ -103,15 +103,15 @@ FRAME_CASES = {
 
 @pytest.mark.parametrize("case", list(FRAME_CASES))
 def test_bad_population_frame(finished, case):
-    path = finished / "data_raw" / "demo" / "frame.csv"
+    path = finished / "data_raw" / "demo-2025" / "frame.csv"
     change, message = FRAME_CASES[case]
     change(pd.read_csv(path, dtype=str, keep_default_na=False)).to_csv(path, index=False)
     assert_refused(finished, ["clean", "--demo"], message)
 
 
 def test_a_missing_frame(finished):
-    (finished / "data_raw" / "demo" / "frame.csv").unlink()
-    assert_refused(finished, ["clean", "--demo"], r"data_raw/demo/frame.csv is missing: the population frame .* give it the "
+    (finished / "data_raw" / "demo-2025" / "frame.csv").unlink()
+    assert_refused(finished, ["clean", "--demo"], r"data_raw/demo-2025/frame.csv is missing: the population frame .* give it the "
                    r"columns token \(the invitation token\), age \(age in years\) and status, gender, ageband, route, "
                    r"kansrijke_start")
 
@@ -224,11 +224,11 @@ def test_mixed_line_endings_in_a_csv_export_import_as_the_original(offline):
 def test_a_json_export_with_a_utf8_bom_cleans_as_the_original(replaced):
     """Not an error: a byte-order mark added by an editor changes no value."""
     root, rows, build = replaced
-    before = (root / "data_clean" / "demo" / "respondents.parquet").read_bytes()
+    before = (root / "data_clean" / "demo-2025" / "respondents.parquet").read_bytes()
     build(b"\xef\xbb\xbf" + encode_json_export(rows))
     result = runner.invoke(app, ["clean", "--demo", "--root", str(root)])
     assert result.exit_code == 0, result.output
-    assert (root / "data_clean" / "demo" / "respondents.parquet").read_bytes() == before
+    assert (root / "data_clean" / "demo-2025" / "respondents.parquet").read_bytes() == before
 
 
 # --------------------------------------------------------------------------- where outputs cannot go

@@ -11,7 +11,7 @@ n <- nrow(d)
 d$w0 <- N / n
 d$N <- N
 des <- svydesign(ids = ~1, weights = ~w0, fpc = ~N, data = d)
-# the registry margins of surveys/demo/population.yaml
+# the registry margins of surveys/demo-2025/population.yaml
 pop <- c(`(Intercept)` = 2623, statusgezin = 1246, genderman = 1180,
          `ageband27-40` = 1718, `ageband41+` = 223, routeZ = 407, routeonderwijs = 218)
 cal <- calibrate(des, ~status + gender + ageband + route, population = pop,

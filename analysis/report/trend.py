@@ -1,0 +1,206 @@
+"""The chapter "Ontwikkeling door de jaren": every indicator in every wave of the series where it
+was measured, the comparability rule's verdict for each step, and the test of each comparable
+change (``trend.parquet``, written by the estimate stage: :mod:`rapportage.stages.series`).
+"""
+
+from __future__ import annotations
+
+import base64
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from rapportage.questionnaire.spec import DOMAINS
+from rapportage.report.data import ReportData
+from rapportage.report.figures import PALETTE, _png, _wrap, mpl
+from rapportage.report.formatting import fmt_number, show, show_table, signed
+from rapportage.report.markup import attr, md
+from rapportage.report.sentences import p_value_text
+
+NOT_COMPARABLE = "niet vergelijkbaar"
+CAVEAT = "vergelijkbaar met kanttekening"
+
+
+def _steps(data: ReportData) -> pd.DataFrame:
+    t = data.trend
+    return t[t["wave_earlier"].notna()] if t is not None else pd.DataFrame()
+
+
+def trend_text(data: ReportData) -> None:
+    """Print (``#| output: asis``) the chapter's opening: the waves, how many changes the rule
+    lets the report compare, and why the others cannot be compared."""
+    t = data.trend
+    if t is None or t["year"].nunique() < 2:
+        show("Dit is de eerste meting van de reeks: er is nog geen ontwikkeling door de jaren te laten zien.")
+        return
+    years = sorted(t["year"].unique())
+    lines = [f"De meting wordt sinds {years[0]} elk jaar gehouden ({', '.join(map(str, years[:-1]))} en {years[-1]}). "
+             "Een verandering tussen twee metingen wordt alleen genoemd als de twee metingen vergelijkbaar zijn: dezelfde "
+             "vraag en definitie, dezelfde weging, een vergelijkbare representativiteit van de respons en dezelfde manier "
+             "van afnemen. Waar dat niet zo is, is de lijn in de figuren onderbroken."]
+    year_of = dict(zip(t["wave"], t["year"]))
+    steps = _steps(data).assign(year_earlier=lambda d: d["wave_earlier"].map(year_of))
+    for (earlier, later), step in steps.groupby(["year_earlier", "year"], sort=True):
+        counts = step["comparability"].value_counts()
+        same, caveat, broken = counts.get("vergelijkbaar", 0), counts.get(CAVEAT, 0), counts.get(NOT_COMPARABLE, 0)
+        total = len(step)
+        text = f"**Van {earlier} naar {later}.** Van de {total} indicatoren die in beide jaren gemeten zijn, zijn er "
+        parts = []
+        if same:
+            parts.append(f"{same} vergelijkbaar")
+        if caveat:
+            parts.append(f"{caveat} vergelijkbaar met een kanttekening")
+        if broken:
+            parts.append(f"{broken} niet vergelijkbaar")
+        text += _and(parts) + ". "
+        reasons = _reasons(step)
+        if reasons:
+            text += "De redenen: " + "; ".join(md(r) for r in reasons) + "."
+        comparable = step[step["comparability"] != NOT_COMPARABLE]
+        moved = comparable[comparable["significant"]]
+        if len(comparable):
+            text += (f" Van de vergelijkbare indicatoren veranderden er {len(moved)} meer dan door toeval te verwachten is"
+                     f" (toets op {data.level}-niveau)." if len(moved) else
+                     " Bij geen van de vergelijkbare indicatoren is de verandering groter dan door toeval te verwachten is.")
+        lines.append(text)
+    show("\n\n".join(lines))
+
+
+def _reasons(step: pd.DataFrame) -> list[str]:
+    """The distinct reasons of a step, each once, the most frequent first."""
+    seen: dict[str, int] = {}
+    for note in step["comparability_note"].dropna():
+        for reason in str(note).split("; "):
+            if reason and not reason.startswith("het verschil in mogelijke vertekening"):
+                seen[reason] = seen.get(reason, 0) + 1
+    return sorted(seen, key=lambda r: -seen[r])
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " en " + parts[-1]
+
+
+def trend_tabs(data: ReportData) -> None:
+    """Print (``#| output: asis``) one figure per domain: each indicator's estimate and interval
+    in every wave, the line broken where the rule says not comparable."""
+    if data.trend is None or data.trend["year"].nunique() < 2:
+        return
+    lines = ["::: {.tabbladen}", ""]
+    for domain, title in DOMAINS.items():
+        inds = [i for i in data.indicators(domain) if i.id in set(data.trend["indicator"])]
+        if not inds:
+            continue
+        lines += [f"### {md(title)}", "", trend_figure(data, domain), ""]
+    lines.append(":::")
+    print("\n".join(lines))
+
+
+def trend_figure(data: ReportData, domain: str) -> str:
+    t = data.trend
+    assert t is not None
+    inds = [i for i in data.indicators(domain) if i.id in set(t["indicator"])]
+    png = base64.b64encode(trend_plot(data, [i.id for i in inds])).decode("ascii")
+    caption = f"{DOMAINS[domain]}: uitkomsten per meting, met {data.level}-betrouwbaarheidsinterval"
+    return f'![{caption}](data:image/png;base64,{png}){{#fig-trend-{domain} fig-alt="{attr(trend_alt(data, inds))}"}}'
+
+
+def trend_plot(data: ReportData, indicators: list[str]) -> bytes:
+    """Small multiples: one panel per indicator, years on the x-axis; a solid line joins two
+    waves that are comparable, a dashed one joins them with a caveat, and none where they are not."""
+    t = data.trend
+    assert t is not None
+    years = sorted(t["year"].unique())
+    cols = 2
+    rows = -(-len(indicators) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(7.5, 2.1 * rows + 0.2), squeeze=False)
+    for ax in axes.flat[len(indicators):]:
+        ax.set_visible(False)
+    for ax, ind in zip(axes.flat, indicators):
+        part = t[(t["indicator"] == ind) & ~t["suppressed"]].sort_values("year")
+        kind = part["kind"].iloc[0] if len(part) else "proportion"
+        scale = 100 if kind == "proportion" else 1
+        colour = PALETTE[0]
+        ax.errorbar(part["year"], part["estimate"] * scale,
+                    yerr=[(part["estimate"] - part["ci_low"]) * scale, (part["ci_high"] - part["estimate"]) * scale],
+                    fmt="o", color=colour, capsize=3, markersize=5, zorder=3)
+        for (_, a), (_, b) in zip(part.iloc[:-1].iterrows(), part.iloc[1:].iterrows()):
+            if b["wave_earlier"] != a["wave"] or b["comparability"] == NOT_COMPARABLE:
+                ax.axvline((a["year"] + b["year"]) / 2, color="0.55", linewidth=1, linestyle=":", zorder=1)
+                continue
+            ax.plot([a["year"], b["year"]], [a["estimate"] * scale, b["estimate"] * scale], color=colour,
+                    linestyle="--" if b["comparability"] == CAVEAT else "-", linewidth=1.5, zorder=2)
+        ax.set_title(mpl(_wrap(data.questionnaire_label(ind), 44)), fontsize=9, loc="left")
+        ax.set_xticks(years, [str(y) for y in years])
+        ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+        ax.set_ylim(*((0, 100) if kind == "proportion" else (1, 10)))
+        ax.set_ylabel("%" if kind == "proportion" else "cijfer", fontsize=8)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def trend_alt(data: ReportData, inds) -> str:
+    """The figure in words: every plotted value per year, and for each step whether it is comparable."""
+    t = data.trend
+    assert t is not None
+    parts = []
+    for ind in inds:
+        part = t[t["indicator"] == ind.id].sort_values("year")
+        values = [f"{r.year} {fmt_number(r.estimate, r.kind)}" if not r.suppressed else f"{r.year} niet gepubliceerd"
+                  for r in part.itertuples()]
+        year_of = dict(zip(t["wave"], t["year"]))
+        steps = [f"{year_of.get(r.wave_earlier, '')}–{r.year} {r.comparability}" for r in part.itertuples()
+                 if pd.notna(r.wave_earlier)]
+        parts.append(f"{ind.label}: {', '.join(values)}" + (f" ({'; '.join(steps)})" if steps else "") + ".")
+    return (f"Figuur per indicator met de uitkomst per meting en het {data.level}-betrouwbaarheidsinterval; een "
+            "doorgetrokken lijn verbindt vergelijkbare metingen, een gestreepte lijn metingen met een kanttekening, "
+            "een stippellijn scheidt metingen die niet vergelijkbaar zijn. " + " ".join(parts))
+
+
+def trend_table(data: ReportData) -> None:
+    """Every indicator: its estimate per year and each step's change (or why it is not compared)."""
+    t = data.trend
+    if t is None or t["year"].nunique() < 2:
+        return
+    years = sorted(t["year"].unique())
+    year_of = dict(zip(t["wave"], t["year"]))
+    rows = []
+    for domain, title in DOMAINS.items():
+        for ind in data.indicators(domain):
+            part = t[t["indicator"] == ind.id].set_index("year")
+            if part.empty:
+                continue
+            row = {"Domein": title, "Indicator": ind.label}
+            for i, year in enumerate(years):
+                if year in part.index:
+                    r = part.loc[year]
+                    row[str(year)] = "–" if r["suppressed"] else fmt_number(r["estimate"], r["kind"])
+                else:
+                    row[str(year)] = "niet gemeten"
+                if i:
+                    step = part.loc[year] if year in part.index else None
+                    row[f"{years[i - 1]}–{year}"] = _step_text(data, step, year_of)
+            rows.append(row)
+    import great_tables as gt
+
+    frame = pd.DataFrame(rows)
+    note = (f"Verandering: in procentpunten of in punten van het rapportcijfer, met het {data.level}-betrouwbaarheidsinterval "
+            "en de p-waarde van de toets; * = groter dan door toeval te verwachten is. Niet vergelijkbaar: de reden staat in "
+            "de tekst hierboven en in de Verantwoording. Kanttekening: de verandering is berekend, maar de metingen "
+            "verschillen op een punt dat de uitkomst kan beïnvloeden.")
+    table = (gt.GT(frame, groupname_col="Domein", id="ontwikkeling")
+             .cols_align("right", columns=[c for c in frame.columns if c not in ("Domein", "Indicator")])
+             .tab_source_note(note))
+    show_table(table, "Ontwikkeling door de jaren")
+
+
+def _step_text(data: ReportData, step, year_of: dict) -> str:
+    if step is None or pd.isna(step["wave_earlier"]):
+        return ""
+    if step["comparability"] == NOT_COMPARABLE or pd.isna(step["change"]):
+        return "niet vergelijkbaar"
+    scale, decimals = (100, 1) if step["kind"] == "proportion" else (1, 2)
+    change = signed(step["change"] * scale, decimals)
+    low, high = signed(step["change_ci_low"] * scale, decimals), signed(step["change_ci_high"] * scale, decimals)
+    mark = "*" if step["significant"] else ""
+    text = f"{change}{mark} ({low} tot {high}; {p_value_text(float(step['p_value']), data.alpha)})"
+    return text + (" (kanttekening)" if step["comparability"] == CAVEAT else "")
