@@ -22,7 +22,7 @@ from rapportage.sources.snapshots import combined_responses, latest_snapshot
 from rapportage.stages import pipeline
 from typer.testing import CliRunner
 
-from tests.conftest import seal_snapshot
+from tests.conftest import run_earlier_waves, seal_snapshot
 
 runner = CliRunner()
 
@@ -115,6 +115,7 @@ CANARIES = {"token": "CANARYTOKEN77", "email": "canary.mail@example.invalid", "i
 @pytest.mark.slow
 def test_canaries_in_identifiers_and_free_text_never_reach_clean_data_exports_or_report(project):
     wave = load_wave(project, "demo-2025")
+    run_earlier_waves(wave)
     pipeline.fetch(wave)
     snapshot = latest_snapshot(wave)
     rows = json.loads((snapshot / "responses_482025.json").read_bytes())["responses"]

@@ -19,7 +19,7 @@ import yaml
 from rapportage.config import load_wave
 from rapportage.stages import pipeline
 
-from tests.conftest import copy_project
+from tests.conftest import copy_project, run_earlier_waves
 
 pytestmark = pytest.mark.slow  # both tests read one whole pipeline run of their own
 
@@ -118,6 +118,7 @@ def hostile_report(tmp_path_factory) -> tuple[Path, str, str, tuple[str, ...]]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(ENV_CANARY, env_canary)
         wave = load_wave(root, "demo-2025")
+        run_earlier_waves(wave)
         results = [stage(wave, False) for stage in pipeline.STAGES.values()]
     return results[-1].outputs[0], file_canary, env_canary, results[-1].warnings
 

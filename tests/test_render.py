@@ -240,7 +240,7 @@ def test_quarto_and_the_fallback_render_the_same_report(demo_run, demo_reports):
     quarto, fallback = (read_report(demo_reports[r].read_text(encoding="utf-8")) for r in ("quarto", "fallback"))
     for part in ("headings", "tables", "alts", "captions", "links", "tabsets", "scripts"):
         assert getattr(quarto, part) == getattr(fallback, part), part
-    assert len(quarto.tables) >= 18 and len(quarto.alts) >= 36 and len(quarto.tabsets) == 7
+    assert len(quarto.tables) >= 18 and len(quarto.alts) >= 36 and len(quarto.tabsets) == 8
     page = demo_reports["quarto"].read_text(encoding="utf-8")
     assert not re.findall(r'<(?:script|link|img|iframe)\b[^>]*(?:src|href)="(?:https?:)?//', page)
     wave, _ = demo_run
