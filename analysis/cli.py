@@ -303,7 +303,9 @@ def validate(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("
         folder = root / "surveys" / wave_id
         q, found = check_file(folder / "questionnaire.yaml")
         if folder.is_dir():
-            found += [problem for name, model in FILE_MODELS.items() if (problem := _file_problem(folder / name, model))]
+            found += [problem for name, model in FILE_MODELS.items()
+                      if (name != "references.yaml" or (folder / name).is_file())  # the only optional one
+                      and (problem := _file_problem(folder / name, model))]
             if not _allows_markup(folder):
                 found += markup_in_texts(folder)
         for line in found:

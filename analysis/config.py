@@ -304,6 +304,43 @@ class CleaningConfig(_Strict):
     consistency: list[Consistency] = Field(default_factory=list)
 
 
+# --------------------------------------------------------------------------- references.yaml
+class Benchmark(_Strict):
+    """A published figure for another population with the same question (shown beside the
+    inburgeraars' figure: a line in its figure, a column in the key figures)."""
+
+    indicator: str
+    value: float = Field(description="a proportion as a fraction (0.74), a mean in the indicator's unit")
+    population: str = Field(min_length=1, description="who the figure is about, in Dutch ('Utrechters van 18 jaar en ouder')")
+    source: str = Field(min_length=1, description="publisher and publication, in Dutch")
+    year: int = Field(ge=1900, le=2100)
+    note: str = ""
+
+
+class RegistryFigure(_Strict):
+    """A count of the municipality's registry for the same concept as an indicator (the registry
+    check in the Verantwoording)."""
+
+    indicator: str
+    count: NonNegativeInt
+    of: int = Field(gt=0, description="the base the count is out of")
+    label: str = Field(min_length=1, description="what the registry counts, in Dutch")
+    source: str = Field(min_length=1)
+    date: date
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _count_within_base(self) -> "RegistryFigure":
+        if self.count > self.of:
+            raise ValueError(f"count {self.count} is more than its base 'of' ({self.of})")
+        return self
+
+
+class References(_Strict):
+    benchmarks: list[Benchmark] = Field(default_factory=list)
+    registry: list[RegistryFigure] = Field(default_factory=list)
+
+
 # --------------------------------------------------------------------------- loading
 @dataclass(frozen=True)
 class Wave:
@@ -314,6 +351,8 @@ class Wave:
     population: PopulationConfig
     cleaning: CleaningConfig
     questionnaire: Questionnaire
+    references: References = References()
+    """``references.yaml`` (optional): benchmarks and registry figures beside the survey's."""
 
     @property
     def id(self) -> str:
@@ -405,6 +444,7 @@ def load_wave(root: Path, wave_id: str) -> Wave:
         population=load_yaml_model(folder / "population.yaml", PopulationConfig),
         cleaning=load_yaml_model(folder / "cleaning.yaml", CleaningConfig),
         questionnaire=questionnaire,
+        references=load_yaml_model(folder / "references.yaml", References) if (folder / "references.yaml").is_file() else References(),
     )
     _cross_check(wave)
     return wave
@@ -436,10 +476,11 @@ def weighting_differences(now: PopulationConfig, then: PopulationConfig) -> list
     return out
 
 
-FILE_MODELS = {"wave.yaml": WaveConfig, "population.yaml": PopulationConfig, "cleaning.yaml": CleaningConfig}
+FILE_MODELS = {"wave.yaml": WaveConfig, "population.yaml": PopulationConfig, "cleaning.yaml": CleaningConfig,
+               "references.yaml": References}
 """The wave's configuration files other than questionnaire.yaml, each with its model."""
 
-TEXT_KEYS = {"title", "label", "text", "name", "native", "plural", "categories", "help"}
+TEXT_KEYS = {"title", "label", "text", "name", "native", "plural", "categories", "help", "population", "note"}
 
 
 def markup_in_texts(folder: Path) -> list[str]:
@@ -448,7 +489,9 @@ def markup_in_texts(folder: Path) -> list[str]:
     key. Texts are published as plain text (``rapportage.report.markup``), so such markup would show up as
     typed, or is an attempt to get code into the page."""
     problems = []
-    for name in ("wave.yaml", "population.yaml", "questionnaire.yaml"):
+    for name in ("wave.yaml", "population.yaml", "questionnaire.yaml", "references.yaml"):
+        if not (folder / name).is_file() and name == "references.yaml":
+            continue
         try:
             data = read_yaml((folder / name).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError):
@@ -524,6 +567,21 @@ def _cross_check(wave: Wave) -> None:
                 f"surveys/{wave.id}/wave.yaml: key 'disclosure.export.quasi_identifiers' names {name!r}; expected a "
                 "frame variable, 'language' or a single-choice, yes/no or date question of questionnaire.yaml."
             )
+    indicators = {i.id: i for i in q.indicators}
+    named: list[tuple[str, Benchmark | RegistryFigure]] = [
+        *((f"benchmarks.{n}", b) for n, b in enumerate(wave.references.benchmarks)),
+        *((f"registry.{n}", r) for n, r in enumerate(wave.references.registry))]
+    for key, figure in named:
+        target = indicators.get(figure.indicator)
+        if target is None:
+            raise PipelineError(f"surveys/{wave.id}/references.yaml: key '{key}.indicator' names {figure.indicator!r}, "
+                                "which is not an indicator of questionnaire.yaml.")
+        if isinstance(figure, RegistryFigure) and target.kind != "proportion":
+            raise PipelineError(f"surveys/{wave.id}/references.yaml: key '{key}' compares a count with "
+                                f"{figure.indicator!r}, which is a mean; a registry count belongs beside a proportion.")
+        if isinstance(figure, Benchmark) and target.kind == "proportion" and not 0 <= figure.value <= 1:
+            raise PipelineError(f"surveys/{wave.id}/references.yaml: key '{key}.value' is {figure.value}; "
+                                f"{figure.indicator!r} is a proportion, so give it as a fraction (0.74 for 74%).")
     mode = wave.config.comparability.mode_item
     if mode is not None and mode not in q.items:
         raise PipelineError(f"surveys/{wave.id}/wave.yaml: key 'comparability.mode_item' names {mode!r}, which is not an "

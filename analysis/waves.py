@@ -31,6 +31,8 @@ def new_wave(root: Path, wave_id: str, previous: str) -> list[str]:
         raise PipelineError(f"surveys/{wave_id}/ exists already; choose another id or remove that folder first.")
     source = load_wave(root, previous)  # the previous wave must itself be valid
     texts = {name: (source.config_dir / name).read_text(encoding="utf-8") for name in COPIED}
+    if (source.config_dir / "references.yaml").is_file():  # optional: benchmarks and registry figures
+        texts["references.yaml"] = (source.config_dir / "references.yaml").read_text(encoding="utf-8")
     texts["wave.yaml"] = _wave_yaml(texts["wave.yaml"], wave_id, previous, source.config.year + 1)
     texts["population.yaml"] = _population_yaml(texts["population.yaml"], previous)
     staging = root / "surveys" / f".new-{wave_id}"
@@ -44,6 +46,9 @@ def new_wave(root: Path, wave_id: str, previous: str) -> list[str]:
         f"(every '{PLACEHOLDER}'); check year ({source.config.year + 1}) and languages.",
         f"surveys/{wave_id}/population.yaml: fill in reference_date and replace total and every margin by this "
         f"year's registry counts (they are still those of {previous}).",
+        *([f"surveys/{wave_id}/references.yaml: check that each reference figure is still the latest published, and "
+           f"replace the registry counts by this year's (they are still those of {previous})."]
+          if "references.yaml" in texts else []),
         f"rapportage lss --wave {wave_id}: the survey file to import into LimeSurvey (questionnaire.yaml is "
         f"{previous}'s: change an item's wording only on purpose, the report then stops comparing it).",
         f"rapportage validate --wave {wave_id}: lists every key still to fill in, and what differs from {previous}.",

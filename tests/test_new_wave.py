@@ -17,8 +17,9 @@ def test_a_new_wave_is_the_previous_one_with_placeholders_that_every_stage_refus
     assert result.exit_code == 0, result.output
     assert "1. surveys/2026/wave.yaml: fill in title, fieldwork.start" in result.output
     assert "rapportage validate --wave 2026" in result.output
+    assert "surveys/2026/references.yaml: check that each reference figure is still the latest" in " ".join(result.output.split())
     new, old = project / "surveys" / "2026", project / "surveys" / "demo-2025"
-    for name in ("questionnaire.yaml", "cleaning.yaml"):  # same items, same rules: the waves compare
+    for name in ("questionnaire.yaml", "cleaning.yaml", "references.yaml"):  # same items, rules and benchmarks
         assert (new / name).read_bytes() == (old / name).read_bytes()
     assert not (new / "tekst").exists()  # the researcher's texts describe one measurement
     with pytest.raises(PipelineError, match=r"surveys/2026/wave.yaml: key 'title' \(and fieldwork.start, fieldwork.end, "
@@ -53,3 +54,60 @@ def test_a_new_wave_that_cannot_be_made_is_one_sentence_and_writes_nothing(proje
     result = runner.invoke(app, [*args, "--root", str(project)])
     assert result.exit_code == 1 and message in " ".join(result.output.split())
     assert sorted(p.name for p in (project / "surveys").iterdir()) == before
+
+
+def test_next_years_wave_filled_in_runs_from_limesurvey_to_its_report(project, monkeypatch):
+    """The done criterion of issue #16: new-wave 2026 --from demo-2025, fill in what it asks, and
+    'run --wave 2026' works with no code change: the responses come from a LimeSurvey server (the
+    test server, holding the survey that 'rapportage lss' writes and responses made by the
+    generator from 2026's own configuration), the frame is the researcher's, and the report shows
+    the series 2023-2026 without calling 2026 synthetic."""
+    import json
+    import re
+    import shutil
+    from pathlib import Path
+
+    from rapportage.questionnaire.lss import write_lss
+    from rapportage.sources.synthetic import generate
+
+    from tests.limesurvey_server import FakeLimeSurvey, LimeSurveyServer
+
+    assert runner.invoke(app, ["new-wave", "2026", "--from", "demo-2025", "--root", str(project)]).exit_code == 0
+    folder = project / "surveys" / "2026"
+    wave_yaml = (folder / "wave.yaml").read_text(encoding="utf-8")
+    wave_yaml = wave_yaml.replace("title: FILL IN", "title: Rapportage Inburgering 2026")
+    wave_yaml = re.sub(r"fieldwork: \{start: FILL IN, end: FILL IN\}", "fieldwork: {start: 2026-10-01, end: 2026-10-31}", wave_yaml)
+    wave_yaml = wave_yaml.replace("survey_ids: [FILL IN]", "survey_ids: [482026]")
+    (folder / "wave.yaml").write_text(wave_yaml, encoding="utf-8")
+    population = (folder / "population.yaml").read_text(encoding="utf-8")
+    (folder / "population.yaml").write_text(population.replace("reference_date: FILL IN", "reference_date: 2025-12-31"), encoding="utf-8")
+    checked = runner.invoke(app, ["validate", "--wave", "2026", "--root", str(project)])
+    assert checked.exit_code == 0, checked.output
+
+    # the fieldwork, simulated: a synthetic twin of 2026 gives the frame and the responses
+    twin = project / "surveys" / "twin"
+    shutil.copytree(folder, twin)
+    (twin / "wave.yaml").write_text(wave_yaml.replace('id: "2026"', "id: twin") + "synthetic: {seed: 2026}\n", encoding="utf-8")
+    files = generate(load_wave(project, "twin"))
+    shutil.rmtree(twin)
+    (project / "data_raw" / "2026").mkdir(parents=True)
+    (project / "data_raw" / "2026" / "frame.csv").write_bytes(files["frame.csv"])
+    wave = load_wave(project, "2026")
+    fake = FakeLimeSurvey(username="onderzoeker", password="wachtwoord-2026")
+    fake.add_survey(482026, write_lss(wave.questionnaire, 482026))
+    fake.add_responses(482026, json.loads(files["responses_482026.json"])["responses"])
+    monkeypatch.setenv("RAPPORTAGE_PSEUDONYM_SECRET", "a-test-secret-of-enough-length-2026")
+    with LimeSurveyServer(fake) as server:
+        monkeypatch.setenv("LIMESURVEY_URL", server.url)
+        monkeypatch.setenv("LIMESURVEY_USER", "onderzoeker")
+        monkeypatch.setenv("LIMESURVEY_PASSWORD", "wachtwoord-2026")
+        result = runner.invoke(app, ["run", "--wave", "2026", "--root", str(project)])
+    assert result.exit_code == 0, result.output
+    report = Path(result.output.strip().splitlines()[-1])
+    assert report == project / "reports" / "_output" / "2026" / "rapportage-inburgering.html" and report.is_file()
+    import pandas as pd
+
+    trend = pd.read_parquet(project / "data_clean" / "2026" / "trend.parquet")
+    assert sorted(trend["year"].unique()) == [2023, 2024, 2025, 2026]
+    html = report.read_text(encoding="utf-8")
+    assert "Ontwikkeling door de jaren" in html and "Synthetische gegevens" not in html  # a real wave

@@ -110,6 +110,7 @@ def test_report_has_six_domain_sections_and_embedded_images_and_no_remote_links(
     for section in ("samenvatting", "verantwoording", "bijlage-uitkomsten", "codeboek", "colofon"):
         assert f'id="sec-{section}"' in html, section
     assert html.count('class="tabbladen"') == 8  # six domains, the appendix and the trend chapter
+    assert "Synthetische gegevens" in html  # wave.yaml says synthetic, so the report says so
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) >= 6
     remote = set(re.findall(r'(?:src|href)="(https?://[^"]+)"', html)) | set(re.findall(r"url\((https?://[^)]+)\)", html))
     assert not remote
@@ -304,7 +305,7 @@ def test_change_since_the_baseline_wave_only_where_comparable(demo_run, project)
     # the page prints the changes and why one is not comparable
     page = read_report(pipeline.render(wave, False).outputs[0].read_text(encoding="utf-8"))
     key = page.tables["kerncijfers"]
-    assert key[0][-1] == "Verandering sinds 2025 (95%-BI)"
+    assert key[0][-2:] == ["Verandering sinds 2025 (95%-BI)", "Ter vergelijking"]
     labels = {i.id: i.label for i in wave.questionnaire.indicators}
     row = {r[0]: r for r in page.tables["vergelijkbaarheid"]}
     assert row[labels["gez_goed"]][3:] == ["niet vergelijkbaar", "de vraag is anders gesteld (vraag G1)"]

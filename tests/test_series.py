@@ -113,3 +113,76 @@ def test_two_draws_of_the_same_design_fire_no_reason(project):
     estimates = pd.read_parquet(project / "data_clean" / "b" / "estimates.parquet")
     notes = estimates.loc[estimates["comparability"] != COMPARABLE, "comparability_note"]
     assert set(notes) <= {"te weinig respondenten in een van beide metingen"}, notes.value_counts()
+
+
+def test_reference_figures_and_the_registry_check_reach_the_report(demo_run):
+    """Issue #16, 4: references.yaml puts a benchmark beside the estimate in the key figures and
+    the figure (with its value in the alt text), and the registry count beside the survey estimate
+    in the Verantwoording; never in code."""
+    from tests.report_html import read_report
+
+    wave, results = demo_run
+    page = read_report(results[-1].outputs[0].read_text(encoding="utf-8"))
+    key = page.tables["kerncijfers"]
+    assert key[0][-1] == "Ter vergelijking"
+    labels = {i.id: i.label for i in wave.questionnaire.indicators}
+    rows = {r[0]: r for r in key}
+    assert rows[labels["gez_goed"]][-1] == "74% (Utrechters van 18 jaar en ouder, 2022)"
+    assert rows[labels["soc_discriminatie"]][-1] == "11% (Nederlanders van 15 jaar en ouder, 2021)"
+    assert rows[labels["werk_betaald"]][-1] == ""
+    assert ("Ter vergelijking bij Ervaart eigen gezondheid als (zeer) goed: Utrechters van 18 jaar en ouder 74% "
+            "(GGD regio Utrecht, Gezondheidsmonitor volwassenen en ouderen, 2022).") in page.alts["fig-gezondheid-status"]
+    registry = page.tables["registratie"]
+    assert registry[0] == ["Indicator", "Enquête (95%-BI)", "Registratie", "In het interval", "Bron", "Toelichting"]
+    row = registry[1]
+    assert row[0] == labels["werk_betaald"] and row[2] == "20% (534 van 2\u2009623)"
+    assert row[4] == "Registratie inburgering gemeente Utrecht, peildatum 1-2-2025"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("benchmarks:\n  - {indicator: gezond, value: 0.7, population: x, source: y, year: 2022}\n",
+     r"surveys/demo-2025/references.yaml: key 'benchmarks.0.indicator' names 'gezond', which is not an indicator"),
+    ("benchmarks:\n  - {indicator: gez_goed, value: 74, population: x, source: y, year: 2022}\n",
+     r"key 'benchmarks.0.value' is 74.0; 'gez_goed' is a proportion, so give it as a fraction \(0.74 for 74%\)"),
+    ("registry:\n  - {indicator: werk_betaald, count: 534, of: 500, label: x, source: y, date: 2025-02-01}\n",
+     r"surveys/demo-2025/references.yaml: .*count 534 is more than its base 'of' \(500\)"),
+    ("registry:\n  - {indicator: taal_cijfer, count: 5, of: 500, label: x, source: y, date: 2025-02-01}\n",
+     r"key 'registry.0' compares a count with 'taal_cijfer', which is a mean"),
+])
+def test_a_wrong_reference_figure_is_one_sentence(project, text, message):
+    from rapportage.errors import PipelineError
+
+    (project / "surveys" / "demo-2025" / "references.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(PipelineError, match=message):
+        load_wave(project, "demo-2025")
+
+
+PAIRS = 12
+
+
+@pytest.mark.slow
+def test_the_test_of_change_rejects_about_five_percent_of_equal_truths(project):
+    """The size of the trend test: draws of two waves from the same population (same truths; only
+    who responds differs, response_seed) through the whole pipeline. Over PAIRS pairs and every
+    indicator, 'significant change' at the 95% level should be reported for about 5%."""
+    _copy(project, "demo-2025", "s")
+    wave_yaml = project / "surveys" / "s" / "wave.yaml"
+    text = wave_yaml.read_text(encoding="utf-8")
+    draws = []
+    for draw in range(2 * PAIRS):
+        wave_yaml.write_text(text.replace("seed: 20251031", f"seed: 20251031\n  response_seed: {draw}"), encoding="utf-8")
+        wave = load_wave(project, "s")
+        for name in ("fetch", "clean", "weight", "estimate"):
+            pipeline.STAGES[name](wave, True)
+        estimates = pd.read_parquet(wave.clean_dir / "estimates.parquet")
+        draws.append((wave, estimates[estimates["group"] == "totaal"].copy(), WaveFacts.of(wave)))
+    tested = significant = 0
+    for (wa, ea, fa), (wb, eb, fb) in zip(draws[0::2], draws[1::2]):
+        pair = compare_pair(wa, wb, ea, eb, fa, fb, 0.95)
+        done = pair[pair["p_value"].notna()]
+        tested += len(done)
+        significant += int((done["p_value"] < 0.05).sum())
+    rate = significant / tested
+    print(f"significant change in {significant} of {tested} comparisons of equal truths ({rate:.1%})")
+    assert tested >= PAIRS * 18
+    assert 0.015 <= rate <= 0.09, rate

@@ -46,6 +46,7 @@ def colophon(data: ReportData, renderer: str = "") -> None:
         f"- Ruwe gegevens: {', '.join(raw) or 'geen snapshot'}.",
         f"- Software: Python {platform.python_version()}; {packages}" + (f"; opgemaakt met {md(renderer)}" if renderer else "")
         + ". Alle versies staan in `requirements.lock`.",
-        f"- Opnieuw maken: `rapportage run --wave {wave.id}` (de demonstratiemeting: `make report`).",
+        f"- Opnieuw maken: `rapportage run --wave {wave.id}`"
+        + (" (de synthetische demonstratiereeks: `make report`)." if wave.config.synthetic is not None and wave.id.startswith("demo-") else "."),
     ]
     show("\n".join(lines))

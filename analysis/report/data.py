@@ -90,6 +90,10 @@ class ReportData:
     def questionnaire_label(self, indicator: str) -> str:
         return next(i.label for i in self.wave.questionnaire.indicators if i.id == indicator)
 
+    def benchmarks(self, indicator: str) -> list:
+        """The reference figures of ``references.yaml`` for an indicator (often none)."""
+        return [b for b in self.wave.references.benchmarks if b.indicator == indicator]
+
     def indicators(self, domain: str) -> list:
         return [i for i in self.wave.questionnaire.indicators if i.domain == domain]
 

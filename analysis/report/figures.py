@@ -13,7 +13,7 @@ import seaborn as sns
 
 from rapportage.questionnaire.spec import DOMAINS
 from rapportage.report.data import OVERALL, ReportData, level_text
-from rapportage.report.formatting import fmt_value
+from rapportage.report.formatting import fmt_number, fmt_value
 from rapportage.report.markup import attr, md
 
 PALETTE = sns.color_palette("colorblind")
@@ -44,9 +44,16 @@ def figure_markdown(data: ReportData, domain: str, group: str) -> str:
     cells = _figure_cells(data, domain, group)
     if cells.suppressed.all():  # nothing to draw: say so instead of an empty figure
         return f"*{DOMAINS[domain]}, naar {name}: te weinig antwoorden om uitkomsten te publiceren.*"
-    png = base64.b64encode(domain_plot(cells)).decode("ascii")
+    references = {i.id: data.benchmarks(i.id) for i in data.indicators(domain) if data.benchmarks(i.id)}
+    png = base64.b64encode(domain_plot(cells, references)).decode("ascii")
     caption = f"{DOMAINS[domain]}: uitkomsten naar {name}, met {data.level}-betrouwbaarheidsinterval"
-    return f'![{caption}](data:image/png;base64,{png}){{#fig-{domain}-{group} fig-alt="{attr(figure_alt(cells))}"}}'
+    if references:
+        caption += "; de zwarte streep is een cijfer ter vergelijking (zie Kerncijfers)"
+    kinds = {i.id: i.kind for i in data.indicators(domain)}
+    alt = figure_alt(cells) + "".join(
+        f" Ter vergelijking bij {data.questionnaire_label(ind)}: {b.population} {fmt_number(b.value, kinds[ind])} "
+        f"({b.source}, {b.year})." for ind, bs in references.items() for b in bs)
+    return f'![{caption}](data:image/png;base64,{png}){{#fig-{domain}-{group} fig-alt="{attr(alt)}"}}'
 
 
 def _figure_cells(data: ReportData, domain: str, group: str) -> pd.DataFrame:
@@ -58,7 +65,7 @@ def _figure_cells(data: ReportData, domain: str, group: str) -> pd.DataFrame:
     return e
 
 
-def domain_plot(cells: pd.DataFrame) -> bytes:
+def domain_plot(cells: pd.DataFrame, references: dict | None = None) -> bytes:
     """Dot plot of indicators (rows) by group category (colours) with their intervals as error bars, as PNG.
 
     Proportions are shown in percent; mean indicators (marks 1–10) get their own panel.
@@ -69,7 +76,7 @@ def domain_plot(cells: pd.DataFrame) -> bytes:
     order = list(dict.fromkeys(e.Groep))
     row = max(0.55, 0.16 * len(order) + 0.25)
     heights = [max(1.0, row * e[e.kind == k].label.nunique() + 0.6) for k in kinds]
-    legend_rows = -(-len(order) // 4)
+    legend_rows = -(-(len(order) + bool(references)) // 4)
     fig, axes = plt.subplots(len(kinds), 1, figsize=(7.5, sum(heights) + 0.35 + 0.3 * legend_rows),
                              squeeze=False, gridspec_kw={"height_ratios": heights})
     step = min(0.22, 0.8 / max(len(order), 1))
@@ -83,12 +90,21 @@ def domain_plot(cells: pd.DataFrame) -> bytes:
             ax.errorbar(sub.estimate * scale, y,
                         xerr=[(sub.estimate - sub.ci_low) * scale, (sub.ci_high - sub.estimate) * scale],
                         fmt="o", color=PALETTE[j % len(PALETTE)], label=mpl(g), capsize=3, markersize=5)
+        for i, ind_label in enumerate(labels):  # a reference figure: a black bar across the indicator's row
+            ind = part[part.label == ind_label].indicator.iloc[0]
+            for b in (references or {}).get(ind, []):
+                ax.plot([b.value * scale] * 2, [i - 0.42, i + 0.42], color="black", linewidth=2.5, solid_capstyle="butt",
+                        label="Ter vergelijking" if "Ter vergelijking" not in ax.get_legend_handles_labels()[1] else None)
         ax.set_yticks(range(len(labels)), [mpl(_wrap(lbl)) for lbl in labels])
         ax.set_ylim(len(labels) - 0.5, -0.5)  # first indicator on top, room for every marker
         ax.set_xlabel("Percentage" if kind == "proportion" else "Gemiddeld rapportcijfer (1–10)")
         ax.set_xlim(*((0, 100) if kind == "proportion" else (1, 10)))
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(order), 4), frameon=False)
+    found: dict = {}
+    for ax in axes[:, 0]:
+        for h, lbl in zip(*ax.get_legend_handles_labels()):
+            found.setdefault(lbl, h)
+    labels = [lbl for lbl in found if lbl != "Ter vergelijking"] + [lbl for lbl in found if lbl == "Ter vergelijking"]
+    fig.legend([found[lbl] for lbl in labels], labels, loc="lower center", ncol=min(len(order), 4), frameon=False)
     fig.tight_layout(rect=(0, (0.3 * legend_rows + 0.15) / fig.get_figheight(), 1, 1))
     return _png(fig)
 

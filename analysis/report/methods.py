@@ -223,6 +223,31 @@ def reliability_table(data: ReportData) -> None:
     show_table(table, "Interne consistentie van de schalen")
 
 
+def registry_check(data: ReportData) -> None:
+    """Print (``#| output: asis``) the survey estimate beside the registry's count of the same
+    concept (``references.yaml``, ``registry``); nothing when the wave names none."""
+    figures = data.wave.references.registry
+    if not figures:
+        return
+    print("Waar de registratie van de gemeente hetzelfde begrip telt, staan de gewogen uitkomst van de enquête en het "
+          "cijfer uit de registratie naast elkaar. Een verschil kan komen door de steekproef (zie het interval), door "
+          "vertekening die de weging niet wegneemt, of doordat de registratie het begrip anders afbakent of op een "
+          "ander moment telt.\n")
+    rows = []
+    for f in figures:
+        row = data.overall(f.indicator)
+        share = f.count / f.of
+        rows.append({"Indicator": data.questionnaire_label(f.indicator),
+                     f"Enquête ({data.level}-BI)": fmt_value(row),
+                     "Registratie": f"{fmt_number(share, 'proportion')} ({nl_number(f.count, 0)} van {nl_number(f.of, 0)})",
+                     "In het interval": ("–" if row["suppressed"] else "ja" if row["ci_low"] <= share <= row["ci_high"] else "nee"),
+                     "Bron": f"{f.source}, peildatum {f.date.day}-{f.date.month}-{f.date.year}",
+                     "Toelichting": f"{f.label}" + (f"; {f.note}" if f.note else "")})
+    table = gt.GT(pd.DataFrame(rows), id="registratie")
+    caption = "Enquête en registratie naast elkaar"
+    print(f"::: {{#tbl-registratie}}\n\n{table_html(table, caption)}\n\n{caption}\n:::")
+
+
 def comparability(data: ReportData) -> None:
     """Print (``#| output: asis``) whether and how this wave is compared with its baseline."""
     if data.baseline is None:

@@ -13,7 +13,12 @@ from rapportage.report.markup import md
 
 
 def introduction(data: ReportData) -> None:
-    """Print (``#| output: asis``) the opening lines: which wave, weighted to what, compared with what."""
+    """Print (``#| output: asis``) the opening lines: which wave, weighted to what, compared with what;
+    for a wave whose wave.yaml says it is synthetic (and only then), a notice that its figures are."""
+    if data.wave.config.synthetic is not None:
+        print('::: {.kader role="note"}\n**Synthetische gegevens.** Alle cijfers in dit rapport zijn gemaakt met een '
+              "rekenmodel dat op de echte meting lijkt. Ze laten zien hoe het rapport werkt en zeggen niets over echte "
+              "inburgeraars.\n:::\n")
     text = (f"*{md(data.wave.config.title)}.* Alle cijfers zijn gewogen naar de samenstelling van de populatie van "
             f"{data.wave.population.total} inburgeraars; zie de [Verantwoording](#sec-verantwoording). ")
     if data.compared:

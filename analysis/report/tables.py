@@ -29,12 +29,19 @@ def key_figures(data: ReportData) -> None:
                          "n": SUPPRESSED if row["suppressed"] else f"{int(row['n'])}"})
             if data.compared:
                 rows[-1][f"Verandering sinds {data.baseline_year} ({data.level}-BI)"] = fmt_change(row)
+            if data.wave.references.benchmarks:
+                rows[-1]["Ter vergelijking"] = "; ".join(
+                    f"{fmt_number(b.value, ind.kind)} ({b.population}, {b.year})" for b in data.benchmarks(ind.id))
     frame = pd.DataFrame(rows)
     note = (f"Gewogen uitkomsten; tussen haakjes het {data.level}-betrouwbaarheidsinterval. "
             "n = aantal respondenten met een geldig antwoord.")
     if data.compared:
         note += (f" Verandering: ten opzichte van de meting {data.baseline_year}; 'niet vergelijkbaar' "
-                 "als de vraag, de definitie of de weging veranderde (zie de Verantwoording).")
+                 "als de vraag, de definitie, de weging of de representativiteit van de respons te veel verschilt (zie de "
+                 "Verantwoording).")
+    if data.wave.references.benchmarks:
+        note += " Ter vergelijking: dezelfde vraag aan een andere groep; bronnen: " + "; ".join(
+            f"{b.source} ({b.year}){', ' + b.note if b.note else ''}" for b in data.wave.references.benchmarks) + "."
     table = (
         gt.GT(frame, groupname_col="Domein", id="kerncijfers")
         .cols_align("right", columns=[c for c in frame.columns if c not in ("Domein", "Indicator")])
