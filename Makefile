@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine:
-#   make report   virtual environment + install + whole pipeline on the demo wave + HTML report
+#   make report   virtual environment + install + whole pipeline on the demo series + HTML report
 #   make test     virtual environment + install + test suite (without the tests marked slow)
 # 'make test-all' runs every test, the slow ones too (what CI runs).
 # The environment is installed from requirements.lock (every package at the version the report
@@ -51,4 +51,4 @@ test-all: lint
 	$(call PYTEST,-m "slow or not slow")
 
 clean-data:
-	rm -rf data_clean/demo data_raw/demo reports/_output
+	rm -rf data_clean/demo-* data_raw/demo-* reports/_output

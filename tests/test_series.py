@@ -186,3 +186,35 @@ def test_the_test_of_change_rejects_about_five_percent_of_equal_truths(project):
     print(f"significant change in {significant} of {tested} comparisons of equal truths ({rate:.1%})")
     assert tested >= PAIRS * 18
     assert 0.015 <= rate <= 0.09, rate
+
+
+def test_the_trend_chapter_says_every_plotted_value_and_the_summary_only_reportable_changes(demo_run):
+    """Issue #16, 3: the alt text of every trend figure lists each plotted estimate by year and the
+    verdict of each step; the table has every wave; the Samenvatting names no change that is not
+    comparable and significant (in the demo, 2024 to 2025: none)."""
+    import re as regex
+
+    from rapportage.report.formatting import fmt_number
+
+    from tests.report_html import read_report
+
+    wave, results = demo_run
+    html = results[-1].outputs[0].read_text(encoding="utf-8")
+    page = read_report(html)
+    trend = pd.read_parquet(wave.clean_dir / "trend.parquet")
+    labels = {i.id: (i.label, i.domain) for i in wave.questionnaire.indicators}
+    for row in trend[~trend["suppressed"]].itertuples():
+        label, domain = labels[row.indicator]
+        alt = page.alts[f"fig-trend-{domain}"]
+        part = alt[alt.index(f"{label}:"):]
+        assert f"{row.year} {fmt_number(row.estimate, row.kind)}" in part.split(". ")[0], (row.indicator, row.year)
+    steps = trend[trend["wave_earlier"].notna()]
+    for row in steps.itertuples():
+        label, domain = labels[row.indicator]
+        alt = page.alts[f"fig-trend-{domain}"]
+        year_before = int(trend.loc[trend["wave"] == row.wave_earlier, "year"].iloc[0])
+        assert f"{year_before}–{row.year} {row.comparability}" in alt[alt.index(f"{label}:"):], row.indicator
+    table = page.tables["ontwikkeling"]
+    assert table[0] == ["Indicator", "2023", "2024", "2023–2024", "2025", "2024–2025"]
+    summary = html[html.index('id="sec-samenvatting"'):html.index('id="sec-werk"')]
+    assert not regex.search(r"Sinds 20\d\d|Niet te vergelijken", summary)
