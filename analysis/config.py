@@ -92,9 +92,10 @@ class SyntheticSettings(_Strict):
 class Comparability(_Strict):
     """When a change between two waves is reported (``rapportage.stages.series``)."""
 
-    bias_caveat: float = Field(1.0, gt=0, description="difference of the two waves' bias bounds, as a multiple of the change's "
-                               "margin of error, above which a change is 'vergelijkbaar met kanttekening'")
-    bias_break: float = Field(2.0, gt=0, description="... above which it is 'niet vergelijkbaar'")
+    bias_caveat: float = Field(1.5, gt=0, description="bound of the bias of a change (rapportage.stages.series), as a multiple "
+                               "of the change's margin of error, above which it is 'vergelijkbaar met kanttekening' (two draws "
+                               "of the same design give about 0.7 to 1.0: the sampling noise of the two response models)")
+    bias_break: float = Field(3.0, gt=0, description="... above which it is 'niet vergelijkbaar'")
     mode_item: str | None = Field(None, description="item that records how someone took part (online or interview)")
     interview_codes: list[str] = Field(default_factory=list, description="answer codes of mode_item that are interviews")
     mode_shift_points: float = Field(10.0, gt=0, description="difference in the share of interviews (percentage points) "

@@ -73,11 +73,20 @@ class PartialR(_Contract):
     response_rate: float | None = None
 
 
+class ResponseCell(_Contract):
+    """One cell of the response model: its categories, persons in the frame, fitted propensity."""
+
+    categories: dict[str, str]
+    persons: int
+    propensity: float
+
+
 class Representativeness(_Contract):
     model_variables: list[str]
     response_rate: float
     r_indicator: float
     partial_r_indicators: list[PartialR]
+    cells: list[ResponseCell] = []
 
 
 class PropensityReport(_Contract):
@@ -202,6 +211,7 @@ TREND = pa.DataFrameSchema(
         "ci_low": pa.Column(float, nullable=True),
         "ci_high": pa.Column(float, nullable=True),
         "suppressed": pa.Column(bool),
+        "confidence": pa.Column(float, pa.Check.in_range(0.5, 1, include_min=False, include_max=False)),
         "bias_bound": pa.Column(float, nullable=True),
         "wave_earlier": pa.Column("string", nullable=True),
         "change": pa.Column(float, nullable=True),

@@ -32,7 +32,9 @@ def new_wave(root: Path, wave_id: str, previous: str) -> list[str]:
     source = load_wave(root, previous)  # the previous wave must itself be valid
     texts = {name: (source.config_dir / name).read_text(encoding="utf-8") for name in COPIED}
     if (source.config_dir / "references.yaml").is_file():  # optional: benchmarks and registry figures
-        texts["references.yaml"] = (source.config_dir / "references.yaml").read_text(encoding="utf-8")
+        references = (source.config_dir / "references.yaml").read_text(encoding="utf-8")
+        # last year's registry count must not pass for this year's: its date is to be filled in
+        texts["references.yaml"] = re.sub(r"^(\s+date:)\s*\S.*$", rf"\1 {PLACEHOLDER}", references, flags=re.M)
     texts["wave.yaml"] = _wave_yaml(texts["wave.yaml"], wave_id, previous, source.config.year + 1)
     texts["population.yaml"] = _population_yaml(texts["population.yaml"], previous)
     staging = root / "surveys" / f".new-{wave_id}"
@@ -47,7 +49,7 @@ def new_wave(root: Path, wave_id: str, previous: str) -> list[str]:
         f"surveys/{wave_id}/population.yaml: fill in reference_date and replace total and every margin by this "
         f"year's registry counts (they are still those of {previous}).",
         *([f"surveys/{wave_id}/references.yaml: check that each reference figure is still the latest published, and "
-           f"replace the registry counts by this year's (they are still those of {previous})."]
+           f"replace the registry counts by this year's (they are still those of {previous}) and fill in their date."]
           if "references.yaml" in texts else []),
         f"rapportage lss --wave {wave_id}: the survey file to import into LimeSurvey (questionnaire.yaml is "
         f"{previous}'s: change an item's wording only on purpose, the report then stops comparing it).",

@@ -19,9 +19,11 @@ def test_a_new_wave_is_the_previous_one_with_placeholders_that_every_stage_refus
     assert "rapportage validate --wave 2026" in result.output
     assert "surveys/2026/references.yaml: check that each reference figure is still the latest" in " ".join(result.output.split())
     new, old = project / "surveys" / "2026", project / "surveys" / "demo-2025"
-    for name in ("questionnaire.yaml", "cleaning.yaml", "references.yaml"):  # same items, rules and benchmarks
+    for name in ("questionnaire.yaml", "cleaning.yaml"):  # same items, same rules: the waves compare
         assert (new / name).read_bytes() == (old / name).read_bytes()
     assert not (new / "tekst").exists()  # the researcher's texts describe one measurement
+    references = (new / "references.yaml").read_text(encoding="utf-8")  # benchmarks as they were, registry dates to fill in
+    assert references == (old / "references.yaml").read_text(encoding="utf-8").replace("date: 2025-02-01", "date: FILL IN")
     with pytest.raises(PipelineError, match=r"surveys/2026/wave.yaml: key 'title' \(and fieldwork.start, fieldwork.end, "
                                             r"limesurvey.survey_ids.0\) is still 'FILL IN'"):
         load_wave(project, "2026")  # every stage and validate load the wave this way
@@ -37,6 +39,9 @@ def test_a_new_wave_is_the_previous_one_with_placeholders_that_every_stage_refus
     (new / "wave.yaml").write_text(wave_yaml, encoding="utf-8")
     population = (new / "population.yaml").read_text(encoding="utf-8").replace("reference_date: FILL IN", "reference_date: 2025-12-31")
     (new / "population.yaml").write_text(population, encoding="utf-8")
+    with pytest.raises(PipelineError, match=r"surveys/2026/references.yaml: key 'registry.0.date' is still 'FILL IN'"):
+        load_wave(project, "2026")  # last year's registry count does not pass for this year's
+    (new / "references.yaml").write_text(references.replace("date: FILL IN", "date: 2026-02-01"), encoding="utf-8")
     wave = load_wave(project, "2026")
     assert (wave.config.id, wave.config.year, wave.config.baseline_wave, wave.config.synthetic) == ("2026", 2026, "demo-2025", None)
     assert wave.config.limesurvey.survey_ids == [482026] and str(wave.population.reference_date) == "2025-12-31"
@@ -81,6 +86,8 @@ def test_next_years_wave_filled_in_runs_from_limesurvey_to_its_report(project, m
     (folder / "wave.yaml").write_text(wave_yaml, encoding="utf-8")
     population = (folder / "population.yaml").read_text(encoding="utf-8")
     (folder / "population.yaml").write_text(population.replace("reference_date: FILL IN", "reference_date: 2025-12-31"), encoding="utf-8")
+    references = (folder / "references.yaml").read_text(encoding="utf-8")
+    (folder / "references.yaml").write_text(references.replace("date: FILL IN", "date: 2026-02-01"), encoding="utf-8")
     checked = runner.invoke(app, ["validate", "--wave", "2026", "--root", str(project)])
     assert checked.exit_code == 0, checked.output
 
@@ -111,3 +118,4 @@ def test_next_years_wave_filled_in_runs_from_limesurvey_to_its_report(project, m
     assert sorted(trend["year"].unique()) == [2023, 2024, 2025, 2026]
     html = report.read_text(encoding="utf-8")
     assert "Ontwikkeling door de jaren" in html and "Synthetische gegevens" not in html  # a real wave
+    assert "Let op: de cijfers van 2023, 2024 en 2025 zijn synthetisch" in html  # its series is the demo

@@ -39,11 +39,24 @@ def _estimates(wave) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _compare(project: Path, edit=None, facts=((0.85, 0.35, 0.1), (0.85, 0.35, 0.1))) -> pd.DataFrame:
-    _copy(project, "demo-2025", "a")
-    _copy(project, "demo-2025", "b", edit)
-    a, b = load_wave(project, "a"), load_wave(project, "b")
-    fa, fb = WaveFacts(a, *facts[0]), WaveFacts(b, *facts[1])
+def _cells(asiel: float, gezin: float) -> pd.DataFrame:
+    """A response model on one variable: 1,000 persons in each category with these propensities."""
+    return pd.DataFrame({"status": ["asiel", "gezin"], "persons": [1000, 1000], "propensity": [asiel, gezin]})
+
+
+def _respondents(interviews: int, total: int = 100) -> pd.DataFrame:
+    """Respondents of whom ``interviews`` took part in an interview (modus = 2)."""
+    return pd.DataFrame({"modus": [2.0] * interviews + [1.0] * (total - interviews)})
+
+
+def _compare(project: Path, edit=None, facts=((0.85, 0.35), (0.85, 0.35)), cells=("same", "same"),
+             respondents=(None, None), names=("a", "b")) -> pd.DataFrame:
+    _copy(project, "demo-2025", names[0])
+    _copy(project, "demo-2025", names[1], edit)
+    a, b = load_wave(project, names[0]), load_wave(project, names[1])
+    cells = tuple(_cells(0.3, 0.4) if isinstance(c, str) else c for c in cells)  # default: alike selective
+    fa, fb = (WaveFacts(w, *f, c, r if r is not None else _respondents(10))
+              for w, f, c, r in zip((a, b), facts, cells, respondents))
     return compare_pair(a, b, _estimates(a), _estimates(b), fa, fb, 0.95).set_index("indicator")
 
 
@@ -58,7 +71,7 @@ def test_a_reworded_item_breaks_its_indicators_only(project):
     out = _compare(project, lambda f: _replace(f, "questionnaire.yaml", 'nl: "Bent u het eens met deze zin: Ik voel mij thuis in Utrecht."',
                                                'nl: "Voelt u zich thuis in Utrecht?"'))
     assert out.loc["thuis_utrecht", "comparability"] == NOT_COMPARABLE
-    assert out.loc["thuis_utrecht", "comparability_note"] == "de vraag is anders gesteld (vraag H1)"
+    assert out.loc["thuis_utrecht", "comparability_note"] == "de vraag is anders gesteld"
     assert np.isnan(out.loc["thuis_utrecht", "change"])  # not compared, so no change is published
     assert (out.drop("thuis_utrecht")["comparability"] == COMPARABLE).all()
 
@@ -66,7 +79,7 @@ def test_a_reworded_item_breaks_its_indicators_only(project):
 def test_an_answer_option_changed_in_one_language_is_a_caveat(project):
     out = _compare(project, lambda f: _replace(f, "questionnaire.yaml", 'ar: "أوافق تماماً"', 'ar: "أوافق بشدة"'))
     assert out.loc["thuis_utrecht", "comparability"] == CAVEAT
-    assert out.loc["thuis_utrecht", "comparability_note"] == "de vertaling in het Arabisch is gewijzigd (vraag H1)"
+    assert out.loc["thuis_utrecht", "comparability_note"] == "de vertaling in het Arabisch is gewijzigd"
     assert out.loc["thuis_utrecht", "change"] == 0  # compared, with the caveat
     assert (out.drop("thuis_utrecht")["comparability"] == COMPARABLE).all()
 
@@ -80,20 +93,51 @@ def test_other_weighting_variables_break_every_indicator(project):
 
 
 def test_a_low_r_indicator_with_a_large_bias_bound_breaks_the_comparison(project):
-    # B_max = (1 - R) S / (2 rho): 0.15 * 0.5 / 0.7 = 0.107 against 0.45 * 0.5 / 0.7 = 0.321; their difference,
-    # 0.214, is 3.9 times the margin of error of the change (1.96 * sqrt(2) * 0.02 = 0.055)
-    out = _compare(project, facts=((0.85, 0.35, 0.1), (0.55, 0.35, 0.1)))
+    # without a shared response model the bound of the change is B_max,a + B_max,b, with
+    # B_max = (1 - R) S / (2 rho): 0.15 * 0.5 / 0.7 + 0.45 * 0.5 / 0.7 = 0.429, which is 7.7 times the
+    # margin of error of the change (1.96 * sqrt(2) * 0.02 = 0.055)
+    out = _compare(project, facts=((0.85, 0.35), (0.55, 0.35)), cells=(None, None))
     row = out.loc["werk_betaald"]
     assert row["comparability"] == NOT_COMPARABLE
-    assert row["bias_ratio"] == pytest.approx(0.3 * 0.5 / 0.7 / (1.959964 * np.sqrt(2) * 0.02), rel=1e-5)
-    assert row["comparability_note"] == ("de respons in 2025 was minder representatief (R-indicator 0,85 in 2025 en 0,55 in "
-                                         "2025); het verschil in mogelijke vertekening is 3,9 keer de foutmarge van de verandering")
+    assert row["bias_ratio"] == pytest.approx(0.6 * 0.5 / 0.7 / (1.959964 * np.sqrt(2) * 0.02), rel=1e-5)
+    assert row["comparability_note"] == ("de respons was in 2025 en 2025 op een andere manier selectief (R-indicator 0,85 en "
+                                         "0,55; 1 is volledig representatief) en de responsmodellen verschillen; de mogelijke "
+                                         "vertekening van de verandering is 7,7 keer de foutmarge")
+
+
+def test_equally_selective_response_cancels_and_response_selective_the_other_way_does_not(project):
+    """With a shared response model the bias of a change is bounded by S(rho_b/rhobar_b - rho_a/rhobar_a) S(y):
+    the same selectivity in both waves (here 0.2/0.4 and 0.3/0.6) gives 0, the reverse (0.4/0.2) gives
+    S(d) = 2/3 over 2,000 persons, a bound of 0.333 and 6.0 margins of error."""
+    same = _compare(project, facts=((0.85, 0.3), (0.85, 0.45)), cells=(_cells(0.2, 0.4), _cells(0.3, 0.6)))
+    assert (same["comparability"] == COMPARABLE).all() and same["bias_ratio"].max() < 1e-9
+    reverse = _compare(project, names=("c", "d"), facts=((0.85, 0.3), (0.85, 0.3)), cells=(_cells(0.2, 0.4), _cells(0.4, 0.2)))
+    spread = np.sqrt(2000 / 1999) * 2 / 3
+    assert reverse.loc["werk_betaald", "bias_bound_change"] == pytest.approx(spread * 0.5, rel=1e-9)
+    assert reverse.loc["werk_betaald", "bias_ratio"] == pytest.approx(spread * 0.5 / (1.959964 * np.sqrt(2) * 0.02), rel=1e-5)
+    assert (reverse["comparability"] == NOT_COMPARABLE).all()
 
 
 def test_a_mode_shift_is_a_caveat(project):
-    out = _compare(project, facts=((0.85, 0.35, 0.0), (0.85, 0.35, 0.19)))
+    """The share of interviews is counted from the mode question (code 2 of modus is value 2)."""
+    out = _compare(project, respondents=(_respondents(0), _respondents(19)))
     assert (out["comparability"] == CAVEAT).all()
     assert (out["comparability_note"] == "het aandeel interviews in de eigen taal ging van 0% naar 19%").all()
+    assert (_compare(project, names=("c", "d"), respondents=(_respondents(5), _respondents(14)))["comparability"] == COMPARABLE).all()
+
+
+def test_a_changed_scale_scoring_or_a_suppressed_cell_is_not_compared(project):
+    """The MHI-5 scored without its reversed items measures something else; a cell the earlier wave
+    did not publish gets no estimate of that wave and no change."""
+    out = _compare(project, lambda f: _replace(f, "questionnaire.yaml", "multiply: 4", "multiply: 5"))
+    assert out.loc["gez_psychisch_ongezond", "comparability"] == NOT_COMPARABLE
+    assert out.loc["gez_psychisch_ongezond", "comparability_note"] == "de indicator wordt anders berekend"
+    a = load_wave(project, "a")
+    earlier = _estimates(a)
+    earlier.loc[earlier["indicator"] == "werk_betaald", "suppressed"] = True
+    pair = compare_pair(a, load_wave(project, "b"), earlier, _estimates(a), WaveFacts(a, 0.85, 0.35), WaveFacts(a, 0.85, 0.35),
+                        0.95).set_index("indicator")
+    assert np.isnan(pair.loc["werk_betaald", ["estimate_earlier", "change", "change_se", "p_value"]].astype(float)).all()
 
 
 def test_two_draws_of_the_same_design_fire_no_reason(project):
@@ -101,6 +145,7 @@ def test_two_draws_of_the_same_design_fire_no_reason(project):
     _copy(project, "demo-2025", "a", lambda f: _replace(f, "wave.yaml", "seed: 20251031", "seed: 20251031\n  response_seed: 1"))
     _copy(project, "demo-2025", "b", lambda f: (
         _replace(f, "wave.yaml", "seed: 20251031", "seed: 20251031\n  response_seed: 2"),
+        _replace(f, "wave.yaml", "year: 2025", "year: 2026"),
         _replace(f, "wave.yaml", "baseline_wave: null", "baseline_wave: a")))
     for wave_id in ("a", "b"):
         wave = load_wave(project, wave_id)
@@ -218,3 +263,25 @@ def test_the_trend_chapter_says_every_plotted_value_and_the_summary_only_reporta
     assert table[0] == ["Indicator", "2023", "2024", "2023–2024", "2025", "2024–2025"]
     summary = html[html.index('id="sec-samenvatting"'):html.index('id="sec-werk"')]
     assert not regex.search(r"Sinds 20\d\d|Niet te vergelijken", summary)
+
+
+def test_the_summary_names_a_change_that_is_comparable_and_significant(demo_run, monkeypatch):
+    """In the 2024 report of the demo series, the changes since 2023 that the rule lets through
+    and that are significant appear in the Samenvatting (with their caveat); the others do not."""
+    from rapportage import report
+    from rapportage.report import formatting
+
+    wave, _ = demo_run
+    shown: list[str] = []
+    monkeypatch.setattr(formatting, "display", lambda markdown: shown.append(markdown.data))
+    data = report.load(str(wave.root), "demo-2024")
+    report.summary_text(data)
+    summary = "\n".join(shown)
+    overall = data.estimates[data.estimates["group"] == "totaal"].set_index("indicator")
+    firsts = [data.indicators(d)[0].id for d in ("werk", "taal", "gezondheid", "financien", "sociale_verbinding", "thuis_voelen")]
+    for ind in firsts:
+        row = overall.loc[ind]
+        reportable = bool(row["comparable"]) and row["change_p_value"] < data.alpha
+        line = next(line for line in summary.splitlines() if data.questionnaire_label(ind).split(" (")[0][:30] in line)
+        assert ("Sinds 2023:" in line) == reportable, (ind, line)
+    assert "Sinds 2023:" in summary and "Kanttekening: de respons was in 2023 en 2024 op een andere manier selectief" in summary

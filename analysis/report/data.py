@@ -90,6 +90,14 @@ class ReportData:
     def questionnaire_label(self, indicator: str) -> str:
         return next(i.label for i in self.wave.questionnaire.indicators if i.id == indicator)
 
+    @property
+    def series(self) -> list[Wave]:
+        """The waves of the series, oldest first, this one last (each one's baseline_wave before it)."""
+        chain = [self.wave]
+        while chain[0].config.baseline_wave:
+            chain.insert(0, load_wave(self.wave.root, chain[0].config.baseline_wave))
+        return chain
+
     def benchmarks(self, indicator: str) -> list:
         """The reference figures of ``references.yaml`` for an indicator (often none)."""
         return [b for b in self.wave.references.benchmarks if b.indicator == indicator]

@@ -268,18 +268,23 @@ def comparability(data: ReportData) -> None:
           "antwoordcodes of waarden, ander filter of andere Nederlandse tekst: niet vergelijkbaar; alleen een vertaling "
           "gewijzigd in een taal die beide metingen aanboden: vergelijkbaar met kanttekening;\n"
           "- *weging*: andere hulpvariabelen of categorieën, methode, grenzen, aftopping of responsmodel: niet vergelijkbaar;\n"
-          "- *representativiteit*: de maximale absolute vertekening B_max = (1 − R) · S(y) / (2 · gemiddelde "
-          "responskans) (Schouten, Cobben & Bethlehem, 2009) van elke meting, uit de R-indicator van het responsmodel op "
-          "het steekproefkader. B_max begrenst de vertekening van het ongewogen gemiddelde in het ongunstigste geval en is "
-          "bij elke respons ver onder 100% groot; bij gelijk selectieve respons valt ze in een verandering grotendeels weg. "
-          "De regel vergelijkt daarom het verschil tussen de B_max van beide metingen met de foutmarge van de verandering: "
-          f"meer dan {nl_number(rules.bias_caveat, 1)} keer: met kanttekening; meer dan {nl_number(rules.bias_break, 1)} "
-          "keer: niet vergelijkbaar (per indicator, op de uitkomst voor alle inburgeraars);\n"
+          "- *representativiteit*: de maximale absolute vertekening van een ongewogen gemiddelde is B_max = (1 − R) · "
+          "S(y) / (2 · gemiddelde responskans) = S(ρ/ρ̄) · S(y) (Schouten, Cobben & Bethlehem, 2009), met de responskansen ρ "
+          "van het responsmodel op het steekproefkader. De vertekening van een verandering is het verschil van twee zulke "
+          "vertekeningen en is daarom begrensd door S(ρ₂/ρ̄₂ − ρ₁/ρ̄₁) · S(y), als beide responsmodellen dezelfde kenmerken "
+          "hebben en de samenstelling en antwoorden per cel in beide jaren gelijk zijn (anders door B_max,1 + B_max,2): "
+          "even selectieve respons in dezelfde richting valt weg, respons die op een andere manier selectief werd niet. "
+          "De R-indicator is berekend op de kenmerken waarnaar gewogen wordt; de weging haalt de vertekening langs die "
+          "kenmerken weg. De grens is dus een maat voor hoe sterk de uitkomsten op de aanname van de weging leunen "
+          "(dat binnen de weegcellen respondenten antwoorden als niet-respondenten), geen resterende vertekening. De regel "
+          f"vergelijkt haar met de foutmarge van de verandering: meer dan {nl_number(rules.bias_caveat, 1)} keer: met "
+          f"kanttekening; meer dan {nl_number(rules.bias_break, 1)} keer: niet vergelijkbaar (per indicator, op de uitkomst "
+          "voor alle inburgeraars);\n"
           f"- *afnamevorm*: {mode}: met kanttekening.\n\n"
           f"Dat laat {comparable} van de {len(overall)} indicatoren vergelijkbaar (eventueel met kanttekening). Een "
           "verandering wordt getoetst als verschil van twee onafhankelijke schattingen: standaardfout "
           "√(SE₁² + SE₂²), tweezijdige normale toets. Wie aan beide metingen meedeed, maakt de twee schattingen positief "
-          "gecorreleerd; de werkelijke standaardfout is dan iets kleiner en de toets iets voorzichtig.\n")
+          "gecorreleerd; de werkelijke standaardfout is dan iets kleiner en de toets iets te voorzichtig.\n")
     rows = [{"Indicator": data.questionnaire_label(r["indicator"]),
              f"Uitkomst {year}": fmt_number(r["baseline_estimate"], r["kind"]) if pd.notna(r["baseline_estimate"]) else SUPPRESSED,
              f"Uitkomst {data.wave.config.year}": fmt_value(r, False),

@@ -11,9 +11,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from rapportage.questionnaire.spec import DOMAINS
-from rapportage.report.data import ReportData
+from rapportage.report.data import ReportData, level_text
 from rapportage.report.figures import PALETTE, _png, _wrap, mpl
-from rapportage.report.formatting import fmt_number, show, show_table, signed
+from rapportage.report.formatting import fmt_number, nl_number, show, show_table, signed
 from rapportage.report.markup import attr, md
 from rapportage.report.sentences import p_value_text
 
@@ -34,17 +34,27 @@ def trend_text(data: ReportData) -> None:
         show("Dit is de eerste meting van de reeks: er is nog geen ontwikkeling door de jaren te laten zien.")
         return
     years = sorted(t["year"].unique())
-    lines = [f"De meting wordt sinds {years[0]} elk jaar gehouden ({', '.join(map(str, years[:-1]))} en {years[-1]}). "
+    lines = [f"De meting is gehouden in {', '.join(map(str, years[:-1]))} en {years[-1]}. "
              "Een verandering tussen twee metingen wordt alleen genoemd als de twee metingen vergelijkbaar zijn: dezelfde "
              "vraag en definitie, dezelfde weging, een vergelijkbare representativiteit van de respons en dezelfde manier "
              "van afnemen. Waar dat niet zo is, is de lijn in de figuren onderbroken."]
+    synthetic = [w.config.year for w in data.series if w.config.synthetic is not None]
+    if synthetic and data.wave.config.synthetic is None:
+        lines.append(f"Let op: de cijfers van {_and([str(y) for y in synthetic])} zijn synthetisch (een proefmeting met "
+                     "een rekenmodel) en zeggen niets over echte inburgeraars.")
+    levels = t.groupby("year")["confidence"].first()
+    other = levels[levels != data.confidence]
+    if len(other):
+        lines.append("Let op: de intervallen van " + _and([f"{y} ({level_text(c)})" for y, c in other.items()])
+                     + f" zijn op een ander betrouwbaarheidsniveau berekend dan die van dit rapport ({data.level}); "
+                     "de veranderingen worden alle op het niveau van dit rapport getoetst.")
     year_of = dict(zip(t["wave"], t["year"]))
     steps = _steps(data).assign(year_earlier=lambda d: d["wave_earlier"].map(year_of))
     for (earlier, later), step in steps.groupby(["year_earlier", "year"], sort=True):
         counts = step["comparability"].value_counts()
         same, caveat, broken = counts.get("vergelijkbaar", 0), counts.get(CAVEAT, 0), counts.get(NOT_COMPARABLE, 0)
         total = len(step)
-        text = f"**Van {earlier} naar {later}.** Van de {total} indicatoren die in beide jaren gemeten zijn, zijn er "
+        text = f"**Van {earlier} naar {later}.** Van de {total} indicatoren die in beide jaren gemeten zijn, "
         parts = []
         if same:
             parts.append(f"{same} vergelijkbaar")
@@ -52,15 +62,20 @@ def trend_text(data: ReportData) -> None:
             parts.append(f"{caveat} vergelijkbaar met een kanttekening")
         if broken:
             parts.append(f"{broken} niet vergelijkbaar")
-        text += _and(parts) + ". "
+        text += ("zijn er " + _and(parts) if same or caveat else "is er geen enkele vergelijkbaar") + ". "
         reasons = _reasons(step)
         if reasons:
             text += "De redenen: " + "; ".join(md(r) for r in reasons) + "."
+        if caveat and broken:
+            text += (" Of een indicator met een kanttekening vergelijkbaar is of niet, hangt af van hoe groot de mogelijke "
+                     "vertekening is naast de foutmarge van die indicator (zie de Verantwoording).")
         comparable = step[step["comparability"] != NOT_COMPARABLE]
         moved = comparable[comparable["significant"]]
         if len(comparable):
+            expected = len(comparable) * data.alpha
             text += (f" Van de vergelijkbare indicatoren veranderden er {len(moved)} meer dan door toeval te verwachten is"
-                     f" (toets op {data.level}-niveau)." if len(moved) else
+                     f" (bij {data.level} betrouwbaarheid; bij {len(comparable)} toetsen is door toeval alleen al ongeveer "
+                     f"{nl_number(expected, 0 if expected >= 1 else 1)} zo'n verandering te verwachten)." if len(moved) else
                      " Bij geen van de vergelijkbare indicatoren is de verandering groter dan door toeval te verwachten is.")
         lines.append(text)
     show("\n\n".join(lines))
@@ -71,7 +86,7 @@ def _reasons(step: pd.DataFrame) -> list[str]:
     seen: dict[str, int] = {}
     for note in step["comparability_note"].dropna():
         for reason in str(note).split("; "):
-            if reason and not reason.startswith("het verschil in mogelijke vertekening"):
+            if reason and not reason.startswith("de mogelijke vertekening van de verandering is"):
                 seen[reason] = seen.get(reason, 0) + 1
     return sorted(seen, key=lambda r: -seen[r])
 

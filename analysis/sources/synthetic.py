@@ -353,7 +353,7 @@ def _languages(wave: Wave, frame: pd.DataFrame, rng: np.random.Generator) -> np.
 def _filter_holds(item: Item, row_or_answers, questionnaire) -> np.ndarray | bool:
     held: np.ndarray | bool = True
     for f in item.filter:
-        column = questionnaire.items[f.item].code
+        column = questionnaire.variables()[f.item][0]  # an item or a sub-question
         values = row_or_answers[column]
         held = held & np.isin(values, f.codes) if isinstance(values, np.ndarray) else held and values in f.codes
     return held

@@ -171,6 +171,10 @@ def series(wave: Wave) -> list[Wave]:
         if any(w.id == earlier.id for w in chain):
             raise PipelineError(f"surveys/{chain[0].id}/wave.yaml: key 'baseline_wave' names {earlier.id!r}, which comes after it in "
                                 "the series (a loop); point it at the wave before.")
+        if earlier.config.year >= chain[0].config.year:
+            raise PipelineError(f"surveys/{chain[0].id}/wave.yaml: key 'baseline_wave' names {earlier.id!r} of {earlier.config.year}, "
+                                f"not earlier than {chain[0].config.year}; a series runs from older to newer waves, so "
+                                "correct the year or the baseline wave.")
         chain.insert(0, earlier)
     return chain
 
@@ -421,16 +425,15 @@ def estimate(wave: Wave, force: bool = False) -> StageResult:
             facts[earlier.id] = waves.WaveFacts.of(earlier)
         if len(chain) > 1:
             base = chain[-2]
-            pair = waves.compare_pair(base, wave, tables[base.id], table, facts[base.id], facts[wave.id], est.confidence)
+            pair = waves.compare_pair(base, wave, tables[base.id], table, facts[base.id], facts[wave.id], est.confidence,
+                                      wave.config.comparability)
             pair = pair.rename(columns={"estimate_earlier": "baseline_estimate", "p_value": "change_p_value"})
             columns = ["baseline_estimate", "change", "change_se", "change_ci_low", "change_ci_high", "change_p_value",
                        "comparability", "comparability_note", "comparable"]
             table = table.merge(pair[["indicator", "group", "category", *columns]], on=["indicator", "group", "category"], how="left")
             new = table["comparability"].isna()  # no estimate in the baseline wave (a new indicator or category)
             table.loc[new, "comparability"] = waves.NOT_COMPARABLE
-            table.loc[new, "comparability_note"] = [
-                f"in {base.config.year} niet gemeten" if ind not in {i.id for i in base.questionnaire.indicators}
-                else "te weinig respondenten in een van beide metingen" for ind in table.loc[new, "indicator"]]
+            table.loc[new, "comparability_note"] = f"in {base.config.year} niet gemeten"
             table["comparable"] = table["comparability"] != waves.NOT_COMPARABLE
         trend = waves.trend_table(chain, tables, facts)
         reliability = scale_reliability(respondents, wave.questionnaire, est.confidence)
@@ -448,8 +451,10 @@ def render(wave: Wave, force: bool = False) -> StageResult:
     """The Quarto report → ``reports/_output/<wave>/rapportage-inburgering.html``."""
     from rapportage.stages import render as rendering
 
-    inputs = [wave.clean_dir / n for n in ("estimates.parquet", "group_tests.parquet", "reliability.json", "weighting.json", "cleaning_log.json")]
+    inputs = [wave.clean_dir / n for n in ("estimates.parquet", "trend.parquet", "group_tests.parquet", "reliability.json",
+                                           "weighting.json", "cleaning_log.json")]
     _require(inputs[0], wave, "estimate")
+    inputs += [earlier.config_dir / "wave.yaml" for earlier in series(wave)[:-1]]  # their years and titles are printed
     inputs += rendering.source_files(wave.root) + wave.texts()
     target = wave.output_dir / "rapportage-inburgering.html"
     warnings: list[str] = []

@@ -58,6 +58,8 @@ def _weight_wave(wave, respondents: pd.DataFrame, frame: pd.DataFrame | None) ->
             "response_rate": float(model.cells.respondents.sum() / model.cells.persons.sum()),
             "r_indicator": r_indicator(model),
             "partial_r_indicators": partial_r_indicators(model),
+            "cells": [{"categories": {v: str(row[v]) for v in variables}, "persons": int(row["persons"]),
+                       "propensity": float(row["propensity"])} for _, row in model.cells.iterrows()],
         }
         if cfg.propensity:
             base = propensity_weights(model, respondents, cfg.propensity.use, cfg.propensity.classes)
