@@ -285,3 +285,21 @@ def test_the_summary_names_a_change_that_is_comparable_and_significant(demo_run,
         line = next(line for line in summary.splitlines() if data.questionnaire_label(ind).split(" (")[0][:30] in line)
         assert ("Sinds 2023:" in line) == reportable, (ind, line)
     assert "Sinds 2023:" in summary and "Kanttekening: de respons was in 2023 en 2024 op een andere manier selectief" in summary
+
+
+@pytest.mark.slow
+def test_a_change_in_an_earlier_wave_reruns_the_estimates_and_the_report_of_the_later_one(project):
+    """The trend chapter is built from every wave of the series: a new confidence level in 2023
+    changes 2023's intervals, so 2025's estimate stage (trend.parquet) and its report run again."""
+    from tests.conftest import run_earlier_waves
+
+    wave = load_wave(project, "demo-2025")
+    run_earlier_waves(wave)
+    assert all(stage(wave, False).ran for stage in pipeline.STAGES.values())
+    assert not any(stage(wave, False).ran for stage in pipeline.STAGES.values())
+    _replace(project / "surveys" / "demo-2023", "wave.yaml", "confidence: 0.95", "confidence: 0.9")
+    run_earlier_waves(wave)
+    ran = {name: stage(load_wave(project, "demo-2025"), False).ran for name, stage in pipeline.STAGES.items()}
+    assert ran == {"fetch": False, "clean": False, "weight": False, "estimate": True, "render": True}, ran
+    trend = pd.read_parquet(project / "data_clean" / "demo-2025" / "trend.parquet")
+    assert set(trend.loc[trend["year"] == 2023, "confidence"]) == {0.9}

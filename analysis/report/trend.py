@@ -74,8 +74,8 @@ def trend_text(data: ReportData) -> None:
         if len(comparable):
             expected = len(comparable) * data.alpha
             text += (f" Van de vergelijkbare indicatoren veranderden er {len(moved)} meer dan door toeval te verwachten is"
-                     f" (bij {data.level} betrouwbaarheid; bij {len(comparable)} toetsen is door toeval alleen al ongeveer "
-                     f"{nl_number(expected, 0 if expected >= 1 else 1)} zo'n verandering te verwachten)." if len(moved) else
+                     f" (bij {data.level} betrouwbaarheid; bij {len(comparable)} toetsen verwacht je er door toeval alleen al "
+                     f"ongeveer {nl_number(expected, 0 if expected >= 1 else 1)})." if len(moved) else
                      " Bij geen van de vergelijkbare indicatoren is de verandering groter dan door toeval te verwachten is.")
         lines.append(text)
     show("\n\n".join(lines))
