@@ -28,7 +28,8 @@ def key_figures(data: ReportData) -> None:
             rows.append({"Domein": title, "Indicator": ind.label, f"Uitkomst ({data.level}-BI)": fmt_value(row),
                          "n": SUPPRESSED if row["suppressed"] else f"{int(row['n'])}"})
             if data.compared:
-                rows[-1][f"Verandering sinds {data.baseline_year} ({data.level}-BI)"] = fmt_change(row)
+                caveat = " (met kanttekening)" if row.get("comparability") == "vergelijkbaar met kanttekening" else ""
+                rows[-1][f"Verandering sinds {data.baseline_year} ({data.level}-BI)"] = fmt_change(row) + caveat
             if data.wave.references.benchmarks:
                 rows[-1]["Ter vergelijking"] = "; ".join(
                     f"{fmt_number(b.value, ind.kind)} ({b.population}, {b.year})" for b in data.benchmarks(ind.id))
@@ -37,7 +38,8 @@ def key_figures(data: ReportData) -> None:
             "n = aantal respondenten met een geldig antwoord.")
     if data.compared:
         note += (f" Verandering: ten opzichte van de meting {data.baseline_year}; 'niet vergelijkbaar' "
-                 "als de vraag, de definitie, de weging of de representativiteit van de respons te veel verschilt (zie de "
+                 "als de vraag, de definitie, de weging of de representativiteit van de respons te veel verschilt, 'met "
+                 "kanttekening' als de metingen op een punt verschillen dat de uitkomst kan beïnvloeden (zie de "
                  "Verantwoording).")
     if data.wave.references.benchmarks:
         note += " Ter vergelijking: dezelfde vraag aan een andere groep; bronnen: " + "; ".join(
