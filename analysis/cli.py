@@ -241,7 +241,7 @@ def lss(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."),
         from rapportage.manifest import atomic_write
         from rapportage.questionnaire.lss import write_lss
 
-        data = write_lss(w.questionnaire, survey_id, title={lang: w.config.title for lang in w.questionnaire.languages})
+        data = write_lss(w.questionnaire, survey_id)  # the questionnaire's own title, translated (the report's title is wave.yaml's)
         target = output or w.clean_dir / f"survey_{survey_id}.lss"
         atomic_write(target, data)
     except PipelineError as exc:

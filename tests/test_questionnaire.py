@@ -259,6 +259,14 @@ def test_lss_command_writes_an_importable_file(project):
     assert result.exit_code == 0, result.output
     path = project / "data_clean" / "demo-2025" / "survey_482025.lss"
     assert parse_lss(path.read_bytes()).questions["W1"].type == "Y"
+    # issue #17: every language gets the questionnaire's translated title, not the report's Dutch title
+    import xml.etree.ElementTree as ET
+
+    titles = {row.findtext("surveyls_language"): row.findtext("surveyls_title")
+              for row in ET.fromstring(path.read_bytes()).iter("row") if row.find("surveyls_title") is not None}
+    q = load_wave(project, "demo-2025").questionnaire
+    assert titles == {lang: q.title[lang] for lang in titles} and len(titles) >= 4
+    assert titles["ar"] == "استبيان للمشاركين في برنامج الاندماج في أوتريخت"
 
 
 # ------------------------------------------------------------------ codebook
