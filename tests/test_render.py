@@ -273,3 +273,17 @@ def test_a_quarto_older_than_1_4_is_refused_with_the_way_out(tmp_path):
     with pytest.raises(PipelineError, match=r"version 1\.3\.450; the report needs Quarto 1\.4 or newer: update it, "
                                             r"or take it off the PATH"):
         render_with_quarto(tmp_path / "rapportage.qmd", {}, str(old))
+
+
+def test_the_page_declares_fonts_for_ethiopic_and_arabic_script_and_loads_none(demo_reports):
+    """Issue #17, 5: the language table names languages in their own script (ትግርኛ, فارسی); the
+    page's font stack names fonts that cover the Ethiopic and the Arabic script on common systems,
+    and loads no font from anywhere (no @font-face, no url())."""
+    for page in (path.read_text(encoding="utf-8") for path in demo_reports.values()):
+        stack = re.search(r"body\s*\{\s*font-family:([^;]+);", page)
+        assert stack, "the body's font stack is not on the page"
+        fonts = stack.group(1)
+        assert "Noto Sans Ethiopic" in fonts and "Nyala" in fonts  # Ethiopic: Linux, Windows
+        assert "Noto Naskh Arabic" in fonts and "Tahoma" in fonts  # Arabic script: Linux, Windows
+        assert "@font-face" not in page and not re.search(r"url\(\s*['\"]?(?:https?:)?//", page)
+        assert "ትግርኛ" in page and "فارسی" in page
