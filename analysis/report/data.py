@@ -93,10 +93,9 @@ class ReportData:
     @property
     def series(self) -> list[Wave]:
         """The waves of the series, oldest first, this one last (each one's baseline_wave before it)."""
-        chain = [self.wave]
-        while chain[0].config.baseline_wave:
-            chain.insert(0, load_wave(self.wave.root, chain[0].config.baseline_wave))
-        return chain
+        from rapportage.stages.pipeline import series
+
+        return series(self.wave)
 
     def benchmarks(self, indicator: str) -> list:
         """The reference figures of ``references.yaml`` for an indicator (often none)."""

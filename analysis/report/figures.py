@@ -44,7 +44,7 @@ def figure_markdown(data: ReportData, domain: str, group: str) -> str:
     cells = _figure_cells(data, domain, group)
     if cells.suppressed.all():  # nothing to draw: say so instead of an empty figure
         return f"*{DOMAINS[domain]}, naar {name}: te weinig antwoorden om uitkomsten te publiceren.*"
-    references = {i.id: data.benchmarks(i.id) for i in data.indicators(domain) if data.benchmarks(i.id)}
+    references = {i.id: found for i in data.indicators(domain) if (found := data.benchmarks(i.id))}
     png = base64.b64encode(domain_plot(cells, references)).decode("ascii")
     caption = f"{DOMAINS[domain]}: uitkomsten naar {name}, met {data.level}-betrouwbaarheidsinterval"
     if references:
