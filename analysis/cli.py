@@ -240,12 +240,17 @@ def lss(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."),
         survey_id = w.config.limesurvey.survey_ids[0]
         from rapportage.manifest import atomic_write
         from rapportage.questionnaire.lss import write_lss
+        from rapportage.questionnaire.translations import check_fielded
 
-        data = write_lss(w.questionnaire, survey_id)  # the questionnaire's own title, translated (the report's title is wave.yaml's)
+        # every language wave.yaml offers, with all its texts: refused (one sentence) when one lacks texts
+        warnings = check_fielded(w.questionnaire, w.config.languages, f"surveys/{w.id}/wave.yaml")
+        data = write_lss(w.questionnaire, survey_id, languages=w.config.languages)  # the questionnaire's own title, translated
         target = output or w.clean_dir / f"survey_{survey_id}.lss"
         atomic_write(target, data)
     except PipelineError as exc:
         _fail(str(exc))
+    for line in warnings:
+        err.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
     print(target)
 
 
@@ -260,12 +265,34 @@ def _file_problem(path: Path, model) -> str | None:
     return None
 
 
+def translation_lines(w: Wave) -> list[str]:
+    """Per language: how many texts are missing, draft, reviewed, final, and stale (translated from
+    a Dutch text that has changed since), and whether wave.yaml offers it."""
+    from rapportage.questionnaire.translations import status
+
+    total = len(w.questionnaire.texts())
+    lines = []
+    for code, st in status(w.questionnaire).items():
+        name = f"{w.questionnaire.languages[code].name} ({code})"
+        offered = "offered" if code in w.config.languages else "not offered"
+        if st.base:
+            lines.append(f"{name}: base language, {total} texts in questionnaire.yaml; {offered}")
+            continue
+        counts = ", ".join(f"{len(getattr(st, s))} {s}" for s in ("missing", "draft", "reviewed", "final"))
+        extra = f"; {len(st.stale)} stale: {', '.join(st.stale)}" if st.stale else ""
+        extra += f"; {len(st.obsolete)} no longer in the questionnaire: {', '.join(st.obsolete)}" if st.obsolete else ""
+        lines.append(f"{name}: {counts}{extra}; {offered}")
+    return lines
+
+
 def untranslated_offered(w: Wave) -> list[str]:
-    """Languages wave.yaml offers in which questionnaire.yaml has no texts."""
-    return [f"surveys/{w.id}/wave.yaml: key 'languages' offers {code!r}, but questionnaire.yaml has no texts in it "
-            f"(status {w.questionnaire.languages[code].status if code in w.questionnaire.languages else 'not declared'}); "
-            "people who need that language cannot take part until it is translated."
-            for code in w.config.languages if code not in w.questionnaire.complete_languages()]
+    """Languages wave.yaml offers that lack texts: 'rapportage lss' will refuse them."""
+    from rapportage.questionnaire.translations import status
+
+    total = len(w.questionnaire.texts())
+    return [f"surveys/{w.id}/wave.yaml: key 'languages' offers {code!r}, but {len(st.missing)} of its {total} texts are not "
+            "translated; people who need that language cannot take part until it is (rapportage lss refuses it)."
+            for code, st in status(w.questionnaire).items() if code in w.config.languages and st.missing]
 
 
 def _allows_markup(folder: Path) -> bool:
@@ -273,6 +300,53 @@ def _allows_markup(folder: Path) -> bool:
         return bool((read_yaml((folder / "wave.yaml").read_text(encoding="utf-8")) or {}).get("allow_markup_in_texts"))
     except (OSError, yaml.YAMLError, AttributeError):
         return False  # the wave's own validation reports the file
+
+
+translations_app = typer.Typer(no_args_is_help=True, help="The questionnaire's translations: a spreadsheet for translators, and back.")
+app.add_typer(translations_app, name="translations")
+
+
+@translations_app.command("export")
+def translations_export(
+    language: Annotated[str, typer.Option("--language", "-l", help="language code, as declared in questionnaire.yaml (ti, fa, prs, …)")],
+    wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."),
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="file to write (.xlsx)")] = None,
+) -> None:
+    """Write the spreadsheet (.xlsx) a translator works in: one row per text, Dutch source, English pivot, current translation and status."""
+    try:
+        w = _wave(wave, demo, root)
+        from rapportage.manifest import atomic_write
+        from rapportage.questionnaire.translations import export_sheet
+
+        data = export_sheet(w.questionnaire, language, w.id)
+        target = output or Path(f"vertaling_{w.id}_{language}.xlsx")
+        atomic_write(target, data)
+    except PipelineError as exc:
+        _fail(str(exc))
+    print(target)
+
+
+@translations_app.command("import")
+def translations_import(
+    file: Annotated[Path, typer.Argument(help="the spreadsheet that 'translations export' wrote, filled in")],
+    wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."),
+) -> None:
+    """Merge a translator's spreadsheet into surveys/<wave>/translations/<language>.yaml; nothing is written on any problem."""
+    try:
+        w = _wave(wave, demo, root)
+        from rapportage.manifest import atomic_write
+        from rapportage.questionnaire.translations import dump, import_sheet, path_of
+        from rapportage.stages import pipeline
+
+        with pipeline.wave_lock(w):  # one writer: a second import (or a run) of this wave waits its turn
+            w = _wave(wave, demo, root)  # read again under the lock, so no other import's rows are lost
+            result = import_sheet(w.questionnaire, file)
+            target = path_of(w.config_dir / "questionnaire.yaml", result.language)
+            atomic_write(target, dump(w.questionnaire, result.file))
+    except PipelineError as exc:
+        _fail(str(exc))
+    counts = ", ".join(f"{n} {s}" for s, n in result.by_status.items())
+    print(f"{target.relative_to(w.root)}: {result.changed} text(s) changed; now {counts} of {len(w.questionnaire.texts())}.")
 
 
 @app.command("new-wave")
@@ -317,8 +391,10 @@ def validate(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("
             err.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
         print(f"surveys/{wave_id}: valid: {len(w.questionnaire.items)} items, "
               f"{len(w.questionnaire.variables())} variables, {len(w.questionnaire.scales)} scales, "
-              f"{len(w.questionnaire.indicators)} indicators; complete languages: "
-              f"{', '.join(w.questionnaire.complete_languages())}.")
+              f"{len(w.questionnaire.indicators)} indicators.")
+        print("translations (texts per status):")
+        for line in translation_lines(w):
+            print(f"  {line}")
         if w.config.baseline_wave:
             baseline = load_wave(root, w.config.baseline_wave)
             lines = compare(baseline.questionnaire, w.questionnaire).lines()

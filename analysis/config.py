@@ -395,7 +395,8 @@ class Wave:
         return [*self.cleaning.frame_variables, "language", *self.date_items()]
 
     def config_files(self) -> list[Path]:
-        return sorted(self.config_dir.glob("*.yaml"))
+        """The wave's configuration: its *.yaml files and the translations of the questionnaire."""
+        return sorted(self.config_dir.glob("*.yaml")) + sorted((self.config_dir / "translations").glob("*.yaml"))
 
     def config_sha256(self, ignore: Collection[str] = ()) -> str:
         """One hash over every configuration file of the wave (name and bytes).
@@ -416,7 +417,7 @@ class Wave:
                     if isinstance(node, dict):
                         node.pop(last, None)
                 content = json.dumps(data, sort_keys=True, default=str).encode()
-            h.update(path.name.encode() + b"\0" + content + b"\0")
+            h.update(path.relative_to(self.config_dir).as_posix().encode() + b"\0" + content + b"\0")
         return h.hexdigest()
 
 
@@ -490,7 +491,8 @@ def markup_in_texts(folder: Path) -> list[str]:
     key. Texts are published as plain text (``rapportage.report.markup``), so such markup would show up as
     typed, or is an attempt to get code into the page."""
     problems = []
-    for name in ("wave.yaml", "population.yaml", "questionnaire.yaml", "references.yaml"):
+    translations = sorted(p.relative_to(folder).as_posix() for p in (folder / "translations").glob("*.yaml"))
+    for name in ("wave.yaml", "population.yaml", "questionnaire.yaml", "references.yaml", *translations):
         if not (folder / name).is_file() and name == "references.yaml":
             continue
         try:

@@ -60,6 +60,8 @@ class CleaningLog(_Contract):
     population: int
     invited: int
     respondents_by_language: dict[str, int]
+    fielded_languages: list[str]
+    """the languages of the survey(s) as fielded (the structure in the snapshots), base language first"""
     steps: list[CleaningStep]
 
 

@@ -35,12 +35,15 @@ def new_wave(root: Path, wave_id: str, previous: str) -> list[str]:
         references = (source.config_dir / "references.yaml").read_text(encoding="utf-8")
         # last year's registry count must not pass for this year's: its date is to be filled in
         texts["references.yaml"] = re.sub(r"^(\s+date:)\s*\S.*$", rf"\1 {PLACEHOLDER}", references, flags=re.M)
+    for path in sorted((source.config_dir / "translations").glob("*.yaml")):  # the translations, statuses and all
+        texts[f"translations/{path.name}"] = path.read_text(encoding="utf-8")
     texts["wave.yaml"] = _wave_yaml(texts["wave.yaml"], wave_id, previous, source.config.year + 1)
     texts["population.yaml"] = _population_yaml(texts["population.yaml"], previous)
     staging = root / "surveys" / f".new-{wave_id}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     for name, text in texts.items():
+        (staging / name).parent.mkdir(exist_ok=True)
         (staging / name).write_text(text, encoding="utf-8")
     staging.rename(target)  # all files or none
     return [

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 from rapportage.config import load_wave
+from rapportage.errors import PipelineError
 from rapportage.sources import synthetic as demo
 from rapportage.sources.limesurvey import decode_json_export, encode_json_export
 
@@ -119,14 +121,19 @@ def test_the_generator_makes_any_waves_configuration(project):
     population = population.replace("kansrijke_start: {ja: 466, nee: 2157}", "kansrijke_start: {ja: 466, nee: 2000, onbekend: 157}")
     (new / "population.yaml").write_text(population, encoding="utf-8")
     questionnaire = (new / "questionnaire.yaml").read_text(encoding="utf-8")
-    extra = ('  vervoer:\n    code: S4\n    type: single\n    group: sociaal\n    text: {nl: "Hoe vaak fietst u?", '
-             'en: "How often do you cycle?", ar: "كم مرة تركب الدراجة؟", tr: "Ne sıklıkla bisiklete biniyorsunuz?"}\n'
+    extra = ('  vervoer:\n    code: S4\n    type: single\n    group: sociaal\n    text: {nl: "Hoe vaak fietst u?"}\n'
              '    options:\n'
-             '      - {code: "1", value: 1, label: {nl: "vaak", en: "often", ar: "غالباً", tr: "sık sık"}}\n'
-             '      - {code: "2", value: 2, label: {nl: "soms", en: "sometimes", ar: "أحياناً", tr: "bazen"}}\n'
-             '      - {code: "3", value: 3, label: {nl: "nooit", en: "never", ar: "أبداً", tr: "hiç"}}\n'
-             '      - {code: "98", missing: dont_know, label: {nl: "weet ik niet", en: "I don\'t know", ar: "لا أعرف", tr: "bilmiyorum"}}\n')
+             '      - {code: "1", value: 1, label: {nl: "vaak"}}\n'
+             '      - {code: "2", value: 2, label: {nl: "soms"}}\n'
+             '      - {code: "3", value: 3, label: {nl: "nooit"}}\n'
+             '      - {code: "98", missing: dont_know, label: {nl: "weet ik niet"}}\n')
     (new / "questionnaire.yaml").write_text(questionnaire.replace("  opmerking:\n", extra + "  opmerking:\n", 1), encoding="utf-8")
+    # issue #17, 4: the new question is in Dutch only, so the survey cannot be fielded in the other six languages
+    with pytest.raises(PipelineError, match=r"surveys/nieuw/wave.yaml offers Engels \(en\), but 5 of its 109 texts are not "
+                                            r"translated \(items.vervoer.text, items.vervoer.options.1.label"):
+        demo.generate(load_wave(project, "nieuw"))
+    wave_yaml = (new / "wave.yaml").read_text(encoding="utf-8")
+    (new / "wave.yaml").write_text(re.sub(r"(?m)^languages: \[.*\]", "languages: [nl]", wave_yaml), encoding="utf-8")
     wave = load_wave(project, "nieuw")
     files = demo.generate(wave)
     frame = pd.read_csv(io.BytesIO(files["frame.csv"]), dtype={"token": str})
@@ -139,6 +146,7 @@ def test_the_generator_makes_any_waves_configuration(project):
     rates = frame.groupby("ageband").responded.mean()
     assert rates["18-26"] < rates["41+"] - 0.05  # the wave's own response model: the young stay behind
     assert demo.generate(load_wave(project, "nieuw")) == files
+    assert {r["startlanguage"] for r in rows} == {"nl"}  # only the language the survey was fielded in
 
 
 def test_simulate_refuses_a_real_wave_and_clean_refuses_synthetic_data_in_one(project):

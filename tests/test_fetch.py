@@ -62,7 +62,7 @@ def test_full_fetch_writes_a_verifiable_snapshot_of_every_language(setup):
     assert combined.rows == rows and combined.changed == []
     info = json.loads((snap / "manifest.json").read_text())
     survey = info["surveys"]["482025"]
-    assert info["server_version"] == "6.4.2" and survey["languages"] == ["nl", "en", "ar", "tr"]
+    assert info["server_version"] == "6.4.2" and survey["languages"] == ["nl", "en", "ar", "tr", "ti", "fa", "prs"]
     assert survey["responses"] == len(rows) and survey["response_id_range"] == [rows[0]["id"], rows[-1]["id"]]
     by_lang = survey["responses_by_language"]
     assert sum(v["complete"] + v["incomplete"] for v in by_lang.values()) == len(rows)

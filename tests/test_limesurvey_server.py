@@ -244,7 +244,7 @@ def test_demo_list_questions_in_every_language(demo: tuple[FakeLimeSurvey, str])
 
     _, url = demo
     structure = parse_lss(demo_lss())
-    assert structure.languages == ["nl", "en", "ar", "tr"]
+    assert structure.languages == ["nl", "en", "ar", "tr", "ti", "fa", "prs"]
     key = session_key(url)
     for lang in structure.languages:
         status, _, body = post(url, json.dumps({"method": "list_questions", "params": [key, DEMO_SID, None, lang],
@@ -300,7 +300,7 @@ def test_demo_groups_languages_and_summary(demo: tuple[FakeLimeSurvey, str]) -> 
     unknown = rpc(url, "get_language_properties", key, DEMO_SID, ["surveyls_language"], "xx")
     assert unknown == {"surveyls_language": "nl"}  # the base language (rpc/036)
     props = rpc(url, "get_survey_properties", key, DEMO_SID, ["language", "additional_languages", "active"])
-    assert props == {"language": "nl", "additional_languages": "en ar tr", "active": "Y"}
+    assert props == {"language": "nl", "additional_languages": "en ar tr ti fa prs", "active": "Y"}
     assert rpc(url, "get_summary", key, DEMO_SID) == {"completed_responses": 2, "incomplete_responses": 1,
                                                       "full_responses": 3}
     assert rpc(url, "list_questions", key, DEMO_SID, None, "uk") == {"status": "Error: Invalid language"}

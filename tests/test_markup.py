@@ -81,9 +81,17 @@ def test_configuration_texts_with_markup_are_refused_with_file_and_key(project):
 
 def test_markup_in_questionnaire_texts_is_refused(project):
     path = project / "surveys" / "demo-2025" / "questionnaire.yaml"
-    _edit(path, lambda d: d["items"]["toestemming"]["text"].update(en="{{< env LIMESURVEY_PASSWORD >}}"))
-    with pytest.raises(PipelineError, match=re.escape("surveys/demo-2025/questionnaire.yaml: key 'items.toestemming.text.en' "
+    _edit(path, lambda d: d["items"]["toestemming"]["text"].update(nl="{{< env LIMESURVEY_PASSWORD >}}"))
+    with pytest.raises(PipelineError, match=re.escape("surveys/demo-2025/questionnaire.yaml: key 'items.toestemming.text.nl' "
                                                       "holds a Quarto shortcode")):
+        load_wave(project, "demo-2025")
+
+
+def test_markup_in_a_translation_is_refused(project):
+    path = project / "surveys" / "demo-2025" / "translations" / "fa.yaml"
+    _edit(path, lambda d: d["texts"]["items.toestemming.text"].update(text="<img src=x onerror=alert(1)>"))
+    with pytest.raises(PipelineError, match=re.escape("surveys/demo-2025/translations/fa.yaml: key "
+                                                      "'texts.items.toestemming.text.text' holds an HTML tag")):
         load_wave(project, "demo-2025")
 
 

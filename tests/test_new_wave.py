@@ -21,6 +21,8 @@ def test_a_new_wave_is_the_previous_one_with_placeholders_that_every_stage_refus
     new, old = project / "surveys" / "2026", project / "surveys" / "demo-2025"
     for name in ("questionnaire.yaml", "cleaning.yaml"):  # same items, same rules: the waves compare
         assert (new / name).read_bytes() == (old / name).read_bytes()
+    for path in (old / "translations").glob("*.yaml"):  # the translations with their statuses and history
+        assert (new / "translations" / path.name).read_bytes() == path.read_bytes()
     assert not (new / "tekst").exists()  # the researcher's texts describe one measurement
     references = (new / "references.yaml").read_text(encoding="utf-8")  # benchmarks as they were, registry dates to fill in
     assert references == (old / "references.yaml").read_text(encoding="utf-8").replace("date: 2025-02-01", "date: FILL IN")

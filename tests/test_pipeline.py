@@ -239,13 +239,39 @@ def test_counts_by_language_below_the_minimum_are_not_published(demo_run, monkey
     report.languages_table(data)
     header, *rows = read_report(shown[0]).tables["talen"]
     codes = {wave.questionnaire.languages[c].name: c for c in wave.config.languages}
-    assert header[4:] == ["Respondenten", "Aandeel"] and len(rows) == len(wave.config.languages)
+    assert header[3:] == ["Respondenten", "Aandeel"] and len(rows) == len(wave.config.languages)
     for row in rows:
         if codes[row[0]] in ("fa", "prs"):  # 9 is below the minimum; 10 would give it away with the total
-            assert row[4:] == ["–", "–"], row
+            assert row[3:] == ["–", "–"], row
         else:
-            assert row[4] == str(used[codes[row[0]]]) and row[5] != "–", row
+            assert row[3] == str(used[codes[row[0]]]) and row[4] != "–", row
     assert "niet gepubliceerd, omdat het om minder dan 10 respondenten gaat" in shown[0]
+
+
+def test_the_language_table_is_the_fielded_survey_with_each_translation_status(demo_run, monkeypatch):
+    """Issue #17, 3: the table said 'aangeboden' and 'niet in de specificatie' for one language."""
+    wave, _ = demo_run
+    data = report.load(str(wave.root), wave.id)
+    # what the snapshot's survey structure held, not what wave.yaml plans
+    assert data.cleaning.fielded_languages == wave.config.languages == ["nl", "en", "ar", "ti", "tr", "fa", "prs"]
+    shown = []
+    monkeypatch.setattr(formatting, "display", lambda markdown: shown.append(markdown.data))
+    report.languages_table(data)
+    header, *rows = read_report(shown[0]).tables["talen"]
+    assert header[:3] == ["Taal", "Eigen naam", "Vertaling"]
+    assert [r[:3] for r in rows[:4]] == [["Nederlands", "Nederlands (B1)", "brontekst"], ["Engels", "English", "concept, niet gecontroleerd"],
+                                         ["Arabisch", "العربية", "concept, niet gecontroleerd"], ["Tigrinya", "ትግርኛ", "concept, niet gecontroleerd"]]
+    assert "Niet aangeboden: Somalisch; wie alleen die taal leest, kon niet meedoen." in shown[0]
+    assert "aangeboden" not in shown[0].replace("Niet aangeboden", "") and "specificatie" not in shown[0]
+    # a survey fielded without Dari: the table follows the survey, and says Dari was not offered
+    used = {c: n for c, n in data.cleaning.respondents_by_language.items() if c != "prs"}
+    data.cleaning = data.cleaning.model_copy(update={"fielded_languages": ["nl", "en", "ar", "ti", "tr", "fa"],
+                                                     "respondents_by_language": used})
+    shown.clear()
+    report.languages_table(data)
+    header, *rows = read_report(shown[0]).tables["talen"]
+    assert [r[0] for r in rows] == ["Nederlands", "Engels", "Arabisch", "Tigrinya", "Turks", "Farsi"]
+    assert "Niet aangeboden: Dari en Somalisch" in shown[0]
 
 
 def test_labels_are_plain_text_in_figures_not_formulas(demo_run):

@@ -4,6 +4,7 @@ the .lss survey file (round trip, format of a real LimeSurvey 6 server), drift, 
 from __future__ import annotations
 
 import copy
+import json
 import re
 
 import pandas as pd
@@ -20,12 +21,25 @@ from rapportage.questionnaire.lss import (
     write_lss,
 )
 from rapportage.questionnaire.spec import Questionnaire, compare, problems
+from rapportage.questionnaire.translations import status as translation_status
 from rapportage.sources.snapshots import latest_snapshot
 from typer.testing import CliRunner
 
 from tests.conftest import REPO, limesurvey_file, seal_snapshot
 
-SPEC = yaml.safe_load((REPO / "surveys" / "demo-2025" / "questionnaire.yaml").read_text(encoding="utf-8"))
+DEMO_Q = Questionnaire.load(REPO / "surveys" / "demo-2025" / "questionnaire.yaml")
+SPEC = DEMO_Q.model_dump(mode="json", by_alias=True)
+"""The demo's questionnaire with every language's texts in it (as the pipeline holds it)."""
+
+
+def dutch_only(data: dict) -> dict:
+    """``data`` as questionnaire.yaml holds it: the base language's texts only."""
+    data = copy.deepcopy(data)
+    q = Questionnaire.model_validate(data)
+    for _, text in q.texts():
+        for lang in [c for c in text if c != q.base_language]:
+            del text[lang]
+    return q.model_dump(mode="json", by_alias=True)
 
 
 def spec_problems(mutate) -> list[str]:
@@ -39,9 +53,12 @@ def test_demo_specification_is_a_real_instrument():
     assert problems(q) == []
     assert 15 <= len(q.indicators) <= 20
     assert {i.domain for i in q.indicators} == {"werk", "taal", "gezondheid", "financien", "sociale_verbinding", "thuis_voelen"}
-    assert q.complete_languages() == ["nl", "en", "ar", "tr"]
-    assert {c for c, lang in q.languages.items() if lang.status == "missing"} == {"ti", "fa", "prs", "so"}
-    assert all(q.languages[c].status == "draft" for c in ("en", "ar", "tr"))  # written here, not reviewed
+    assert q.complete_languages() == ["nl", "en", "ar", "tr", "ti", "fa", "prs"]
+    states = translation_status(DEMO_Q)
+    assert states["so"].level() == "missing" and len(states["so"].missing) == len(q.texts())
+    # written by this project, not reviewed: drafts, never presented as professional
+    assert all(states[c].level() == "draft" and not states[c].stale for c in ("en", "ar", "tr", "ti", "fa", "prs"))
+    assert [c for c, lang in q.languages.items() if lang.direction == "rtl"] == ["ar", "fa", "prs"]
     assert {item.type for item in q.items.values()} == {"yesno", "single", "multiple", "array", "numeric", "text", "date"}
     assert q.items["mhi5"].text["ar"] and q.items["werk_zoeken"].filter
     assert all(item.source for k, item in q.items.items() if k not in ("toestemming",))
@@ -51,8 +68,7 @@ def test_demo_specification_is_a_real_instrument():
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d["items"]["werk"]["text"].pop("ar"), "items.werk.text.ar: no text in 'ar', a language with status 'draft'"),
-        (lambda d: d["items"]["gezondheid"]["options"][1]["label"].pop("tr"), "items.gezondheid.options.2.label.tr: no text in 'tr'"),
+        (lambda d: d["items"]["werk"]["text"].pop("nl"), "items.werk.text.nl: no text in the base language 'nl'"),
         (lambda d: d["items"]["mhi5"]["subquestions"][0]["text"].update(xx="?"), "items.mhi5.subquestions.mhi5_zenuwachtig.text.xx: text in undeclared language 'xx'"),
         (lambda d: d["items"]["achterstand"].update(code="W1"), "items.achterstand.code: LimeSurvey code 'W1' is also used by item 'werk'"),
         (lambda d: d["items"]["gezondheid"]["options"].append(dict(d["items"]["gezondheid"]["options"][0])), "items.gezondheid: option codes ['1'] occur more than once"),
@@ -80,16 +96,16 @@ def test_each_class_of_error_is_found_and_named(mutate, expected):
 
 
 def test_shape_errors_name_the_item_and_key(tmp_path):
-    data = copy.deepcopy(SPEC)
+    data = dutch_only(SPEC)
     data["items"]["gezondheid"]["type"] = "slider"
     path = tmp_path / "questionnaire.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(PipelineError, match=r"questionnaire.yaml: key 'items.gezondheid.type': Input should be"):
         Questionnaire.load(path)
     data["items"]["gezondheid"]["type"] = "single"
-    data["items"]["werk"]["text"].pop("tr")
+    data["items"]["werk"]["text"]["tr"] = "Şu anda ücretli bir işiniz var mı?"  # a translation belongs in its own file
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(PipelineError, match=r"key 'items.werk.text.tr': no text in 'tr'"):
+    with pytest.raises(PipelineError, match=r"key 'items.werk.text.tr': a text in 'tr' belongs in translations/tr.yaml"):
         Questionnaire.load(path)
 
 
@@ -106,7 +122,10 @@ def test_validate_lists_every_problem_and_the_changes_since_the_baseline(project
     wave = (project / "surveys" / "demo-2025" / "wave.yaml").read_text(encoding="utf-8")
     wave = re.sub(r"(?m)^baseline_wave:.*$", "baseline_wave: demo-2025", wave)
     (new / "wave.yaml").write_text(wave.replace("id: demo-2025", "id: wave2"), encoding="utf-8")
-    data = copy.deepcopy(SPEC)
+    import shutil
+
+    shutil.copytree(project / "surveys" / "demo-2025" / "translations", new / "translations")
+    data = dutch_only(SPEC)
     data["items"]["gezondheid"]["text"]["nl"] = "Hoe gezond voelt u zich?"
     data["items"]["taalcijfer"] = data["items"].pop("taalcijfer") | {"code": "T1B"}
     data["items"]["vervoer"] = data["items"].pop("achterstand") | {"code": "F9"}
@@ -118,13 +137,18 @@ def test_validate_lists_every_problem_and_the_changes_since_the_baseline(project
     assert "added item 'vervoer'" in result.output and "removed item 'achterstand'" in result.output
     assert "changed item 'gezondheid' (text.nl)" in result.output and "changed item 'taalcijfer' (code)" in result.output
     assert "changed indicator 'fin_achterstand' (of)" in result.output
+    # per language: the new item's texts are missing, the reworded one is stale, the removed one obsolete
+    assert ("Tigrinya (ti): 1 missing, 103 draft, 0 reviewed, 0 final; 1 stale: items.gezondheid.text; "
+            "1 no longer in the questionnaire: items.achterstand.text; offered") in result.output, result.output
+    assert "Somalisch (so): 104 missing, 0 draft, 0 reviewed, 0 final; not offered" in result.output
+    assert "wave.yaml: key 'languages' offers 'ti', but 1 of its 104 texts are not translated" in result.output
     # and a broken specification lists all its problems with exit code 1
-    data["items"]["werk"]["text"].pop("ar")
-    data["items"]["werk"]["text"].pop("tr")
+    data["items"]["werk"]["text"].pop("nl")
+    data["items"]["werk_zoeken"]["text"].pop("nl")
     (new / "questionnaire.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     result = runner.invoke(app, ["validate", "--wave", "wave2", "--root", str(project)])
     assert result.exit_code == 1
-    assert "key 'items.werk.text.ar'" in result.output and "key 'items.werk.text.tr'" in result.output
+    assert "key 'items.werk.text.nl'" in result.output and "key 'items.werk_zoeken.text.nl'" in result.output
 
 
 def test_compare_of_identical_specifications_is_empty():
@@ -143,7 +167,12 @@ def test_lss_round_trips_to_the_same_structure(demo_lss):
     q, data = demo_lss
     parsed = parse_lss(data)
     assert parsed == structure_from_spec(q)
-    assert parsed.languages == ["nl", "en", "ar", "tr"]
+    assert parsed.languages == ["nl", "en", "ar", "tr", "ti", "fa", "prs"]
+    # issue #17: every question, sub-question and answer option has its text in every language
+    for code, question in parsed.questions.items():
+        for texts in [question.texts, *[t for _, t in question.subquestions], *[t for _, t in question.answers]]:
+            assert all(texts.get(lang, "").strip() for lang in parsed.languages), (code, texts)
+    assert [g["ti"] for g in parsed.groups] == [g.text["ti"] for g in q.groups.values()]
     assert parsed.questions["W3"].relevance == '((W1.NAOK == "N"))'
     assert parsed.questions["MODUS"].hidden and parsed.questions["TOESTEM"].mandatory
     assert parsed.questions["W2"].type == "M" and parsed.questions["MHI"].type == "F" and parsed.questions["AANKOMST"].type == "D"
@@ -173,38 +202,20 @@ def test_parse_reads_files_exported_by_limesurvey(name):
         assert s.questions["Q1"].answers[0] == ("SY", {"nl": "Syrië", "en": "Syria", "ar": "سوريا", "uk": "Сирія", "ti": "ሶርያ"})
 
 
-def test_lss_keeps_geez_and_persian_scripts_byte_for_byte():
-    data = copy.deepcopy(SPEC)
-    for code in ("ti", "fa"):
-        data["languages"][code]["status"] = "draft"
-    tigrinya, farsi = "ብሓፈሻ ጥዕናኹም ከመይ እዩ?", "به طور کلی سلامت شما چگونه است؟"
-
-    def fill(texts):
-        texts.setdefault("ti", tigrinya)
-        texts.setdefault("fa", farsi)
-
-    fill(data["title"])
-    for g in data["groups"].values():
-        fill(g["text"])
-    for item in data["items"].values():
-        fill(item["text"])
-        if item.get("other"):
-            fill(item["other"])
-        for o in item.get("options", []):
-            fill(o["label"])
-        for s in item.get("subquestions", []):
-            fill(s["text"])
-    q = Questionnaire.model_validate(data)
-    assert problems(q) == []
-    out = write_lss(q, 1)
-    assert tigrinya.encode("utf-8") in out and farsi.encode("utf-8") in out
-    assert parse_lss(out).questions["G1"].texts["ti"] == tigrinya
+def test_lss_keeps_geez_and_persian_scripts_byte_for_byte(demo_lss):
+    q, data = demo_lss
+    tigrinya, farsi, dari = (q.items["gezondheid"].text[c] for c in ("ti", "fa", "prs"))
+    assert len({tigrinya, farsi, dari}) == 3  # Farsi and Dari are separate versions
+    for text in (tigrinya, farsi, dari):
+        assert text.encode("utf-8") in data
+    assert parse_lss(data).questions["G1"].texts["ti"] == tigrinya
 
 
 def test_lss_refuses_a_language_without_texts():
     q = Questionnaire.model_validate(SPEC)
-    with pytest.raises(PipelineError, match="question TOESTEM has no text in ti"):
-        write_lss(q, 1, languages=["nl", "ti"])
+    with pytest.raises(PipelineError, match=r"offers Somalisch \(so\), but 104 of its 104 texts are not translated \(title, "
+                                            r"groups.intro.text, groups.achtergrond.text and 101 more\)"):
+        write_lss(q, 1, languages=["nl", "so"])
 
 
 def test_drift_lists_changed_codes_types_and_missing_questions(demo_lss):
@@ -265,8 +276,20 @@ def test_lss_command_writes_an_importable_file(project):
     titles = {row.findtext("surveyls_language"): row.findtext("surveyls_title")
               for row in ET.fromstring(path.read_bytes()).iter("row") if row.find("surveyls_title") is not None}
     q = load_wave(project, "demo-2025").questionnaire
-    assert titles == {lang: q.title[lang] for lang in titles} and len(titles) >= 4
+    assert titles == {lang: q.title[lang] for lang in ["nl", "en", "ar", "ti", "tr", "fa", "prs"]}
     assert titles["ar"] == "استبيان للمشاركين في برنامج الاندماج في أوتريخت"
+    assert "warning: Tigrinya (ti): 104 of 104 texts are drafts" in result.output
+
+
+def test_lss_command_refuses_an_offered_language_without_texts(project):
+    wave_yaml = project / "surveys" / "demo-2025" / "wave.yaml"
+    wave_yaml.write_text(wave_yaml.read_text(encoding="utf-8").replace("languages: [nl,", "languages: [nl, so,"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["lss", "--demo", "--root", str(project)])
+    assert result.exit_code == 1
+    assert ("surveys/demo-2025/wave.yaml offers Somalisch (so), but 104 of its 104 texts are not translated (title, "
+            "groups.intro.text, groups.achtergrond.text and 101 more); have them translated (rapportage translations export "
+            "--language so) or remove 'so' from 'languages' in surveys/demo-2025/wave.yaml.") in " ".join(result.output.split())
+    assert not (project / "data_clean" / "demo-2025" / "survey_482025.lss").exists()
 
 
 # ------------------------------------------------------------------ codebook
@@ -282,6 +305,12 @@ def test_codebook_lists_every_variable_of_the_clean_data(demo_run):
     assert "98 = weet ik niet" in book.set_index("variable").loc["moeite_spreken"].missing_codes
     assert "werk in N" == book.set_index("variable").loc["werk_zoeken"]["filter"]
     assert (wave.clean_dir / "codebook.md").read_text(encoding="utf-8").count("\n## `") == len(listed)
+    # issue #17: the question texts in exactly the languages of the fielded survey, and its language codes
+    fielded = json.loads((wave.clean_dir / "cleaning_log.json").read_text(encoding="utf-8"))["fielded_languages"]
+    assert [c.removeprefix("text_") for c in book.columns if c.startswith("text_")] == fielded
+    assert book.set_index("variable").loc["language"]["values"].split("; ") == \
+        [f"{c} = {wave.questionnaire.languages[c].name}" for c in fielded]
+    assert book.set_index("variable").loc["gezondheid"].text_prs == wave.questionnaire.items["gezondheid"].text["prs"]
 
 
 def test_codebook_table_matches_specification():

@@ -77,7 +77,7 @@ def test_a_reworded_item_breaks_its_indicators_only(project):
 
 
 def test_an_answer_option_changed_in_one_language_is_a_caveat(project):
-    out = _compare(project, lambda f: _replace(f, "questionnaire.yaml", 'ar: "أوافق تماماً"', 'ar: "أوافق بشدة"'))
+    out = _compare(project, lambda f: _replace(f, "translations/ar.yaml", "text: أوافق تماماً", "text: أوافق بشدة"))
     assert out.loc["thuis_utrecht", "comparability"] == CAVEAT
     assert out.loc["thuis_utrecht", "comparability_note"] == "de vertaling in het Arabisch is gewijzigd"
     assert out.loc["thuis_utrecht", "change"] == 0  # compared, with the caveat

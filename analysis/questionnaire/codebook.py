@@ -21,10 +21,11 @@ MISSING_NL = {"dont_know": "weet ik niet", "refused": "wil ik niet zeggen", "out
               "not_applicable": "niet gevraagd (filter)", "not_answered": "niet beantwoord"}
 
 
-def codebook(wave: Wave) -> pd.DataFrame:
-    """One row per variable of the clean respondents table, in table order."""
+def codebook(wave: Wave, languages: list[str] | None = None) -> pd.DataFrame:
+    """One row per variable of the clean respondents table, in table order; question texts in
+    ``languages``: those the survey was fielded in (default: the ones wave.yaml offers)."""
     q = wave.questionnaire
-    langs = q.complete_languages()
+    langs = languages or wave.config.languages
     used: dict[str, list[str]] = {}
     for scale_id, scale in q.scales.items():
         for v in scale.items:
@@ -47,7 +48,7 @@ def codebook(wave: Wave) -> pd.DataFrame:
         add(var, "population frame", frame_variable.label, "category",
             "; ".join(f"{c} = {lbl}" for c, lbl in frame_variable.categories.items()))
     add("language", "LimeSurvey startlanguage", "Taal van de vragenlijst", "category",
-        "; ".join(f"{c} = {q.languages[c].name}" for c in wave.config.languages if c in q.languages))
+        "; ".join(f"{c} = {q.languages[c].name}" for c in langs if c in q.languages))
     add("duration_seconds", "submitdate - startdate", "Invulduur in seconden", "number")
     c = wave.cleaning
     flags = [("partial", "Afgebroken, maar genoeg kernvragen beantwoord (meegeteld)")]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rapportage.errors import PipelineError
 from rapportage.questionnaire.spec import LIMESURVEY_TYPE, Questionnaire
+from rapportage.questionnaire.translations import check_fielded
 
 DB_VERSION = "620"
 
@@ -119,16 +120,11 @@ def write_lss(q: Questionnaire, survey_id: int, title: dict[str, str] | None = N
               languages: list[str] | None = None) -> bytes:
     """The ``.lss`` file (UTF-8 XML bytes) of the specification for survey ``survey_id``.
 
-    Languages default to the complete ones (status professional or draft), base language
-    first; a language without a text for some entry is an error, not an empty question.
+    Languages default to the complete ones, base language first; a language without a text for
+    some entry is refused (one sentence listing them), not fielded with empty questions.
     """
+    check_fielded(q, languages or q.complete_languages())
     s = structure_from_spec(q, languages)
-    for code, qu in s.questions.items():
-        for where, texts in [("text", qu.texts), *[(f"sub-question {c}", t) for c, t in qu.subquestions],
-                             *[(f"answer {c}", t) for c, t in qu.answers]]:
-            missing = [lang for lang in s.languages if not texts.get(lang)]
-            if missing:
-                raise PipelineError(f"question {code} has no {where} in {', '.join(missing)}; add it to questionnaire.yaml.")
     titles = title or q.title
     doc = ET.Element("document")
     ET.SubElement(doc, "LimeSurveyDocType").text = "Survey"
@@ -283,7 +279,7 @@ def drift(spec: Structure, fielded: Structure) -> list[str]:
     out: list[str] = []
     for lang in spec.languages:
         if lang not in fielded.languages:
-            out.append(f"language {lang!r} is in the specification but not in the survey")
+            out.append(f"language {lang!r} is offered in wave.yaml but not in the survey")
     for code, want in spec.questions.items():
         got = fielded.questions.get(code)
         if got is None:

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from rapportage.errors import PipelineError, shown
+from rapportage.questionnaire.translations import TranslationFile, load_files
 from rapportage.yaml_config import StrictModel, load_yaml_model
 
 DOMAINS: dict[str, str] = {
@@ -46,11 +47,11 @@ class _Strict(StrictModel):
 
 
 class Language(_Strict):
+    """A language the questionnaire may be fielded in. Its texts other than the base language's
+    are in ``translations/<code>.yaml``, each with its own status (rapportage.questionnaire.translations)."""
+
     name: str = Field(description="Dutch name of the language, used in the report")
     native: str = Field(description="the language's own name, in its own script")
-    status: Literal["professional", "draft", "missing"] = Field(
-        description="professional: reviewed translation; draft: written here, not reviewed; missing: none"
-    )
     direction: Literal["ltr", "rtl"] = "ltr"
 
 
@@ -209,16 +210,22 @@ class Questionnaire(_Strict):
     items: dict[str, Item]
     scales: dict[str, Scale] = Field(default_factory=dict)
     indicators: list[Indicator] = Field(min_length=1)
+    _translations: dict = PrivateAttr(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> "Questionnaire":
-        """Load and validate ``questionnaire.yaml``; the first problem is raised, naming the key."""
-        q = load_yaml_model(path, cls)
-        found = problems(q)
+        """Load and validate ``questionnaire.yaml`` with its ``translations/*.yaml``; the first
+        problem is raised, naming the key."""
+        q, found = _read(path)
         if found:
             more = f" ({len(found) - 1} more: run 'rapportage validate')" if len(found) > 1 else ""
-            raise PipelineError(found[0].sentence(path).rstrip(".") + more + ".")
+            raise PipelineError(found[0].rstrip(".") + more + ".")
         return q
+
+    @property
+    def translation_files(self) -> dict[str, TranslationFile]:
+        """The translation file of each language that has one (texts, statuses, source hashes)."""
+        return self._translations
 
     # ---------------------------------------------------------------- derived views
     def variables(self) -> dict[str, tuple[str, Item]]:
@@ -246,8 +253,8 @@ class Questionnaire(_Strict):
         raise KeyError(variable)
 
     def complete_languages(self) -> list[str]:
-        """Languages with a translation (professional or draft), base language first."""
-        rest = [c for c, lang in self.languages.items() if lang.status != "missing" and c != self.base_language]
+        """Languages with a text for every entry (whatever its status), base language first."""
+        rest = [c for c in self.languages if c != self.base_language and all(t.get(c) for _, t in self.texts())]
         return [self.base_language, *rest]
 
     def indicator(self, indicator_id: str) -> Indicator:
@@ -269,17 +276,33 @@ class Questionnaire(_Strict):
         return out
 
 
+def _read(path: Path) -> tuple[Questionnaire, list[str]]:
+    """The questionnaire with its translations merged in, and every problem as a sentence."""
+    q = load_yaml_model(path, Questionnaire)
+    found = [Problem(f"{key}.{lang}", f"a text in {lang!r} belongs in translations/{lang}.yaml, not in questionnaire.yaml, "
+                                      "which holds the base language only (README, 'Translations')").sentence(path)
+             for key, text in q.texts() for lang in sorted(set(text) - {q.base_language})]
+    found += [p.sentence(path) for p in problems(q)]
+    if not found:
+        q._translations = load_files(path, list(q.languages))
+        for key, text in q.texts():
+            for code, tf in q._translations.items():
+                entry = tf.texts.get(key)
+                if entry is not None:
+                    text[code] = entry.text
+    return q, found
+
+
 def problems(q: Questionnaire) -> list[Problem]:
-    """Everything that spans entries of a specification: references, translations, uniqueness."""
+    """Everything that spans entries of a specification: references, the Dutch texts, uniqueness.
+    (Translations are checked by ``rapportage validate`` and ``rapportage lss``.)"""
     found: list[Problem] = []
     add = lambda key, msg: found.append(Problem(key, msg))  # noqa: E731
     if q.base_language not in q.languages:
         add("base_language", f"{q.base_language!r} is not declared under 'languages'")
-    complete = [c for c, lang in q.languages.items() if lang.status != "missing"]
     for key, text in q.texts():
-        for lang in complete:
-            if not text.get(lang, "").strip():
-                add(f"{key}.{lang}", f"no text in {lang!r}, a language with status {q.languages[lang].status!r}")
+        if not text.get(q.base_language, "").strip():
+            add(f"{key}.{q.base_language}", f"no text in the base language {q.base_language!r}")
         for lang in set(text) - set(q.languages):
             add(f"{key}.{lang}", f"text in undeclared language {lang!r}")
     codes: dict[str, str] = {}
@@ -360,12 +383,12 @@ def _answer_codes(item: Item) -> set[str] | None:
 
 
 def check_file(path: Path) -> tuple[Questionnaire | None, list[str]]:
-    """Every problem of a questionnaire file as a sentence (empty when it is valid)."""
+    """Every problem of a questionnaire file (and its translation files) as a sentence (empty
+    when it is valid)."""
     try:
-        q = load_yaml_model(path, Questionnaire)
+        return _read(path)
     except PipelineError as exc:
         return None, [str(exc)]
-    return q, [p.sentence(path) for p in problems(q)]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,11 @@ def nl_number(x: float, decimals: int = 1) -> str:
     return f"{x:,.{decimals}f}".replace(",", "\u2009").replace(".", ",")
 
 
+def nl_list(parts: list[str]) -> str:
+    """'a', 'a en b', 'a, b en c'."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " en " + parts[-1]
+
+
 def fmt_value(row: pd.Series, with_ci: bool = True) -> str:
     """'31% (28–34%)' for a proportion, '5,6 (5,5–5,7)' for a mean; '–' when suppressed."""
     if row["suppressed"] or pd.isna(row["estimate"]):

@@ -16,6 +16,7 @@ from rapportage.report.formatting import (
     fmt_change,
     fmt_number,
     fmt_value,
+    nl_list,
     nl_number,
     scientific,
     show,
@@ -155,23 +156,31 @@ def _representativeness_sentence(data: ReportData) -> str:
 
 
 def languages_table(data: ReportData) -> None:
-    """The languages the questionnaire was offered in and how many respondents used each."""
+    """The languages the survey was fielded in (the survey as LimeSurvey held it, not the plan),
+    each with the state of its translation and how many respondents used it."""
+    from rapportage.questionnaire.translations import status
+
+    q = data.wave.questionnaire
     used = data.cleaning.respondents_by_language
     total = sum(used.values())
-    status = {"professional": "gecontroleerde vertaling", "draft": "concept, niet gecontroleerd",
-              "missing": "niet in de specificatie"}
-    offered = data.wave.config.languages
-    codes = [*offered, *sorted(set(used) - set(offered))]
+    fielded = data.cleaning.fielded_languages
+    codes = [*fielded, *sorted(set(used) - set(fielded))]
+    states = status(q)
     hidden = suppressed_counts({code: used.get(code, 0) for code in codes}, data.wave.config.disclosure.min_n)
     rows = []
     for code in codes:
-        lang = data.wave.questionnaire.languages[code]
+        lang = q.languages[code]
         n = used.get(code, 0)
-        rows.append({"Taal": lang.name, "Eigen naam": lang.native, "Aangeboden": "ja" if code in offered else "nee",
-                     "Vragenlijst in questionnaire.yaml": status[lang.status],
+        rows.append({"Taal": lang.name, "Eigen naam": lang.native,
+                     "Vertaling": states[code].dutch() if code in states else "onbekend",
                      "Respondenten": SUPPRESSED if code in hidden else str(n),
                      "Aandeel": SUPPRESSED if code in hidden or not total else f"{nl_number(100 * n / total)}%"})
-    note = "Respondenten: geldige respondenten naar de taal waarin zij de vragenlijst invulden."
+    note = ("De talen waarin de vragenlijst te beantwoorden was. Respondenten: geldige respondenten naar de taal "
+            "waarin zij de vragenlijst invulden. Vertaling: brontekst is het Nederlands waarvan de vertalingen zijn "
+            "gemaakt; concept betekent vertaald maar nog niet gecontroleerd door een tweede vertaler.")
+    absent = [q.languages[c].name for c in q.languages if c not in codes]
+    if absent:
+        note += (f" Niet aangeboden: {nl_list(absent)}; wie alleen die taal leest, kon niet meedoen.")
     if hidden:
         note += (f" {SUPPRESSED}: niet gepubliceerd, omdat het om minder dan {data.wave.config.disclosure.min_n} "
                  "respondenten gaat (of omdat het aantal anders uit de andere zou volgen).")

@@ -13,7 +13,7 @@ import pandas as pd
 from rapportage.questionnaire.spec import DOMAINS
 from rapportage.report.data import ReportData, level_text
 from rapportage.report.figures import PALETTE, _png, _wrap, mpl
-from rapportage.report.formatting import fmt_number, nl_number, show, show_table, signed
+from rapportage.report.formatting import fmt_number, nl_list, nl_number, show, show_table, signed
 from rapportage.report.markup import attr, md
 from rapportage.report.sentences import p_value_text
 
@@ -40,12 +40,12 @@ def trend_text(data: ReportData) -> None:
              "van afnemen. Waar dat niet zo is, is de lijn in de figuren onderbroken."]
     synthetic = [w.config.year for w in data.series if w.config.synthetic is not None]
     if synthetic and data.wave.config.synthetic is None:
-        lines.append(f"Let op: de cijfers van {_and([str(y) for y in synthetic])} zijn synthetisch (een proefmeting met "
+        lines.append(f"Let op: de cijfers van {nl_list([str(y) for y in synthetic])} zijn synthetisch (een proefmeting met "
                      "een rekenmodel) en zeggen niets over echte inburgeraars.")
     levels = t.groupby("year")["confidence"].first()
     other = levels[levels != data.confidence]
     if len(other):
-        lines.append("Let op: de intervallen van " + _and([f"{y} ({level_text(c)})" for y, c in other.items()])
+        lines.append("Let op: de intervallen van " + nl_list([f"{y} ({level_text(c)})" for y, c in other.items()])
                      + f" zijn op een ander betrouwbaarheidsniveau berekend dan die van dit rapport ({data.level}); "
                      "de veranderingen worden alle op het niveau van dit rapport getoetst.")
     year_of = dict(zip(t["wave"], t["year"]))
@@ -62,7 +62,7 @@ def trend_text(data: ReportData) -> None:
             parts.append(f"{caveat} vergelijkbaar met een kanttekening")
         if broken:
             parts.append(f"{broken} niet vergelijkbaar")
-        text += ("zijn er " + _and(parts) if same or caveat else "is er geen enkele vergelijkbaar") + ". "
+        text += ("zijn er " + nl_list(parts) if same or caveat else "is er geen enkele vergelijkbaar") + ". "
         reasons = _reasons(step)
         if reasons:
             text += "De redenen: " + "; ".join(md(r) for r in reasons) + "."
@@ -89,10 +89,6 @@ def _reasons(step: pd.DataFrame) -> list[str]:
             if reason and not reason.startswith("de mogelijke vertekening van de verandering is"):
                 seen[reason] = seen.get(reason, 0) + 1
     return sorted(seen, key=lambda r: -seen[r])
-
-
-def _and(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " en " + parts[-1]
 
 
 def trend_tabs(data: ReportData) -> None:

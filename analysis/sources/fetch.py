@@ -518,7 +518,7 @@ def import_files(wave: Wave, paths: list[Path]) -> Path:
         raise PipelineError(
             f"{lss_files[0]} is survey {sid}, which surveys/{wave.id}/wave.yaml limesurvey.survey_ids does not list; add it or import the right file."
         )
-    differences = drift(structure_from_spec(wave.questionnaire), structure)
+    differences = drift(structure_from_spec(wave.questionnaire, wave.config.languages), structure)
     if differences:
         raise PipelineError(
             f"{lss_files[0]} does not match surveys/{wave.id}/questionnaire.yaml: " + summarise(differences, name=f"drift-{wave.id}-{sid}")
@@ -554,7 +554,7 @@ def survey_id_of_lss(data: bytes, source: str) -> int:
 
 def _fetch_into(tmp: Path, wave: Wave, creds: Credentials, incremental: bool, settings: FetchSettings,
                 progress: Callable[[int, int, int], None] | None, sleep: Callable[[float], None], secrets: Secrets) -> dict:
-    spec = structure_from_spec(wave.questionnaire)
+    spec = structure_from_spec(wave.questionnaire, wave.config.languages)
     summary: dict[str, Any] = {"wave": wave.id, "source": creds.public_url, "incremental": incremental, "surveys": {}}
     with RemoteControl(creds, settings, sleep, secrets) as rc:
         summary["server_version"] = rc.call("get_server_version")

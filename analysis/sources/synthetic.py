@@ -42,6 +42,7 @@ import pandas as pd
 from rapportage.config import Wave
 from rapportage.errors import PipelineError
 from rapportage.questionnaire.spec import Item
+from rapportage.questionnaire.translations import check_fielded
 from rapportage.scoring.items import INDICATOR_PREFIX, score_respondents  # the pipeline's own scoring
 from rapportage.sources.limesurvey import encode_json_export
 
@@ -335,7 +336,8 @@ def generic_answers(item_id: str, item: Item, x: np.ndarray, rng: np.random.Gene
 
 def _languages(wave: Wave, frame: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     """The language each person would answer in: the demo's shares by migration status where the
-    frame has it, restricted to the languages the wave offers."""
+    frame has it, restricted to the languages the wave offers (those of the survey that
+    ``generate`` writes, all fully translated)."""
     offered = wave.config.languages
     n = len(frame)
     out = np.empty(n, dtype=object)
@@ -646,6 +648,9 @@ def generate(wave: Wave) -> dict[str, bytes]:
         _refuse(wave, f"response effects name {', '.join(map(repr, unknown))}, which cleaning.yaml 'frame_variables' does not list")
     if settings.interviews.share > 0 and _mode_item(wave) is None:
         _refuse(wave, "interviews.share needs comparability.mode_item, the question that records how someone took part")
+    # the survey is fielded in the languages wave.yaml offers, each with all its texts (as 'rapportage lss'
+    # requires), and nobody answers in another: refused here, with the same sentence, before anything is drawn
+    check_fielded(wave.questionnaire, wave.config.languages, f"surveys/{wave.id}/wave.yaml")
     rng = np.random.default_rng(settings.seed)  # the population: frame and answers
     frame = make_frame(wave, rng)
     answers = simulate_answers(wave, frame, rng)

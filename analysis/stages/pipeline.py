@@ -142,7 +142,7 @@ def fetch(wave: Wave, force: bool = False) -> StageResult:
         }
         out = {snapshot / n: b for n, b in files.items() if n.startswith("responses_")}
         for sid in wave.config.limesurvey.survey_ids:  # the survey as LimeSurvey holds it
-            out[snapshot / f"structure_{sid}.lss"] = write_lss(wave.questionnaire, sid)
+            out[snapshot / f"structure_{sid}.lss"] = write_lss(wave.questionnaire, sid, languages=wave.config.languages)
         out[snapshot / "export_summary.json"] = manifest.json_bytes(summary)
         out[wave.raw_dir / "frame.csv"] = files["frame.csv"]
         out[wave.raw_dir / "population_truth.json"] = files["population_truth.json"]
@@ -240,13 +240,23 @@ def check_structure(wave: Wave, survey_id: int) -> None:
     structure = structure_of(wave, survey_id)
     if structure is None:
         return
-    differences = drift(structure_from_spec(wave.questionnaire), structure)
+    differences = drift(structure_from_spec(wave.questionnaire, wave.config.languages), structure)
     if differences:
         raise PipelineError(
             f"survey {survey_id} in snapshot {latest_snapshot(wave).name} does not match surveys/{wave.id}/questionnaire.yaml: "
             f"{summarise(differences, name=f'drift-{wave.id}-{survey_id}')}. "
             "Update the specification (or the survey) so they agree, then fetch again."
         )
+
+
+def fielded_languages(wave: Wave) -> list[str]:
+    """The languages the survey(s) had in the field, from the structure held in the snapshots
+    (base language first); wave.yaml's list only for a survey whose structure was not kept."""
+    out: list[str] = []
+    for survey_id in wave.config.limesurvey.survey_ids:
+        structure = structure_of(wave, survey_id)
+        out += [lang for lang in (structure.languages if structure else wave.config.languages) if lang not in out]
+    return out
 
 
 def clean(wave: Wave, force: bool = False) -> StageResult:
@@ -307,6 +317,7 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
         validate_respondents(wave, respondents)
         log = cleaning.log_table(result, frame, wave.cleaning.frame_variables, wave.config.languages)
         free_text = result.free_text.sort_values(["respondent_key", "item"])
+        fielded = fielded_languages(wave)
         summary = CleaningLog(
             snapshot=snapshot.name,
             snapshots_combined=[p.name for p in snapshots(wave)],
@@ -315,9 +326,10 @@ def clean(wave: Wave, force: bool = False) -> StageResult:
             population=wave.population.total,
             invited=len(frame),
             respondents_by_language=respondents["language"].value_counts(sort=False).astype(int).to_dict(),
+            fielded_languages=fielded,
             steps=log[["step", "kind", "action", "description", "count"]].to_dict(orient="records"),
         )
-        book = codebook(wave)
+        book = codebook(wave, fielded)
         return {
             out_dir / "respondents.parquet": parquet_with_labels(wave, respondents),
             out_dir / "cleaning_log.json": summary.to_json_bytes(),

@@ -45,9 +45,13 @@ CASES = {
     "percentage minimum below the mean minimum": (W, "min_n_percentage: 30", "min_n_percentage: 8",
                                                   r"wave.yaml: key 'disclosure': min_n_percentage \(8\) is below min_n \(10\)"),
     # translations and expressions
-    "missing translation of an offered language": (
-        Q, '      en: "Do you take part in this survey? Your answers are treated confidentially."\n', "",
-        r"questionnaire.yaml: .*toestemming.*'en'"),
+    "a translation in questionnaire.yaml": (
+        Q, '  nl: "Vragenlijst inburgeraars Utrecht"\n', '  nl: "Vragenlijst inburgeraars Utrecht"\n  en: "Questionnaire"\n',
+        r"questionnaire.yaml: key 'title.en': a text in 'en' belongs in translations/en.yaml"),
+    "unknown translation status": ("translations/en.yaml", "status: draft", "status: approved",
+                                   r"surveys/demo-2025/translations/en.yaml: key 'texts.title.status': Input should be 'draft', 'reviewed' or 'final'"),
+    "translation of an undeclared language": ("translations/en.yaml", "language: en", "language: eng",
+                                              r"translations/en.yaml: key 'language' is 'eng', but the file is named for 'en'"),
     "language not in questionnaire.yaml": (W, "languages: [nl, en,", "languages: [nl, pl, en,", r"wave.yaml: .*'pl'"),
     "indicator names an unknown item": (Q, "of: werk,", "of: werkk,", r"questionnaire.yaml: key 'indicators.0\(werk_betaald\).of': 'of' names unknown item or scale 'werkk'"),
     "filter names an unknown item": (Q, "      - {item: werk, codes: [\"N\"]}", "      - {item: werkk, codes: [\"N\"]}",
