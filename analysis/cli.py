@@ -208,9 +208,12 @@ def simulate(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("
 
 @app.command("export")
 def export_(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."),
-            fmt: Annotated[str, typer.Option("--format", "-f", help="sav (SPSS, with labels), csv (+ codebook) or parquet")] = "sav",
-            output: Annotated[Optional[Path], typer.Option("--output", "-o", help="folder to write to")] = None) -> None:
-    """Export the clean respondents table (no identifiers, no free text) for SPSS or other tools."""
+            fmt: Annotated[str, typer.Option("--format", "-f", help="sav (SPSS, with labels), csv (+ codebook), parquet, or bundle "
+                                             "(a reviewer's folder: data with weights, R and SPSS scripts that reproduce the key figures)")] = "sav",
+            output: Annotated[Optional[Path], typer.Option("--output", "-o", help="folder to write to (bundle: the bundle's folder; "
+                                                           "default data_clean/<wave>/export/bundle/)")] = None) -> None:
+    """Export the clean respondents table (no identifiers, no free text) for SPSS or other tools; --format bundle
+    writes a folder with the weights, the population totals and R/SPSS scripts that reproduce every key figure."""
     try:
         w = _wave(wave, demo, root)
         from rapportage.stages import pipeline
@@ -224,9 +227,16 @@ def export_(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path(".
     except KeyboardInterrupt:
         _interrupted()
     blanked = ", ".join(f"{name} {count}" for name, count in result.blanked.items() if count)
-    err.print(f"  k-anonymous (k = {result.k}) on {', '.join(result.quasi_identifiers)}: "
+    exact = getattr(result, "exact", ())  # a bundle keeps the calibration variables exact
+    err.print(f"  k-anonymous (k = {result.k}) on {', '.join(result.quasi_identifiers) or 'nothing'}"
+              + (f" within each combination of {', '.join(exact)} (kept exact for the calibration)" if exact else "") + ": "
               + (f"{sum(result.blanked.values())} values blanked in {result.respondents_touched} respondents ({blanked})"
                  if blanked else "nothing needed blanking"), style="dim", highlight=False)
+    rare, unique = getattr(result, "rare_respondents", 0), getattr(result, "unique_respondents", 0)
+    if exact and rare:
+        err.print(f"  {rare} respondents ({unique} unique) share their combination of "
+                  f"{', '.join(exact)} with fewer than {result.k - 1} others: kept, with their other quasi-identifiers blank "
+                  "(the bundle's LEESMIJ.md says so)", style="dim", highlight=False)
     for path in files:
         print(path)
 

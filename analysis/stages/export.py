@@ -1,8 +1,10 @@
 """Exports of a wave's clean data for researchers who continue elsewhere.
 
 ``sav``: SPSS with the Dutch variable and value labels (pyreadstat); ``csv``: the table plus the
-codebook; ``parquet``: the table with its labels as metadata. Only ``data_clean/`` is read, so an
-export can never contain more than the clean data (no tokens, no free text).
+codebook; ``parquet``: the table with its labels as metadata; ``bundle``: a folder for a reviewer,
+with the weights and the scripts that reproduce every key figure (:mod:`rapportage.stages.bundle`).
+Only ``data_clean/`` is read, so an export can never contain more than the clean data (no tokens,
+no free text).
 
 An export is not the internal table as is: dates are coarsened to a year, and the quasi-identifiers
 (``disclosure.export`` in wave.yaml) are made k-anonymous by blanking as few values as needed
@@ -34,18 +36,23 @@ from rapportage.errors import PipelineError
 from rapportage.manifest import atomic_write
 from rapportage.statistics.disclosure import Anonymised, k_anonymise
 
-FORMATS = ("sav", "csv", "parquet")
+FORMATS = ("sav", "csv", "parquet", "bundle")
 EXPORT_KEY = b"rapportage.export"
 YEAR_SUFFIX = "_jaar"
 
 
 def export(wave: Wave, fmt: str, target_dir: Path | None = None) -> tuple[list[Path], Anonymised]:
-    """Write the export; returns the files written and what was blanked."""
+    """Write the export; returns the files written and what was blanked. ``bundle`` writes a folder
+    (``target_dir`` itself, default ``data_clean/<wave>/export/bundle/``)."""
     source = wave.clean_dir / "respondents.parquet"
     if not source.is_file():
         raise PipelineError(f"data_clean/{wave.id}/respondents.parquet is missing; run 'rapportage clean --wave {wave.id}' first.")
     if fmt not in FORMATS:
         raise PipelineError(f"export format {fmt!r} is unknown; choose one of {', '.join(FORMATS)}.")
+    if fmt == "bundle":
+        from rapportage.stages.bundle import write_bundle
+
+        return write_bundle(wave, target_dir)
     table, labels = export_table(wave, pd.read_parquet(source), read_labels(source))
     out = target_dir or wave.clean_dir / "export"
     name = f"respondenten_{wave.id}"
