@@ -50,6 +50,7 @@ from rapportage.csvfiles import csv_bytes
 from rapportage.errors import PipelineError
 from rapportage.questionnaire.spec import DOMAINS
 from rapportage.scoring.items import INDICATOR_PREFIX, REASON_SUFFIX
+from rapportage.stages.export import enough_for_k
 from rapportage.statistics.disclosure import OVERALL, Anonymised, k_anonymise
 
 YEAR_SUFFIX = "_jaar"
@@ -189,12 +190,7 @@ def bundle_table(wave: Wave, respondents: pd.DataFrame, weights: pd.DataFrame,
             f"name {', '.join(dict.fromkeys(unknown))}, which data_clean/{wave.id}/respondents.parquet does not have; rerun "
             f"'rapportage clean --wave {wave.id}' or correct the list."
         )
-    k = wave.config.disclosure.export.k
-    if len(table) < k:
-        raise PipelineError(
-            f"wave {wave.id} has {len(table)} respondents, fewer than disclosure.export.k = {k} in surveys/{wave.id}/wave.yaml, "
-            "so no export can keep them apart from each other; there is nothing to export."
-        )
+    k = enough_for_k(wave, table)
     for v in exact:  # compared as text, as the calibration does (rapportage.statistics.weighting.margin_values)
         table[v] = table[v].astype("string")
     others = [v for v in identifiers if v not in exact]
@@ -745,6 +741,12 @@ def spss_syntax(wave: Wave, groups: list[str], variables: list[str]) -> str:
     def wrap(words: list[str], indent: str = "    ") -> str:
         return "\n".join(textwrap.wrap(" ".join(words), 76, initial_indent=indent, subsequent_indent=indent))
 
+    def csdescriptives(subpop: str | None = None) -> list[str]:
+        """The indicators' weighted means with SE and interval, overall or per category of ``subpop``."""
+        return ["CSDESCRIPTIVES", "  /PLAN FILE='reproduceer.csaplan'", "  /SUMMARY VARIABLES=", wrap(indicators), "  /MEAN",
+                f"  /STATISTICS COUNT SE CIN({level})", *([f"  /SUBPOP TABLE={subpop} DISPLAY=LAYERED"] if subpop else []),
+                "  /MISSING SCOPE=ANALYSIS CLASSMISSING=EXCLUDE."]
+
     if est.fpc == "uniform":
         estimator = f"  /ESTIMATOR TYPE=EQUAL_WOR\n  /POPSIZE VALUE={wave.population.total}."
         fpc_note = [f"Met de eindige-populatiecorrectie 1 - n/N, N = {wave.population.total}, zoals het rapport."]
@@ -784,29 +786,12 @@ def spss_syntax(wave: Wave, groups: list[str], variables: list[str]) -> str:
         "",
         "* Elke indicator voor alle inburgeraars (de tabel Kerncijfers per domein).",
         "* Percentages zijn hier fracties: 0.29 is 29 procent.",
-        "CSDESCRIPTIVES",
-        "  /PLAN FILE='reproduceer.csaplan'",
-        "  /SUMMARY VARIABLES=",
-        wrap(indicators),
-        "  /MEAN",
-        f"  /STATISTICS COUNT SE CIN({level})",
-        "  /MISSING SCOPE=ANALYSIS CLASSMISSING=EXCLUDE.",
+        *csdescriptives(),
     ]
     for g in groups:
         if g not in variables:
             continue
-        lines += [
-            "",
-            f"* Per categorie van {g} (de tabellen per domein, uitkomsten naar groep).",
-            "CSDESCRIPTIVES",
-            "  /PLAN FILE='reproduceer.csaplan'",
-            "  /SUMMARY VARIABLES=",
-            wrap(indicators),
-            "  /MEAN",
-            f"  /STATISTICS COUNT SE CIN({level})",
-            f"  /SUBPOP TABLE={g} DISPLAY=LAYERED",
-            "  /MISSING SCOPE=ANALYSIS CLASSMISSING=EXCLUDE.",
-        ]
+        lines += ["", f"* Per categorie van {g} (de tabellen per domein, uitkomsten naar groep).", *csdescriptives(g)]
     lines += [
         "",
         "* Zonder Complex Samples: alleen de puntschattingen.",

@@ -92,12 +92,7 @@ def export_table(wave: Wave, respondents: pd.DataFrame, labels: dict[str, dict])
             f"surveys/{wave.id}/wave.yaml: 'disclosure.export.quasi_identifiers' names {', '.join(missing)}, which "
             f"data_clean/{wave.id}/respondents.parquet does not have; rerun 'rapportage clean --wave {wave.id}' or correct the list."
         )
-    k = wave.config.disclosure.export.k
-    if len(table) < k:
-        raise PipelineError(
-            f"wave {wave.id} has {len(table)} respondents, fewer than disclosure.export.k = {k} in surveys/{wave.id}/wave.yaml, "
-            "so no export can keep them apart from each other; there is nothing to export."
-        )
+    k = enough_for_k(wave, table)
     result = k_anonymise(table, identifiers, k)
     # no respondent_key, and the rows in a fresh random order: with the key two exports (of two waves, or
     # before and after late responses) could be joined and a value blanked in one read from the other
@@ -165,3 +160,14 @@ def _write_sav(table: pd.DataFrame, labels: dict[str, dict], summary: str, path:
         )
         shutil.move(staged, path)
     return path
+
+
+def enough_for_k(wave: Wave, table: pd.DataFrame) -> int:
+    """``disclosure.export.k``; refused (one sentence) when the wave has fewer respondents."""
+    k = wave.config.disclosure.export.k
+    if len(table) < k:
+        raise PipelineError(
+            f"wave {wave.id} has {len(table)} respondents, fewer than disclosure.export.k = {k} in surveys/{wave.id}/wave.yaml, "
+            "so no export can keep them apart from each other; there is nothing to export."
+        )
+    return k
