@@ -97,4 +97,4 @@ def test_no_published_cell_is_under_the_minimum(loaded, case):
                 label = rd.questionnaire_label(row.indicator)
                 said = alt[alt.index(f"{label}: "):].split(". ")[0]  # what the description says of this indicator
                 value = formatting.fmt_value(pd.Series({**row, "suppressed": False}), with_ci=False)
-                assert f"{rd.category_label(group, row.category).lower()} {value}" not in said, said
+                assert f"{rd.category_label(group, row.category)} {value}" not in said, said

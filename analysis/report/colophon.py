@@ -12,7 +12,7 @@ from rapportage.report.markup import md
 
 # every package whose version can change a number or the look of the report (requirements.lock has all)
 SHAPING_PACKAGES = ("rapportage-inburgering", "pandas", "numpy", "scipy", "statsmodels", "pingouin", "pyarrow",
-                    "matplotlib", "seaborn", "pillow", "great_tables", "pypandoc-binary", "nbclient", "ipykernel")
+                    "matplotlib", "seaborn", "great_tables", "pypandoc-binary", "nbclient", "ipykernel")
 
 
 def colophon(data: ReportData, renderer: str = "") -> None:

@@ -5,6 +5,8 @@ reaches the page (``show``, ``show_table``). Every text from configuration or da
 
 from __future__ import annotations
 
+import re
+
 import great_tables as gt
 import numpy as np
 import pandas as pd
@@ -77,6 +79,9 @@ def table_html(table: gt.GT, label: str) -> str:
     """
     markup = table.tab_options(quarto_disable_processing=True, container_overflow_x="visible",
                                container_overflow_y="visible").as_raw_html()
+    # a heading of a group of rows heads those rows, not a group of columns (WCAG 1.3.1)
+    markup = markup.replace('class="gt_group_heading" colspan', 'class="gt_group_heading" scope="rowgroup" colspan')
+    markup = re.sub(r'(class="gt_group_heading" scope="rowgroup" colspan="\d+") scope="colgroup"', r"\1", markup)
     name = html_text(f"{label} (tabel)")
     return raw_html(f'<div class="tabel" role="region" tabindex="0" aria-label="{name}">\n{markup}\n</div>')
 

@@ -215,6 +215,7 @@ def representativeness_table(data: ReportData) -> None:
         })
     table = (
         gt.GT(pd.DataFrame(rows), rowname_col="Categorie", groupname_col="Kenmerk", id="representativiteit")
+        .tab_stubhead(label="Categorie")
         .cols_align("right", columns=["Respons", "Steekproef", "Gewogen", "Populatie"])
         .tab_source_note("Respons = respondenten als percentage van de populatie in de categorie. "
                          "Steekproef en Gewogen: verdeling van de respondenten voor en na weging.")

@@ -76,6 +76,7 @@ def domain_table(data: ReportData, domain: str) -> None:
         note += f" {NOT_BROKEN_DOWN} = deze uitkomst wordt niet naar dit kenmerk uitgesplitst."
     table = (
         gt.GT(pd.DataFrame(rows), rowname_col="Categorie", groupname_col="Groep", id=f"tabel-{domain}")
+        .tab_stubhead(label="Groep")
         .cols_align("right", columns=[i.label for i in inds])
         .tab_source_note(note)
     )

@@ -12,7 +12,7 @@ import pandas as pd
 
 from rapportage.questionnaire.spec import DOMAINS
 from rapportage.report.data import ReportData, level_text
-from rapportage.report.figures import PALETTE, _png, _wrap, mpl
+from rapportage.report.figures import FONT, GROUP_COLOUR, REFERENCE_COLOUR, WIDTH, _svg, mpl, text_width, wrap_to
 from rapportage.report.formatting import fmt_number, nl_list, nl_number, show, show_table, signed
 from rapportage.report.markup import attr, md
 from rapportage.report.sentences import p_value_text
@@ -110,43 +110,52 @@ def trend_figure(data: ReportData, domain: str) -> str:
     t = data.trend
     assert t is not None
     inds = [i for i in data.indicators(domain) if i.id in set(t["indicator"])]
-    png = base64.b64encode(trend_plot(data, [i.id for i in inds])).decode("ascii")
+    svg = base64.b64encode(trend_plot(data, [i.id for i in inds])).decode("ascii")
     caption = f"{DOMAINS[domain]}: uitkomsten per meting, met {data.level}-betrouwbaarheidsinterval"
-    return f'![{caption}](data:image/png;base64,{png}){{#fig-trend-{domain} fig-alt="{attr(trend_alt(data, inds))}"}}'
+    return f'![{caption}](data:image/svg+xml;base64,{svg}){{#fig-trend-{domain} fig-alt="{attr(trend_alt(data, inds))}"}}'
 
 
 def trend_plot(data: ReportData, indicators: list[str]) -> bytes:
-    """Small multiples: one panel per indicator, years on the x-axis; a solid line joins two
-    waves that are comparable, a dashed one joins them with a caveat, and none where they are not."""
+    """Small multiples, stacked for a phone (as the domain figures): one panel per indicator,
+    years on the x-axis; a solid line joins two waves that are comparable, a dashed one joins them
+    with a caveat, and a dotted vertical line separates waves that are not comparable. SVG."""
     t = data.trend
     assert t is not None
     years = sorted(t["year"].unique())
-    cols = 2
-    rows = -(-len(indicators) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(7.5, 2.1 * rows + 0.2), squeeze=False)
-    for ax in axes.flat[len(indicators):]:
-        ax.set_visible(False)
-    for ax, ind in zip(axes.flat, indicators):
+    pt = 1 / 72
+    title_line, plot_h, axis_h, gap, pad = FONT * 1.25, 96.0, FONT * 1.9, 12.0, 4.0
+    titles = [wrap_to(data.questionnaire_label(ind), WIDTH - 2 * pad, bold=True) for ind in indicators]
+    heights = [len(title) * title_line + 8 + plot_h + axis_h for title in titles]
+    height = sum(heights) + gap * (len(indicators) - 1) + pad
+    left = pad + text_width("100%") + 8
+    fig = plt.figure(figsize=(WIDTH * pt, height * pt))
+    top = height
+    for ind, title, h in zip(indicators, titles, heights):
+        y0 = top - len(title) * title_line - 8 - plot_h
+        ax = fig.add_axes((left / WIDTH, y0 / height, (WIDTH - left - 18) / WIDTH, plot_h / height))
+        fig.text(pad / WIDTH, (top - FONT) / height, mpl("\n".join(title)), fontsize=FONT, fontweight="bold", va="baseline")
         part = t[(t["indicator"] == ind) & ~t["suppressed"]].sort_values("year")
         kind = part["kind"].iloc[0] if len(part) else "proportion"
         scale = 100 if kind == "proportion" else 1
-        colour = PALETTE[0]
         ax.errorbar(part["year"], part["estimate"] * scale,
                     yerr=[(part["estimate"] - part["ci_low"]) * scale, (part["ci_high"] - part["estimate"]) * scale],
-                    fmt="o", color=colour, capsize=3, markersize=5, zorder=3)
+                    fmt="o", color=GROUP_COLOUR, capsize=3, markersize=6, elinewidth=1.6, zorder=3)
         for (_, a), (_, b) in zip(part.iloc[:-1].iterrows(), part.iloc[1:].iterrows()):
             if b["wave_earlier"] != a["wave"] or b["comparability"] == NOT_COMPARABLE:
-                ax.axvline((a["year"] + b["year"]) / 2, color="0.55", linewidth=1, linestyle=":", zorder=1)
+                ax.axvline((a["year"] + b["year"]) / 2, color=REFERENCE_COLOUR, linewidth=1.4, linestyle=":", zorder=1)
                 continue
-            ax.plot([a["year"], b["year"]], [a["estimate"] * scale, b["estimate"] * scale], color=colour,
-                    linestyle="--" if b["comparability"] == CAVEAT else "-", linewidth=1.5, zorder=2)
-        ax.set_title(mpl(_wrap(data.questionnaire_label(ind), 44)), fontsize=9, loc="left")
-        ax.set_xticks(years, [str(y) for y in years])
+            ax.plot([a["year"], b["year"]], [a["estimate"] * scale, b["estimate"] * scale], color=GROUP_COLOUR,
+                    linestyle=(0, (5, 3)) if b["comparability"] == CAVEAT else "-", linewidth=1.6, zorder=2)
+        ax.set_xticks(years, [str(y) for y in years], fontsize=FONT)
         ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
         ax.set_ylim(*((0, 100) if kind == "proportion" else (1, 10)))
-        ax.set_ylabel("%" if kind == "proportion" else "cijfer", fontsize=8)
-    fig.tight_layout()
-    return _png(fig)
+        ticks = [0, 50, 100] if kind == "proportion" else [1, 5, 10]
+        ax.set_yticks(ticks, [f"{v}%" if kind == "proportion" else str(v) for v in ticks], fontsize=FONT)
+        ax.tick_params(length=0, pad=3)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        top -= h + gap
+    return _svg(fig)
 
 
 def trend_alt(data: ReportData, inds) -> str:

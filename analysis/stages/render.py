@@ -158,7 +158,7 @@ def render_with_quarto(document: Path, params: dict[str, str], quarto: str = "qu
             if dangling:
                 raise PipelineError(f"{shown(document)}: cross-reference @{dangling.group(1)} points at no figure, "
                                     "table or section.")
-        page = with_content_security_policy(stable_ids(out.read_bytes()), own_scripts(document))
+        page = with_content_security_policy(with_table_captions(with_main_landmark(stable_ids(out.read_bytes()))), own_scripts(document))
         return Rendered(page, "quarto", tuple(warnings))
 
 
@@ -266,6 +266,43 @@ def with_content_security_policy(page: bytes, allowed: list[str]) -> bytes:
     if head is None:
         raise PipelineError("the rendered report has no <head> to put its security policy in.")
     return (text[: head.end()] + "\n" + meta + text[head.end():]).encode("utf-8")
+
+
+def with_main_landmark(page: bytes) -> bytes:
+    """Wrap what follows the title block in ``<main>`` (WCAG 1.3.1, 2.4.1): the page then has a
+    banner (the title), and all its content in the main landmark that screen readers jump to.
+    Neither renderer writes one with ``minimal: true``."""
+    text = page.decode("utf-8")
+    if "<main" in text:
+        return page
+    body = re.search(r"<body[^>]*>", text)
+    end = text.rfind("</body>")
+    if body is None or end < 0:
+        raise PipelineError("the rendered report has no <body> to put its content in a main landmark.")
+    header = re.search(r"</header>", text[body.end():end])
+    start = body.end() + (header.end() if header else 0)
+    return (text[:start] + '\n<main id="inhoud">' + text[start:end] + "</main>\n" + text[end:]).encode("utf-8")
+
+
+TABLE_FIGURE = re.compile(r'<figure class="quarto-float quarto-float-tbl[^"]*"[^>]*>.*?</figure>', re.S)
+
+
+def with_table_captions(page: bytes) -> bytes:
+    """Give every numbered table its caption as a ``<caption>`` (WCAG 1.3.1): both renderers
+    write it as the ``<figcaption>`` of a figure around the table, which a screen reader does not
+    announce with the table. The ``<caption>`` is for screen readers (visually hidden); the visible
+    figcaption is hidden from them, so the caption is read once, with its table."""
+    def one(match: re.Match) -> str:
+        block = match.group(0)
+        caption = re.search(r"<figcaption([^>]*)>(.*?)</figcaption>", block, re.S)
+        table = re.search(r"<table[^>]*>", block)
+        if caption is None or table is None or "<caption" in block:
+            return block
+        block = (block[:table.end()] + f'\n<caption class="visually-hidden">{caption.group(2).strip()}</caption>'
+                 + block[table.end():])
+        return block.replace(f"<figcaption{caption.group(1)}>", f'<figcaption{caption.group(1)} aria-hidden="true">', 1)
+
+    return TABLE_FIGURE.sub(one, page.decode("utf-8")).encode("utf-8")
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -514,5 +551,5 @@ def render_fallback(document: Path, params: dict[str, str]) -> Rendered:
         if proc.returncode != 0:
             raise PipelineError(f"pandoc could not convert {shown(document)} (exit code {proc.returncode}):\n"
                                 + _indent(proc.stderr.strip() or "(no message)", 2))
-        page = with_content_security_policy(out.read_bytes(), own_scripts(document))
+        page = with_content_security_policy(with_table_captions(with_main_landmark(out.read_bytes())), own_scripts(document))
         return Rendered(page, "fallback", tuple(quarto_warnings(proc.stderr)))
