@@ -40,6 +40,17 @@ class Fieldwork(_Strict):
         return self
 
 
+Day = date  # (a field named 'date' hides the type inside its class)
+
+
+class Publication(_Strict):
+    """Who publishes the report, when, and whom readers can ask: shown under the title."""
+
+    publisher: str = Field(description="e.g. 'Gemeente Utrecht'")
+    date: Day | None = Field(None, description="publication date of the report")
+    contact: str = Field("", description="where readers can ask about the report (phone, e-mail or web address)")
+
+
 class LimeSurveySource(_Strict):
     url: str | None = Field(None, description="RemoteControl 2 JSON-RPC endpoint")
     survey_ids: list[int] = Field(min_length=1)
@@ -155,6 +166,7 @@ class WaveConfig(_Strict):
     disclosure: Disclosure
     comparability: Comparability = Comparability()
     synthetic: SyntheticSettings | None = None
+    publication: Publication | None = None
     allow_markup_in_texts: bool = Field(False, description="skip the check for markup in configuration texts "
                                         "(they are shown as plain text all the same)")
 
@@ -462,14 +474,13 @@ def weighting_differences(now: PopulationConfig, then: PopulationConfig) -> list
     a, b = now.weighting, then.weighting
     out = []
     if sorted(a.margins) != sorted(b.margins):
-        out.append(f"gewogen naar andere kenmerken (toen {', '.join(b.margins)}; nu {', '.join(a.margins)})")
+        out.append(f"gewogen naar andere kenmerken (toen {_labels(then, b.margins)}; nu {_labels(now, a.margins)})")
     else:
         changed = [m for m in a.margins if margins(now)[m] != margins(then)[m]]
         if changed:
-            out.append(f"andere categorieën bij het wegen naar {', '.join(changed)}")
+            out.append(f"andere categorieën bij het wegen naar {_labels(now, changed)}")
     if (a.method, a.bounds) != (b.method, b.bounds):
-        out.append(f"andere weegmethode (toen {b.method}{f' {list(b.bounds)}' if b.bounds else ''}; "
-                   f"nu {a.method}{f' {list(a.bounds)}' if a.bounds else ''})")
+        out.append(f"andere weegmethode (toen {_method(b)}; nu {_method(a)})")
     if a.trimming != b.trimming:
         out.append("gewichten " + ("nu afgetopt" if a.trimming and not b.trimming else
                                    "nu niet meer afgetopt" if b.trimming and not a.trimming else "anders afgetopt"))
@@ -478,11 +489,27 @@ def weighting_differences(now: PopulationConfig, then: PopulationConfig) -> list
     return out
 
 
+def _method(w) -> str:
+    """'raking', 'lineaire kalibratie met gewichten tussen 0,5 en 3 keer het startgewicht'."""
+    name = {"raking": "raking", "linear": "lineaire kalibratie", "logit": "logit-kalibratie"}.get(w.method, w.method)
+    if not w.bounds:
+        return name
+    low, high = (f"{v:g}".replace(".", ",") for v in w.bounds)
+    return f"{name} met gewichten tussen {low} en {high} keer het startgewicht"
+
+
+def _labels(pop: PopulationConfig, margins: list[str]) -> str:
+    """'migratiestatus, geslacht, leeftijd en leerroute': margins by their Dutch labels ('x × y' for x*y)."""
+    names = [" × ".join(pop.variables[v].label.lower() if v in pop.variables else v for v in m.split("*")) for m in margins]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " en " + names[-1]
+
+
 FILE_MODELS = {"wave.yaml": WaveConfig, "population.yaml": PopulationConfig, "cleaning.yaml": CleaningConfig,
                "references.yaml": References}
 """The wave's configuration files other than questionnaire.yaml, each with its model."""
 
-TEXT_KEYS = {"title", "label", "text", "name", "native", "plural", "categories", "help", "population", "note"}
+TEXT_KEYS = {"title", "label", "text", "name", "native", "plural", "categories", "help", "population", "note", "publisher",
+             "contact"}
 
 
 def markup_in_texts(folder: Path) -> list[str]:

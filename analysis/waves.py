@@ -79,6 +79,8 @@ def _wave_yaml(text: str, wave_id: str, previous: str, year: int) -> str:
         text = _replace(text, r"^(\s+)start:.*$", rf"\g<1>start: {PLACEHOLDER}", f)
         text = _replace(text, r"^(\s+)end:.*$", rf"\g<1>end: {PLACEHOLDER}", f)
     text = _replace(text, r"^(\s+)survey_ids:.*$", rf"\g<1>survey_ids: [{PLACEHOLDER}]", f)
+    if re.search(r"^publication:", text, flags=re.M):  # last year's publication date is not this year's
+        text = re.sub(r"^(\s+date:).*$", rf"\1 {PLACEHOLDER}", text, count=1, flags=re.M)
     text = re.sub(r"^(\s+url:\s*null)\s*#.*$", r"\1                 # or LIMESURVEY_URL in the environment", text, flags=re.M)
     if re.search(r"^baseline_wave:", text, flags=re.M):
         text = _replace(text, r"^baseline_wave:.*$", f"baseline_wave: \"{previous}\"", f)

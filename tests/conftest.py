@@ -74,6 +74,7 @@ def demo_reports(demo_run, tmp_path_factory) -> dict[str, Path]:
     from rapportage.stages.render import (
         MAIN_DOCUMENT,
         render_fallback,
+        report_metadata,
     )
 
     wave, results = demo_run
@@ -83,7 +84,7 @@ def demo_reports(demo_run, tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("reports")
     if QUARTO:
         reports["fallback"] = folder / "fallback.html"
-        reports["fallback"].write_bytes(render_fallback(wave.root / MAIN_DOCUMENT, params).html)
+        reports["fallback"].write_bytes(render_fallback(wave.root / MAIN_DOCUMENT, params, report_metadata(wave)).html)
     return reports
 
 

@@ -98,9 +98,11 @@ def test_weighting_changes_against_the_baseline_are_named(project):
     assert weighting_differences(trimmed, then) == ["gewichten nu afgetopt"]
     fewer = then.model_copy(update={"weighting": then.weighting.model_copy(update={"margins": ["status", "gender", "ageband"]})})
     assert weighting_differences(fewer, then) == [
-        "gewogen naar andere kenmerken (toen status, gender, ageband, route; nu status, gender, ageband)"]
+        "gewogen naar andere kenmerken (toen migratiestatus, geslacht, leeftijd en leerroute; nu migratiestatus, geslacht "
+        "en leeftijd)"]
     linear = then.model_copy(update={"weighting": then.weighting.model_copy(update={"method": "linear", "bounds": (0.5, 3.0)})})
-    assert weighting_differences(linear, then) == ["andere weegmethode (toen raking; nu linear [0.5, 3.0])"]
+    assert weighting_differences(linear, then) == [
+        "andere weegmethode (toen raking; nu lineaire kalibratie met gewichten tussen 0,5 en 3 keer het startgewicht)"]
 
 
 @pytest.mark.parametrize(("value", "where"), [

@@ -26,8 +26,8 @@ def test_a_new_wave_is_the_previous_one_with_placeholders_that_every_stage_refus
     assert not (new / "tekst").exists()  # the researcher's texts describe one measurement
     references = (new / "references.yaml").read_text(encoding="utf-8")  # benchmarks as they were, registry dates to fill in
     assert references == (old / "references.yaml").read_text(encoding="utf-8").replace("date: 2025-02-01", "date: FILL IN")
-    with pytest.raises(PipelineError, match=r"surveys/2026/wave.yaml: key 'title' \(and fieldwork.start, fieldwork.end, "
-                                            r"limesurvey.survey_ids.0\) is still 'FILL IN'"):
+    with pytest.raises(PipelineError, match=r"surveys/2026/wave.yaml: key 'title' \(and publication.date, fieldwork.start, "
+                                            r"fieldwork.end, limesurvey.survey_ids.0\) is still 'FILL IN'"):
         load_wave(project, "2026")  # every stage and validate load the wave this way
     checked = runner.invoke(app, ["validate", "--wave", "2026", "--root", str(project)])
     assert checked.exit_code == 1
@@ -37,7 +37,7 @@ def test_a_new_wave_is_the_previous_one_with_placeholders_that_every_stage_refus
     assert "# fpc: uniform" not in wave_yaml and "# everyone is invited" in wave_yaml  # the comments stay
     wave_yaml = (wave_yaml.replace("title: FILL IN", "title: Rapportage Inburgering 2026")
                  .replace("{start: FILL IN, end: FILL IN}", "{start: 2026-10-01, end: 2026-10-31}")
-                 .replace("[FILL IN]", "[482026]"))
+                 .replace("[FILL IN]", "[482026]").replace("  date: FILL IN", "  date: 2027-03-01"))
     (new / "wave.yaml").write_text(wave_yaml, encoding="utf-8")
     population = (new / "population.yaml").read_text(encoding="utf-8").replace("reference_date: FILL IN", "reference_date: 2025-12-31")
     (new / "population.yaml").write_text(population, encoding="utf-8")
@@ -84,7 +84,7 @@ def test_next_years_wave_filled_in_runs_from_limesurvey_to_its_report(project, m
     wave_yaml = (folder / "wave.yaml").read_text(encoding="utf-8")
     wave_yaml = wave_yaml.replace("title: FILL IN", "title: Rapportage Inburgering 2026")
     wave_yaml = re.sub(r"fieldwork: \{start: FILL IN, end: FILL IN\}", "fieldwork: {start: 2026-10-01, end: 2026-10-31}", wave_yaml)
-    wave_yaml = wave_yaml.replace("survey_ids: [FILL IN]", "survey_ids: [482026]")
+    wave_yaml = wave_yaml.replace("survey_ids: [FILL IN]", "survey_ids: [482026]").replace("  date: FILL IN", "  date: 2027-03-01")
     (folder / "wave.yaml").write_text(wave_yaml, encoding="utf-8")
     population = (folder / "population.yaml").read_text(encoding="utf-8")
     (folder / "population.yaml").write_text(population.replace("reference_date: FILL IN", "reference_date: 2025-12-31"), encoding="utf-8")
@@ -120,4 +120,8 @@ def test_next_years_wave_filled_in_runs_from_limesurvey_to_its_report(project, m
     assert sorted(trend["year"].unique()) == [2023, 2024, 2025, 2026]
     html = report.read_text(encoding="utf-8")
     assert "Ontwikkeling door de jaren" in html and "Synthetische gegevens" not in html  # a real wave
+    # issue #19: its own title and year, publisher and date, and no demo wording of its own
+    assert "<title>Rapportage Inburgering 2026</title>" in html and '<h1 class="title">Rapportage Inburgering 2026</h1>' in html
+    assert "Uitgave van de gemeente Utrecht, 1 maart 2027." in html
+    assert "make report" not in html and "demonstratiereeks" not in html
     assert "Let op: de cijfers van 2023, 2024 en 2025 zijn synthetisch" in html  # its series is the demo

@@ -412,7 +412,7 @@ def test_two_groups_means_are_compared_by_the_design_based_difference(demo_run):
     assert "intervallen overlappen" not in html
     label = next(i.label for i in wave.questionnaire.indicators if i.kind == "mean" and i.id in set(pairs.indicator))
     sentence = html[html.index(f"{label}: "):].split("</li>")[0]
-    assert "aantoonbaar" in sentence or "niet aan toeval" in sentence, sentence
+    assert "aantoonbaar" in sentence or "statistisch significant" in sentence, sentence
 
 
 def test_the_report_prints_the_confidence_level_of_its_estimates(demo_run, monkeypatch):
@@ -482,3 +482,40 @@ def test_two_groups_without_spread_are_not_tested_instead_of_p_nan(demo_run):
     tests = group_tests(design, wave.questionnaire, groups=["status"]).set_index(["indicator", "group"])
     row = tests.loc[("thuis_cijfer_leven", "status")]
     assert pd.isna(row.p_value) and row.not_tested == "binnen elke groep gaf iedereen hetzelfde antwoord"
+
+
+def test_reader_facing_text_names_no_file_key_or_code(demo_run):
+    """Issue #19, 2: the report named internal files and keys ('geen baseline_wave opgegeven',
+    '(cleaning.yaml)', 'respondents.parquet', 'toen status, gender, ageband, route', 'True =
+    gemarkeerd'). Only the colophon, which says how to remake the page, may name them."""
+    import html as html_module
+
+    wave, results = demo_run
+    page = results[-1].outputs[0].read_text(encoding="utf-8")
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r'<section id="sec-colofon".*?</section>', " ", page, flags=re.S)
+    alts = " ".join(re.findall(r'alt="([^"]*)"', page))
+    text = html_module.unescape(re.sub(r"<[^>]+>", " ", page) + " " + alts)
+    found = {m.group(0) for pattern in (r"\b[\w-]+\.(?:yaml|parquet|csv|json|qmd|py|lss)\b", r"\b[a-z]+_[a-z0-9_]+\b",
+                                        r"\b(?:True|False|proportion|mean|baseline)\b")
+             for m in re.finditer(pattern, text)}
+    assert found == set(), found
+    assert "niet aan toeval is toe te schrijven" not in text and "−0,0" not in text
+    assert f"populatie van {wave.population.total:,} inburgeraars".replace(",", ".") in text  # 2.623, not 2623
+    # who publishes it, when, and a glossary of the terms that remain
+    assert "Uitgave van de gemeente Utrecht, 2 maart 2026. Vragen over dit rapport: telefoonnummer 14 030" in text
+    for term in ("Betrouwbaarheidsinterval", "Weging", "R-indicator", "Design-effect", "Statistisch significant"):
+        assert re.search(rf'<dt>{term}</dt>', results[-1].outputs[0].read_text(encoding="utf-8")), term
+
+
+def test_the_codebook_is_a_page_and_a_csv_beside_the_report(demo_run):
+    """Issue #19, 4: the codebook was 38% of the page; now a download linked from Bijlage B."""
+    wave, results = demo_run
+    report_html = results[-1].outputs[0].read_text(encoding="utf-8")
+    assert 'href="codeboek.html"' in report_html and 'href="codeboek.csv"' in report_html
+    assert 'id="codeboek"' not in report_html
+    page = (wave.output_dir / "codeboek.html").read_text(encoding="utf-8")
+    assert "<main>" in page and 'lang="nl"' in page and "Content-Security-Policy" in page
+    assert "Vraag (Tigrinya)" in page and wave.questionnaire.items["gezondheid"].text["ti"] in page
+    assert (wave.output_dir / "codeboek.csv").read_bytes() == (wave.clean_dir / "codebook.csv").read_bytes()
+

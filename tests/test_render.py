@@ -266,6 +266,22 @@ def test_quarto_failures_name_the_cause_and_warnings_are_kept(tmp_path):
         render_with_quarto(doc, {})
 
 
+@needs_quarto
+def test_parameters_and_title_reach_the_quarto_page_as_text(tmp_path):
+    """A wave named 2026 reached the report as the number 2026 (Quarto reads -P values as YAML),
+    and a title from wave.yaml is the page's title, as plain text on both render paths."""
+    doc = tmp_path / "p.qmd"
+    doc.write_text('---\ntitle: "Standaard"\nformat:\n  html:\n    minimal: true\njupyter: python3\n---\n\n'
+                   '```{python}\n#| tags: [parameters]\nwave = "x"\n```\n\n```{python}\n#| output: asis\n'
+                   'print(f"Meting {type(wave).__name__} {wave}")\n```\n', encoding="utf-8")
+    title = "Rapportage 2026: *vet* <b>x</b> {{< env HOME >}}"
+    for page in (render_with_quarto(doc, {"wave": "2026"}, metadata={"title": title}).html.decode("utf-8"),
+                 render_fallback(doc, {"wave": "2026"}, {"title": title}).html.decode("utf-8")):
+        assert "Meting str 2026" in page
+        assert re.search(r"<title>Rapportage 2026: \*vet\* &lt;b&gt;x&lt;/b&gt; \{\u200b?\{&lt; env HOME &gt;\}\u200b?\}</title>",
+                         page), re.search(r"<title>.*</title>", page).group(0)
+
+
 def test_a_quarto_older_than_1_4_is_refused_with_the_way_out(tmp_path):
     old = tmp_path / "quarto"
     old.write_text("#!/bin/sh\necho 1.3.450\n", encoding="utf-8")

@@ -28,7 +28,7 @@ _HOMES = {
     "data": ("load", "ReportData"),
     "sentences": ("introduction", "summary_text", "domain_text"),
     "figures": ("domain_tabs",),
-    "tables": ("key_figures", "domain_table", "appendix_tables", "codebook_table"),
+    "tables": ("key_figures", "domain_table", "appendix_tables", "codebook_frame", "codebook_page"),
     "methods": ("methods_text", "languages_table", "cleaning_table", "representativeness_table",
                 "reliability_table", "comparability", "registry_check", "researcher_text"),
     "trend": ("trend_text", "trend_tabs", "trend_table"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 import great_tables as gt
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -17,7 +16,24 @@ from rapportage.report.markup import html_text, raw_html
 
 
 def nl_number(x: float, decimals: int = 1) -> str:
-    return f"{x:,.{decimals}f}".replace(",", "\u2009").replace(".", ",")
+    """'2.623,5': a point between thousands and a comma before decimals, as the Dutch government
+    writes numbers; no minus sign on a number that rounds to zero ('0,0', not '−0,0')."""
+    text = f"{x:,.{decimals}f}".replace(",", "\u0001").replace(".", ",").replace("\u0001", ".")
+    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
+
+
+def nl_count(n: int) -> str:
+    """'2.623': a whole number with a point between thousands."""
+    return nl_number(n, 0)
+
+
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+          "november", "december")
+
+
+def nl_date(day) -> str:
+    """'2 maart 2026'."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def nl_list(parts: list[str]) -> str:
@@ -45,14 +61,6 @@ def fmt_ci(row: pd.Series) -> str:
     return f"{nl_number(row['ci_low'])}–{nl_number(row['ci_high'])}"
 
 
-def scientific(x: float) -> str:
-    """'5,8 × 10^−11^' (Markdown superscript) for small numbers such as a margin deviation."""
-    if x == 0 or not np.isfinite(x):
-        return "0" if x == 0 else SUPPRESSED
-    mantissa, exponent = f"{x:.1e}".split("e")
-    return f"{mantissa.replace('.', ',')} × 10^{int(exponent)}^".replace("^-", "^\u2212")
-
-
 def signed(x: float, decimals: int) -> str:
     """'+2,3', '−0,4'; a value that rounds to zero keeps its sign ('+0,0'), so an interval that
     excludes zero never reads as if it touched it."""
@@ -69,21 +77,26 @@ def fmt_change(row: pd.Series) -> str:
             f"({signed(row['change_ci_low'] * scale, decimals)} tot {signed(row['change_ci_high'] * scale, decimals)})")
 
 
-def table_html(table: gt.GT, label: str) -> str:
-    """The table as a raw HTML block of Markdown, in a container that scrolls sideways on a
-    narrow screen and that keyboard users can reach and scroll (``tabindex``, named region).
-
-    Never a rich (text/html) cell output: that makes Quarto link require.js and jQuery from the
-    web, which a self-contained report opened offline cannot load. Quarto's own table
-    processing is switched off, so both renderers pass the great_tables markup on untouched.
-    """
+def table_div(table: gt.GT, label: str) -> str:
+    """The table as HTML, in a container that scrolls sideways on a narrow screen and that
+    keyboard users can reach and scroll (``tabindex``, named region)."""
     markup = table.tab_options(quarto_disable_processing=True, container_overflow_x="visible",
                                container_overflow_y="visible").as_raw_html()
     # a heading of a group of rows heads those rows, not a group of columns (WCAG 1.3.1)
     markup = markup.replace('class="gt_group_heading" colspan', 'class="gt_group_heading" scope="rowgroup" colspan')
     markup = re.sub(r'(class="gt_group_heading" scope="rowgroup" colspan="\d+") scope="colgroup"', r"\1", markup)
     name = html_text(f"{label} (tabel)")
-    return raw_html(f'<div class="tabel" role="region" tabindex="0" aria-label="{name}">\n{markup}\n</div>')
+    return f'<div class="tabel" role="region" tabindex="0" aria-label="{name}">\n{markup}\n</div>'
+
+
+def table_html(table: gt.GT, label: str) -> str:
+    """The table (:func:`table_div`) as a raw HTML block of Markdown.
+
+    Never a rich (text/html) cell output: that makes Quarto link require.js and jQuery from the
+    web, which a self-contained report opened offline cannot load. Quarto's own table
+    processing is switched off, so both renderers pass the great_tables markup on untouched.
+    """
+    return raw_html(table_div(table, label))
 
 
 def show_table(table: gt.GT, label: str) -> None:

@@ -16,9 +16,10 @@ from rapportage.report.formatting import (
     fmt_change,
     fmt_number,
     fmt_value,
+    nl_count,
+    nl_date,
     nl_list,
     nl_number,
-    scientific,
     show,
     show_table,
     table_html,
@@ -38,16 +39,17 @@ def _methods_markdown(data: ReportData) -> str:
     cfg = data.wave.config
     pct = nl_number(100 * c.respondents / c.invited)
     return (
-        f"Alle {c.invited} inburgeraars in de populatie (peildatum "
-        f"{data.wave.population.reference_date:%d-%m-%Y}) zijn met een persoonlijke link uitgenodigd; "
-        f"het veldwerk liep van {cfg.fieldwork.start:%d-%m-%Y} tot en met {cfg.fieldwork.end:%d-%m-%Y}. "
-        f"Na controle bleven **{c.respondents} geldige respondenten** over, een respons van {pct}%. "
+        f"Alle {nl_count(c.invited)} inburgeraars in de populatie (peildatum "
+        f"{nl_date(data.wave.population.reference_date)}) zijn met een persoonlijke link uitgenodigd; "
+        f"het veldwerk liep van {nl_date(cfg.fieldwork.start)} tot en met {nl_date(cfg.fieldwork.end)}. "
+        f"Na controle bleven **{nl_count(c.respondents)} geldige respondenten** over, een respons van {pct}%. "
         f"De respons is gewogen door {_weighting_method(w)} naar de registertotalen van "
-        f"{', '.join(_margin_label(data, m) for m in w.margins)} "
-        f"({w.iterations} iteraties; grootste relatieve afwijking van een marge {scientific(w.max_margin_deviation)}). "
+        f"{nl_list([_margin_label(data, m) for m in w.margins])}; na {w.iterations} rondes komen de gewogen aantallen "
+        f"{_agreement(w.max_margin_deviation)} overeen met de registertotalen. "
         + _propensity_and_trimming(w) +
-        f"Het design-effect van de weging (Kish) is {nl_number(d.deff_kish, 2)}, de effectieve "
-        f"steekproefomvang {nl_number(d.n_effective, 0)}; de gewichten lopen van "
+        f"Het design-effect van de weging is {nl_number(d.deff_kish, 2)} (volgens Kish: 1 plus het kwadraat van de "
+        f"variatiecoëfficiënt van de gewichten): de gewogen cijfers zijn even zeker als die van een ongewogen steekproef "
+        f"van {nl_count(round(d.n_effective))} respondenten, de effectieve steekproefomvang. De eindgewichten lopen van "
         f"{nl_number(d.weights.min, 2)} tot {nl_number(d.weights.max, 2)}. "
         + _representativeness_sentence(data)
         + _interval_sentence(w)
@@ -61,6 +63,15 @@ def _methods_markdown(data: ReportData) -> str:
         f"gemiddelden op minder dan {cfg.disclosure.min_n} respondenten worden niet gepubliceerd, en ook geen cel "
         f"waaruit zo'n waarde terug te rekenen is."
     )
+
+
+def _agreement(deviation: float) -> str:
+    """How closely the weighted counts meet the registry totals, in words."""
+    if deviation < 1e-6:
+        return "op minder dan een miljoenste na"
+    if deviation < 1e-3:
+        return "op minder dan een duizendste na"
+    return f"op {nl_number(100 * deviation, 2)}% na"
 
 
 METHODS = {"raking": "*raking* (iteratief aanpassen aan elke marge)",
@@ -110,8 +121,9 @@ def _interval_sentence(w: WeightingReport) -> str:
         return ("Betrouwbaarheidsintervallen houden rekening met de gewichten en met de eindige-populatiecorrectie, "
                 "maar niet met de aanpassing aan de registertotalen, omdat de afgetopte gewichten daar niet meer "
                 "precies aan voldoen; dat maakt ze doorgaans iets ruimer. ")
-    return ("Betrouwbaarheidsintervallen houden rekening met de weging (linearisatie met kalibratieresiduen) "
-            "en met de eindige-populatiecorrectie. ")
+    return ("Betrouwbaarheidsintervallen houden rekening met de weging en met de eindige-populatiecorrectie (een "
+            "groot deel van de populatie deed mee); ze zijn berekend met de linearisatiemethode, die ook meeneemt dat de "
+            "gewichten aan de registertotalen zijn aangepast (kalibratieresiduen). ")
 
 
 def _margin_of_error_sentence(data: ReportData) -> str:
@@ -197,7 +209,7 @@ def cleaning_table(data: ReportData) -> None:
             for s in data.cleaning.steps]
     table = (gt.GT(pd.DataFrame(rows), id="responsstroom").cols_align("right", columns=["Aantal"])
              .tab_source_note("De eerste vier regels zijn de responsstroom; daarna wat elke opschoonregel "
-                              "deed, in de volgorde waarin de regels worden toegepast (cleaning.yaml)."))
+                              "deed, in de volgorde waarin de regels worden toegepast."))
     show_table(table, "Van export naar geldige respondenten")
 
 
@@ -261,19 +273,20 @@ def registry_check(data: ReportData) -> None:
 def comparability(data: ReportData) -> None:
     """Print (``#| output: asis``) whether and how this wave is compared with its baseline."""
     if data.baseline is None:
-        print(f"Deze meting wordt met geen eerdere meting vergeleken: in `surveys/{data.wave.id}/wave.yaml` is "
-              "geen `baseline_wave` opgegeven. Een verandering wordt alleen berekend als de vraag, de definitie van "
-              "de indicator en de weging in beide metingen gelijk zijn.")
+        print("Deze meting wordt met geen eerdere meting vergeleken: het is de eerste meting van de reeks. Een "
+              "verandering wordt alleen berekend als de vraag, de definitie van de indicator en de weging in beide "
+              "metingen gelijk zijn.")
         return
     year = data.baseline_year
     overall = data.estimates[data.estimates.group == OVERALL]
     comparable = int(overall.comparable.sum())
     rules = data.wave.config.comparability
-    mode = (f"het aandeel interviews (vraag `{rules.mode_item}`) verschilt meer dan {nl_number(rules.mode_shift_points, 0)} "
-            "procentpunt" if rules.mode_item else "geen vraag naar de afnamevorm opgegeven (`comparability.mode_item`)")
-    print(f"De uitkomsten worden vergeleken met de meting {year} (`{data.baseline.id}`); het hoofdstuk "
+    mode = (f"het aandeel interviews (volgens de vraag naar de afnamevorm) verschilt meer dan "
+            f"{nl_number(rules.mode_shift_points, 0)} procentpunt" if rules.mode_item else
+            "niet beoordeeld: de vragenlijst legt de afnamevorm niet vast")
+    print(f"De uitkomsten worden vergeleken met de meting {year}; het hoofdstuk "
           "[Ontwikkeling door de jaren](#sec-ontwikkeling) doet dat voor elke stap van de reeks. Per indicator beslist "
-          "een vaste regel (instellingen onder `comparability` in `wave.yaml`):\n\n"
+          "een vaste regel:\n\n"
           "- *meting*: andere definitie van de indicator, of een vraag erachter met een andere code, ander type, andere "
           "antwoordcodes of waarden, ander filter of andere Nederlandse tekst: niet vergelijkbaar; alleen een vertaling "
           "gewijzigd in een taal die beide metingen aanboden: vergelijkbaar met kanttekening;\n"

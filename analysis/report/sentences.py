@@ -8,19 +8,30 @@ import pandas as pd
 
 from rapportage.questionnaire.spec import DOMAINS
 from rapportage.report.data import ReportData
-from rapportage.report.formatting import fmt_change, fmt_value, nl_number, show
+from rapportage.report.formatting import fmt_change, fmt_value, nl_count, nl_date, nl_number, show
 from rapportage.report.markup import md
 
 
 def introduction(data: ReportData) -> None:
     """Print (``#| output: asis``) the opening lines: which wave, weighted to what, compared with what;
     for a wave whose wave.yaml says it is synthetic (and only then), a notice that its figures are."""
+    publication = data.wave.config.publication
+    if publication is not None:
+        parts = [f"Uitgave van {md(publication.publisher)}"
+                 + (f", {nl_date(publication.date)}" if publication.date else "") + "."]
+        if publication.contact:
+            parts.append(f"Vragen over dit rapport: {md(publication.contact)}.")
+        print("::: {.uitgave}\n" + " ".join(parts) + "\n:::\n")
     if data.wave.config.synthetic is not None:
         print('::: {.kader role="note"}\n**Synthetische gegevens.** Alle cijfers in dit rapport zijn gemaakt met een '
               "rekenmodel dat op de echte meting lijkt. Ze laten zien hoe het rapport werkt en zeggen niets over echte "
               "inburgeraars.\n:::\n")
-    text = (f"*{md(data.wave.config.title)}.* Alle cijfers zijn gewogen naar de samenstelling van de populatie van "
-            f"{data.wave.population.total} inburgeraars; zie de [Verantwoording](#sec-verantwoording). ")
+    print("**Leeswijzer.** Deze samenvatting geeft per onderwerp de belangrijkste uitkomst. Daarna volgt per onderwerp "
+          "een hoofdstuk met alle uitkomsten, ook per groep, en een hoofdstuk over de ontwikkeling door de jaren. Hoe "
+          "het onderzoek is gedaan en hoe zeker de cijfers zijn, staat in de [Verantwoording](#sec-verantwoording); "
+          "moeilijke woorden worden uitgelegd in de [Begrippenlijst](#sec-begrippen).\n")
+    text = (f"Alle cijfers zijn gewogen naar de samenstelling van de populatie van "
+            f"{nl_count(data.wave.population.total)} inburgeraars; zie de [Verantwoording](#sec-verantwoording). ")
     if data.compared:
         text += (f"Waar een indicator vergelijkbaar is met de meting {data.baseline_year}, staat de verandering "
                  "erbij; zie [Vergelijkbaarheid met de vorige meting](#sec-vergelijkbaarheid).")
@@ -57,7 +68,7 @@ def _sentence(data: ReportData, ind, summary: bool = False) -> str:
         elif len(test) and pd.notna(test.p_value.iloc[0]):
             p = float(test.p_value.iloc[0])
             p_text = p_value_text(p, data.alpha)
-            verdict = (f"een verschil dat niet aan toeval is toe te schrijven ({p_text})" if p < data.alpha
+            verdict = (f"een statistisch significant verschil ({p_text})" if p < data.alpha
                        else f"geen aantoonbaar verschil ({p_text})")
         else:  # no design-based test of this pair: the values alone, no verdict
             verdict = ""
@@ -76,7 +87,7 @@ def _change_sentence(data: ReportData, row: pd.Series) -> str:
     if not row.get("comparable", False):
         return f"Niet te vergelijken met {year}: {md(row['comparability_note'])}." if row["comparability_note"] else ""
     moved = row["change_ci_low"] > 0 or row["change_ci_high"] < 0
-    verdict = "een verandering die niet aan toeval is toe te schrijven" if moved else "geen aantoonbare verandering"
+    verdict = "een statistisch significante verandering" if moved else "geen aantoonbare verandering"
     caveat = f" Kanttekening: {md(row['comparability_note'])}." if row.get("comparability") == "vergelijkbaar met kanttekening" else ""
     return f"Sinds {year}: {fmt_change(row)}, {verdict}.{caveat}"
 

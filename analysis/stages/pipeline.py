@@ -464,7 +464,7 @@ def render(wave: Wave, force: bool = False) -> StageResult:
     from rapportage.stages import render as rendering
 
     inputs = [wave.clean_dir / n for n in ("estimates.parquet", "trend.parquet", "group_tests.parquet", "reliability.json",
-                                           "weighting.json", "cleaning_log.json")]
+                                           "weighting.json", "cleaning_log.json", "codebook.csv")]
     _require(inputs[0], wave, "estimate")
     inputs += [earlier.config_dir / "wave.yaml" for earlier in series(wave)[:-1]]  # their years and titles are printed
     inputs += rendering.source_files(wave.root) + wave.texts()
@@ -472,15 +472,21 @@ def render(wave: Wave, force: bool = False) -> StageResult:
     warnings: list[str] = []
 
     def produce() -> dict[Path, bytes]:
+        from rapportage.report.tables import codebook_page
+
         warnings.extend(researcher_text_warnings(wave))
         rendered = rendering.render_report(wave)
         warnings.extend(rendered.warnings)
-        return {target: rendered.html}
+        css = (wave.root / "reports" / "style.css").read_text(encoding="utf-8")
+        return {target: rendered.html,  # the codebook beside the report, linked from its appendix
+                wave.output_dir / "codeboek.html": codebook_page(wave, css),
+                wave.output_dir / "codeboek.csv": (wave.clean_dir / "codebook.csv").read_bytes()}
 
     commit, dirty = manifest.git_state(wave.root)
     result = _run(wave, "render", wave.output_dir / "render.manifest.json", inputs, produce, force,
                   provenance=f"{commit} {dirty}")
-    return dataclasses.replace(result, warnings=tuple(warnings))
+    outputs = sorted(result.outputs, key=lambda path: path != target)  # the report first, then the codebook beside it
+    return dataclasses.replace(result, outputs=outputs, warnings=tuple(warnings))
 
 
 def _check_upstream(wave: Wave, inputs: list[Path]) -> None:

@@ -100,15 +100,51 @@ def render_report(wave: Wave) -> Rendered:
     """Render the report of ``wave``: with the ``quarto`` CLI where it is on the PATH, else with
     the fallback. Both read the same documents and give the same page."""
     params = {"wave": wave.id, "root": str(wave.root.resolve())}
+    metadata = report_metadata(wave)
     document = wave.root / MAIN_DOCUMENT
     quarto = shutil.which("quarto")
     if quarto:  # the colophon names what made the page
         version = _check_quarto_version(quarto)
-        return render_with_quarto(document, {**params, "renderer": f"Quarto {version}"}, quarto, version=version)
+        return render_with_quarto(document, {**params, "renderer": f"Quarto {version}"}, quarto, version=version,
+                                  metadata=metadata)
     import pypandoc
 
     params["renderer"] = f"pandoc {pypandoc.get_pandoc_version()}, zonder Quarto"
-    return render_fallback(document, params)
+    return render_fallback(document, params, metadata)
+
+
+def report_metadata(wave: Wave) -> dict[str, str]:
+    """What configuration sets in the page's metadata: its ``<title>`` and heading are the wave's
+    own title (``wave.yaml`` ``title``, with its year), not the document's generic one."""
+    return {"title": wave.config.title}
+
+
+def metadata_markdown(metadata: dict[str, str]) -> dict[str, str]:
+    """Document metadata from configuration (the title) as Markdown strings: Quarto and pandoc
+    read metadata as Markdown, so each is escaped as plain text, and ``{{`` is broken as in a
+    figure's alt text, because Quarto expands a shortcode in metadata whatever its escaping."""
+    from rapportage.report.markup import ZWSP, md
+
+    return {k: md(v).replace("\\{\\{", "\\{" + ZWSP + "\\{").replace("\\}\\}", "\\}" + ZWSP + "\\}")
+            for k, v in metadata.items()}
+
+
+def metadata_file(folder: Path, metadata: dict[str, str]) -> Path:
+    """:func:`metadata_markdown` as a YAML file for pandoc's ``--metadata-file`` (the fallback)."""
+    path = folder / "metadata.yml"
+    path.write_text(yaml.safe_dump(metadata_markdown(metadata), allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def with_front_matter(text: str, metadata: dict[str, str]) -> str:
+    """The document with each key of ``metadata`` set in its YAML front matter (Quarto path)."""
+    match = re.match(r"---\n(.*?)\n---\n", text, re.S)
+    if match is None:
+        raise PipelineError(f"{MAIN_DOCUMENT} has no YAML front matter to put the title in.")
+    lines = [ln for ln in match.group(1).splitlines() if ln.split(":", 1)[0].strip() not in metadata]
+    for key, value in metadata_markdown(metadata).items():
+        lines.insert(0, yaml.safe_dump({key: value}, allow_unicode=True, width=10_000).strip())
+    return "---\n" + "\n".join(lines) + "\n---\n" + text[match.end():]
 
 
 # --------------------------------------------------------------------------- quarto
@@ -120,7 +156,7 @@ QUARTO_PROGRESS = re.compile(r"^(Starting \S+ kernel|Executing '|\s*Cell \d+/\d+
 
 
 def render_with_quarto(document: Path, params: dict[str, str], quarto: str = "quarto",
-                       version: str | None = None) -> Rendered:
+                       version: str | None = None, metadata: dict[str, str] | None = None) -> Rendered:
     """Render ``document`` with the Quarto CLI.
 
     The report's folder is copied to a temporary directory and rendered there, so a render
@@ -137,9 +173,12 @@ def render_with_quarto(document: Path, params: dict[str, str], quarto: str = "qu
         work = tmp / document.parent.name
         shutil.copytree(document.parent, work, ignore=shutil.ignore_patterns(  # not outputs of earlier renders
             "_output", ".quarto", "*.quarto_ipynb", "__pycache__", f"{document.stem}_files", f"{document.stem}.html"))
+        if metadata:  # into the copy's front matter: Quarto takes a document's own metadata over any other
+            copy = work / document.name
+            copy.write_text(with_front_matter(copy.read_text(encoding="utf-8"), metadata), encoding="utf-8")
         cmd = [quarto, "render", document.name, "--to", "html", "--no-execute-daemon"]
-        for key, value in params.items():
-            cmd += ["-P", f"{key}:{value}"]
+        for key, value in params.items():  # Quarto reads a value as YAML: quoted, wave 2026 stays the text "2026"
+            cmd += ["-P", f"{key}:'{str(value).replace(chr(39), chr(39) * 2)}'"]
         env = {**os.environ, "QUARTO_PYTHON": sys.executable, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1",
                **ONE_BLAS_THREAD}
         try:
@@ -506,8 +545,9 @@ def _outputs(cell: nbformat.NotebookNode, opts: dict, floats: Floats) -> list[st
     return parts
 
 
-def render_fallback(document: Path, params: dict[str, str]) -> Rendered:
-    """Render one ``.qmd`` without Quarto: the self-contained HTML and pandoc's warnings."""
+def render_fallback(document: Path, params: dict[str, str], metadata: dict[str, str] | None = None) -> Rendered:
+    """Render one ``.qmd`` without Quarto: the self-contained HTML and pandoc's warnings.
+    ``metadata`` (the title) is read as Quarto reads it (:func:`metadata_file`)."""
     import pypandoc
 
     text = expand_includes(document.read_text(encoding="utf-8"), document.parent)
@@ -527,8 +567,9 @@ def render_fallback(document: Path, params: dict[str, str]) -> Rendered:
     echo = bool((meta.get("execute") or {}).get("echo", True))
     markdown = to_markdown(nb, options, echo)
     args = ["--from=markdown", "--to=html5", "--standalone", "--embed-resources", "--wrap=none",
-            f"--metadata=title:{meta.get('title', document.stem)}",
             f"--metadata=lang:{meta.get('lang', 'nl')}"]
+    if meta.get("title") and not (metadata or {}).get("title"):
+        args.append(f"--metadata=title:{meta['title']}")
     if meta.get("subtitle"):
         args.append(f"--metadata=subtitle:{meta['subtitle']}")
     if html_opts.get("section-divs"):
@@ -543,6 +584,8 @@ def render_fallback(document: Path, params: dict[str, str]) -> Rendered:
         args.append(f"--include-after-body={(document.parent / script).resolve()}")
     with children.scratch_dir() as tmp:
         out = tmp / "report.html"
+        if (metadata or {}).get("title"):
+            args.append(f"--metadata-file={metadata_file(tmp, metadata or {})}")
         try:
             proc = children.run([pypandoc.get_pandoc_path(), *args, f"--output={out}"], input=markdown, cwd=document.parent,
                                 timeout=EXECUTION_TIMEOUT * 2)
