@@ -127,6 +127,8 @@ class Estimation(_Strict):
         "uniform", description="finite population correction: per respondent 1 - 1/w_i (unit), 1 - n/N (uniform, as R survey's fpc), or none")
     groups: list[str] = Field(default_factory=list)
     small_domain_n: int = Field(50, ge=0, description="proportions on fewer valid answers get the Korn-Graubard interval")
+    multiple_testing: Literal["benjamini-hochberg", "none"] = Field(
+        "benjamini-hochberg", description="adjustment of the p-values of the group tests of one report for their number")
 
 
 class ExportDisclosure(_Strict):

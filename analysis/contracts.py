@@ -247,6 +247,7 @@ GROUP_TESTS = pa.DataFrameSchema(
         "se": pa.Column(float, nullable=True),
         "df": pa.Column(float, nullable=True),
         "p_value": pa.Column(float, pa.Check.in_range(0, 1), nullable=True),
+        "p_adjusted": pa.Column(float, pa.Check.in_range(0, 1), nullable=True),
         "not_tested": pa.Column("string", nullable=True),
     },
     strict=True, coerce=True, name="group_tests.parquet",

@@ -144,9 +144,18 @@ def _test_sentence(data: ReportData) -> str:
     """How a difference between two groups is tested, at the level the intervals use."""
     alpha = f"{data.alpha:.10g}".replace(".", ",")
     percent = f"{100 * data.alpha:.10g}".replace(".", ",")
-    return ("Of een uitkomst tussen groepen verschilt, is getoetst met een toets die rekening houdt met de weging. "
-            "Een verschil heet aantoonbaar als een verschil van die omvang of groter, wanneer er in werkelijkheid "
-            f"geen verschil zou zijn, een kans van minder dan {percent}% heeft (p < {alpha}). ")
+    text = ("Of een uitkomst tussen groepen verschilt, is getoetst met een toets die rekening houdt met de weging: voor "
+            "percentages de gecorrigeerde chi-kwadraattoets van Rao en Scott, voor gemiddelden van twee groepen het "
+            "verschil met zijn standaardfout (t-toets). Een verschil heet statistisch significant als een verschil van "
+            "die omvang of groter, wanneer er in werkelijkheid geen verschil zou zijn, een kans van minder dan "
+            f"{percent}% heeft (p < {alpha}). ")
+    tested = int(data.tests["p_value"].notna().sum())
+    if data.wave.config.estimation.multiple_testing == "benjamini-hochberg" and tested > 1:
+        text += (f"Dit rapport doet {tested} zulke toetsen; bij zoveel toetsen zijn er ook zonder echte verschillen een "
+                 f"paar toevallig significant. Daarom zijn de p-waarden van deze toetsen gecorrigeerd volgens Benjamini en "
+                 f"Hochberg (1995): van de verschillen die significant heten, is naar verwachting hoogstens {percent}% "
+                 "toevallig. De genoemde p-waarden zijn de gecorrigeerde. ")
+    return text
 
 
 def _zero_of_38(data: ReportData) -> str:

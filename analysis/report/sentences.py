@@ -65,8 +65,8 @@ def _sentence(data: ReportData, ind, summary: bool = False) -> str:
         test = data.tests[(data.tests.indicator == ind.id) & (data.tests.group == "status")]
         if len(test) and pd.notna(test.not_tested.iloc[0]):
             verdict = f"niet getoetst: {test.not_tested.iloc[0]}"
-        elif len(test) and pd.notna(test.p_value.iloc[0]):
-            p = float(test.p_value.iloc[0])
+        elif len(test) and pd.notna(test.p_value.iloc[0]):  # adjusted for the number of group tests
+            p = float(test.p_adjusted.iloc[0]) if "p_adjusted" in test else float(test.p_value.iloc[0])
             p_text = p_value_text(p, data.alpha)
             verdict = (f"een statistisch significant verschil ({p_text})" if p < data.alpha
                        else f"geen aantoonbaar verschil ({p_text})")

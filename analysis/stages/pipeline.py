@@ -53,6 +53,7 @@ from rapportage.sources.snapshots import (
 from rapportage.stages.estimates import estimate_indicators, group_tests
 from rapportage.stages.weight import weight_wave
 from rapportage.statistics.design import Design
+from rapportage.statistics.testing import adjust_p
 
 SECRET_ENV = "RAPPORTAGE_PSEUDONYM_SECRET"
 
@@ -450,6 +451,8 @@ def estimate(wave: Wave, force: bool = False) -> StageResult:
         trend = waves.trend_table(chain, tables, facts)
         reliability = scale_reliability(respondents, wave.questionnaire, est.confidence)
         tests = group_tests(design, wave.questionnaire, groups=est.groups)
+        # every group test of the report is one family: adjusted for their number (estimation.multiple_testing)
+        tests.insert(tests.columns.get_loc("p_value") + 1, "p_adjusted", adjust_p(tests["p_value"], est.multiple_testing))
         return {wave.clean_dir / "estimates.parquet": _parquet(checked(table, ESTIMATES)),
                 wave.clean_dir / "trend.parquet": _parquet(checked(trend, TREND)),
                 wave.clean_dir / "group_tests.parquet": _parquet(checked(tests, GROUP_TESTS)),
