@@ -39,7 +39,7 @@ def _methods_markdown(data: ReportData) -> str:
     cfg = data.wave.config
     pct = nl_number(100 * c.respondents / c.invited)
     return (
-        f"Alle {nl_count(c.invited)} inburgeraars in de populatie (peildatum "
+        f"Alle {nl_count(c.invited)} inburgeraars in de populatie (bron: {md(data.wave.population.source)}; peildatum "
         f"{nl_date(data.wave.population.reference_date)}) zijn met een persoonlijke link uitgenodigd; "
         f"het veldwerk liep van {nl_date(cfg.fieldwork.start)} tot en met {nl_date(cfg.fieldwork.end)}. "
         f"Na controle bleven **{nl_count(c.respondents)} geldige respondenten** over, een respons van {pct}%. "
@@ -53,7 +53,8 @@ def _methods_markdown(data: ReportData) -> str:
         f"{nl_number(d.weights.min, 2)} tot {nl_number(d.weights.max, 2)}. "
         + _representativeness_sentence(data)
         + _interval_sentence(w)
-        + "Voor percentages is het interval zo berekend dat het niet onder 0% of boven 100% uitkomt. Bij minder dan "
+        + "Voor percentages is het interval zo berekend dat het niet onder 0% of boven 100% uitkomt (het logit-interval); "
+        "voor gemiddelden is het interval dat van de t-verdeling met n − 1 vrijheidsgraden. Bij minder dan "
         f"{cfg.estimation.small_domain_n} antwoorden en bij uitkomsten van 0% of 100% is de methode van Korn en "
         "Graubard gebruikt, die beter werkt bij kleine aantallen en ook bij 0% of 100% een echt interval geeft "
         f"(bij 0 van 38 antwoorden bijvoorbeeld van 0% tot {_zero_of_38(data)}%). "
@@ -171,7 +172,10 @@ def _representativeness_sentence(data: ReportData) -> str:
         return ""
     partial = [p for p in rep.partial_r_indicators if p.category is None]
     strongest = max(partial, key=lambda p: p.value)
-    return (f"De R-indicator van de respons is {nl_number(rep.r_indicator, 2)} (1 = volledig representatief); "
+    model = nl_list([md(data.group_label(v).lower()) for v in rep.model_variables])
+    return (f"De R-indicator van de respons is {nl_number(rep.r_indicator, 2)} (1 = volledig representatief; Schouten, "
+            f"Cobben en Bethlehem, 2009), berekend met een logistisch responsmodel op {model} in het hele "
+            "populatiebestand; "
             f"de respons verschilt het meest naar {md(data.group_label(strongest.variable).lower())} "
             f"(partiële R-indicator {nl_number(strongest.value, 3)}). ")
 

@@ -121,7 +121,10 @@ def appendix_table(data: ReportData, domain: str) -> gt.GT:
         gt.GT(pd.DataFrame(rows), groupname_col="Indicator", id=f"bijlage-{domain}")
         .cols_align("right", columns=numeric)
         .tab_source_note(f"{SUPPRESSED} = niet gepubliceerd (zie de geheimhoudingsregels in de Verantwoording). "
-                         "Effectieve n = n gedeeld door het design-effect van deze uitkomst.")
+                         "Design-effect van deze uitkomst: de variantie van de gewogen schatting gedeeld door die bij "
+                         "een even grote enkelvoudige steekproef zonder weging (niet het design-effect van de weging "
+                         "volgens Kish uit de Verantwoording); kleiner dan 1 als de weging de groep nauwkeuriger maakt. "
+                         "Effectieve n = n gedeeld door dit design-effect.")
     )
 
 
