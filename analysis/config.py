@@ -19,7 +19,7 @@ import yaml
 from pydantic import Field, NonNegativeInt, model_validator
 
 from rapportage.errors import PipelineError, shown
-from rapportage.questionnaire.spec import Questionnaire
+from rapportage.questionnaire.spec import DOMAINS, Questionnaire
 from rapportage.report.markup import sanitise_markdown, unsafe_markup
 from rapportage.yaml_config import StrictModel, load_yaml_model, read_yaml
 
@@ -552,9 +552,17 @@ def _texts(node, path: tuple[str, ...]):
         yield ".".join(path), node
 
 
+RESEARCHER_TEXTS = ("inleiding", *DOMAINS, "conclusies", "hoofdstuk", "over-deze-meting")
+"""The researcher's texts the report places (``surveys/<wave>/tekst/<name>.md``): the introduction
+(in the Samenvatting), an interpretation per domain (after its generated text), conclusions and
+an extra chapter of their own (before the Verantwoording), and a note about the measurement."""
+
+
 def researcher_text_warnings(wave: Wave) -> list[str]:
     """What the report leaves out of the researcher's texts (``tekst/*.md``): one line per file."""
-    lines = []
+    lines = [f"{shown(path)}: not placed in the report: the names it places are "
+             f"{', '.join(name + '.md' for name in RESEARCHER_TEXTS)}; rename the file."
+             for path in wave.texts() if path.stem not in RESEARCHER_TEXTS]
     for path in wave.texts():
         _, removed = sanitise_markdown(path.read_text(encoding="utf-8"))
         if removed:

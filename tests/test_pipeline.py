@@ -519,3 +519,32 @@ def test_the_codebook_is_a_page_and_a_csv_beside_the_report(demo_run):
     assert "Vraag (Tigrinya)" in page and wave.questionnaire.items["gezondheid"].text["ti"] in page
     assert (wave.output_dir / "codeboek.csv").read_bytes() == (wave.clean_dir / "codebook.csv").read_bytes()
 
+
+
+def test_the_researchers_texts_are_placed_where_their_names_say(demo_run, tmp_path, monkeypatch, capsys):
+    """Issue #19, 1: introduction, an interpretation per domain, conclusions and an extra chapter
+    from surveys/<wave>/tekst/, with no code change; a file with another name is reported."""
+    from rapportage.config import Wave, researcher_text_warnings
+
+    wave, _ = demo_run
+    (tmp_path / "inleiding.md").write_text("Dit is de *inleiding*.\n", encoding="utf-8")
+    (tmp_path / "werk.md").write_text("Lees de cijfers over jongeren met zorg.\n", encoding="utf-8")
+    (tmp_path / "conclusies.md").write_text("- Meer werk\n- Minder eenzaamheid\n", encoding="utf-8")
+    (tmp_path / "hoofdstuk.md").write_text("# Verdieping: de Z-route\n\nEen hoofdstuk <script>x</script> van ons.\n", encoding="utf-8")
+    (tmp_path / "slotwoord.md").write_text("Tot slot.\n", encoding="utf-8")
+    monkeypatch.setattr(Wave, "text_dir", property(lambda self: tmp_path))
+    data = report.load(str(wave.root), wave.id)
+    report.researcher_text(data, "inleiding")
+    report.researcher_text(data, "werk")
+    report.researcher_text(data, "taal")  # no such file: nothing
+    report.researcher_chapter(data, "conclusies", "Conclusies")
+    report.researcher_chapter(data, "hoofdstuk")
+    out = capsys.readouterr().out
+    assert '::: {.kader role="note"}\nDit is de *inleiding*.' in out and "Lees de cijfers over jongeren met zorg." in out
+    assert "## Conclusies {#sec-tekst-conclusies}" in out and "- Minder eenzaamheid" in out
+    assert "## Verdieping\\: de Z\\-route {#sec-tekst-hoofdstuk}" in out and "<script>" not in out
+    for name, where in (("inleiding", "_samenvatting.qmd"), ("werk", "_domeinen.qmd"), ("conclusies", "_verantwoording.qmd"),
+                        ("hoofdstuk", "_verantwoording.qmd")):
+        assert f'"{name}"' in (wave.root / "reports" / where).read_text(encoding="utf-8"), name
+    warnings = researcher_text_warnings(load_wave(wave.root, wave.id))
+    assert any("slotwoord.md: not placed in the report" in w for w in warnings), warnings

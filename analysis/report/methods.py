@@ -343,3 +343,19 @@ def researcher_text(data: ReportData, name: str) -> None:
     text, _ = sanitise_markdown(path.read_text(encoding="utf-8"))
     fence = ":" * max(3, 1 + max((len(run) for run in re.findall(r":+", text)), default=0))
     print(f'{fence} {{.kader role="note"}}\n{text}\n{fence}')
+
+
+def researcher_chapter(data: ReportData, name: str, title: str | None = None) -> None:
+    """Print (``#| output: asis``) ``surveys/<wave>/tekst/<name>.md`` as a chapter of its own:
+    ``title``, or the file's first line when it is a heading (``# Titel``); nothing when the wave
+    has no such text."""
+    path = data.wave.text_dir / f"{name}.md"
+    if not path.is_file():
+        return
+    raw = path.read_text(encoding="utf-8")
+    first, _, rest = raw.lstrip().partition("\n")
+    if title is None:
+        heading = re.match(r"#\s+(.+?)\s*#*\s*$", first)
+        title, raw = (heading.group(1), rest) if heading else ("Aanvullend hoofdstuk", raw)
+    text, _ = sanitise_markdown(raw)
+    print(f"## {md(title)} {{#sec-tekst-{name}}}\n\n{text}\n")
