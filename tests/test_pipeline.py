@@ -548,3 +548,17 @@ def test_the_researchers_texts_are_placed_where_their_names_say(demo_run, tmp_pa
         assert f'"{name}"' in (wave.root / "reports" / where).read_text(encoding="utf-8"), name
     warnings = researcher_text_warnings(load_wave(wave.root, wave.id))
     assert any("slotwoord.md: not placed in the report" in w for w in warnings), warnings
+
+
+def test_the_verantwoording_says_whether_weights_were_trimmed(demo_run):
+    """Issue #19, 5: without trimming, the text said nothing about it."""
+    from rapportage.contracts import TrimmingReport
+    from rapportage.report.methods import _propensity_and_trimming
+
+    wave, _ = demo_run
+    w = report.load(str(wave.root), wave.id).weighting
+    assert w.trimming is None and "De gewichten zijn niet afgetopt." in _propensity_and_trimming(w)
+    untouched = TrimmingReport(upper_relative_to_mean=5.0, cap=9.0, trimmed=0, recalibrated=True, rounds=1,
+                               max_relative_to_mean=2.1, cap_met=True)
+    text = _propensity_and_trimming(w.model_copy(update={"trimming": untouched}))
+    assert "Geen gewicht kwam boven de grens van 5,0 keer het gemiddelde, dus er is niets afgetopt." in text

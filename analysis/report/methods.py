@@ -99,6 +99,11 @@ def _propensity_and_trimming(w: WeightingReport) -> str:
         text += ("Het startgewicht is de inverse van de responskans uit een responsmodel op de registerkenmerken"
                  + (f", in {w.propensity.classes} klassen" if w.propensity.use == "classes" else "") + ". ")
     t = w.trimming
+    if t is None:
+        text += "De gewichten zijn niet afgetopt. "
+    elif not t.trimmed:
+        text += (f"Geen gewicht kwam boven de grens van {nl_number(t.upper_relative_to_mean, 1)} keer het gemiddelde, "
+                 "dus er is niets afgetopt. ")
     if t and t.trimmed:
         text += (f"Gewichten boven {nl_number(t.cap, 2)} zijn afgetopt ({t.trimmed} respondenten)"
                  + (" en daarna opnieuw aan de registertotalen aangepast" if t.recalibrated else "")
