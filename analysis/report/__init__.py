@@ -30,7 +30,7 @@ _HOMES = {
     "figures": ("domain_tabs",),
     "tables": ("key_figures", "domain_table", "appendix_tables", "codebook_frame", "codebook_page"),
     "methods": ("methods_text", "languages_table", "cleaning_table", "representativeness_table",
-                "reliability_table", "comparability", "registry_check", "researcher_text", "researcher_chapter"),
+                "reliability_table", "comparability", "registry_check", "researcher_text", "researcher_chapter", "glossary"),
     "trend": ("trend_text", "trend_tabs", "trend_table"),
     "colophon": ("colophon",),
 }

@@ -11,7 +11,7 @@ import great_tables as gt
 import pandas as pd
 
 from rapportage.contracts import WeightingReport
-from rapportage.report.data import OVERALL, SUPPRESSED, ReportData
+from rapportage.report.data import OVERALL, SUPPRESSED, ReportData, level_text
 from rapportage.report.formatting import (
     fmt_change,
     fmt_number,
@@ -364,3 +364,54 @@ def researcher_chapter(data: ReportData, name: str, title: str | None = None) ->
         title, raw = (heading.group(1), rest) if heading else ("Aanvullend hoofdstuk", raw)
     text, _ = sanitise_markdown(raw)
     print(f"## {md(title)} {{#sec-tekst-{name}}}\n\n{text}\n")
+
+
+GLOSSARY = """Betrouwbaarheidsinterval
+: De cijfers komen uit een steekproef: niet iedereen heeft de vragenlijst ingevuld. Het interval
+  geeft aan waar het echte cijfer voor alle inburgeraars waarschijnlijk ligt. Bij een
+  {level}-betrouwbaarheidsinterval ligt het echte cijfer in {level} van de steekproeven binnen het interval.
+
+Design-effect
+: Hoeveel onzekerder een cijfer is door de weging dan bij een even grote steekproef zonder weging.
+  Een design-effect van 1,5 betekent dat het interval ongeveer 1,2 keer zo breed is (de wortel van 1,5).
+
+Effectieve n
+: Het aantal respondenten gedeeld door het design-effect: zo veel respondenten zonder weging zouden
+  een even zeker cijfer geven.
+
+Indicator
+: Een cijfer dat dit rapport elk jaar op dezelfde manier berekent, zoals het percentage met betaald werk.
+
+Procentpunt
+: Het verschil tussen twee percentages. Van 20% naar 25% is 5 procentpunt meer (en 25 procent meer).
+
+R-indicator
+: Een maat voor hoe goed de respons de populatie weerspiegelt, van 0 tot 1. Bij 1 heeft iedere groep
+  even vaak meegedaan; hoe lager, hoe meer sommige groepen achterblijven.
+
+Respons
+: Het deel van de uitgenodigde inburgeraars dat de vragenlijst heeft ingevuld.
+
+Statistisch significant
+: Een verschil of verandering is statistisch significant als die zo groot is dat die bij toeval
+  alleen zelden voorkomt: in minder dan {alpha} van de steekproeven als er in werkelijkheid geen
+  verschil is (bij {level} betrouwbaarheid). De p-waarde geeft die kans. Een significant verschil is
+  niet altijd een groot of belangrijk verschil.
+
+Vergelijkbaar met kanttekening
+: Twee metingen zijn vergeleken, maar er is iets veranderd waardoor de verandering met voorzichtigheid
+  moet worden gelezen; de reden staat erbij.
+
+Weging
+: De respondenten tellen zo mee dat de groepen in dezelfde verhouding voorkomen als in de hele
+  populatie volgens de gemeentelijke registratie (naar migratiestatus, geslacht, leeftijd en leerroute).
+  Groepen die minder vaak meededen, tellen daardoor zwaarder mee.
+"""
+"""The Begrippenlijst (Bijlage C): the terms that remain in the report, in plain Dutch."""
+
+
+def glossary(data: ReportData) -> None:
+    """Print (``#| output: asis``) the glossary at the report's own confidence level."""
+    alpha = level_text(1 - data.confidence)
+    print(GLOSSARY.replace("{level}", data.level).replace("{alpha}", alpha))
+
