@@ -109,6 +109,75 @@ def test_figure_text_is_at_least_12_pixels_on_a_phone(browser, report):
         assert smallest * shown_width / view_width >= 11.99, (smallest, shown_width, view_width)
 
 
+
+def _stranded_headings(page) -> tuple[int, list[tuple[int, str]]]:
+    """Print the loaded page to an A4 PDF as Chromium does and read each page's lowest line of text
+    (by its position, not the extraction order, which takes a figure's text out of turn): a page
+    whose lowest line is the end of a heading, or of a caption above a table, in that heading's own
+    type size (not the table of contents' entry of the same words), ends with that heading. Returns
+    the number of pages and those pages."""
+    import re
+
+    pypdf = pytest.importorskip("pypdf")
+    squeeze = lambda text: re.sub(r"\s+", "", text)  # noqa: E731
+    page.emulate_media(media="print")
+    headings = [(squeeze(text), size) for text, size in page.eval_on_selector_all(
+        "h1, h2, h3, h4, .quarto-float-caption-top",
+        "els => els.map(e => [e.textContent, parseFloat(getComputedStyle(e).fontSize)])") if squeeze(text)]
+    reader = pypdf.PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True, print_background=True)))
+    pages = []
+    for page_pdf in reader.pages:
+        lines: list[tuple[float, str, float]] = []
+
+        def visit(text, cm, tm, font, size, lines=lines):
+            if text.strip():  # the text's origin and size on the page: its matrix, then the page's
+                lines.append((tm[4] * cm[1] + tm[5] * cm[3] + cm[5], squeeze(text), size * abs(tm[3] * cm[3] or tm[0] * cm[0])))
+
+        page_pdf.extract_text(visitor_text=visit)
+        pages.append(lines)
+    # the PDF's size of a CSS pixel, from the first heading's first line (the title)
+    title, title_px = headings[0]
+    scale = next(size / title_px for y, text, size in pages[0] if len(text) >= 4 and title.startswith(text))
+    stranded = []
+    for number, lines in enumerate(pages, start=1):
+        if not lines:
+            continue
+        lowest = min(y for y, _, _ in lines)
+        last = [(text, size) for y, text, size in lines if y < lowest + 2]
+        text, size = "".join(t for t, _ in last), max(s for _, s in last) / scale
+        if len(text) >= 4 and any(h.endswith(text) and abs(size - px) < 0.05 * px for h, px in headings):
+            stranded.append((number, text))
+    return len(reader.pages), stranded
+
+
+def test_the_stranded_heading_check_finds_one(browser):
+    """The check below can fail: a heading pushed to the bottom of a page, with nothing that keeps
+    it with the block after it, is found; on the same page kept together, it is not."""
+    page = _offline_page(browser)
+    filler = "".join(f"<p>Regel {i} van de tekst.</p>" for i in range(40))
+    html = ("<html><body style='margin:0'><style>@page {{ size: A4; margin: 20mm }} p {{ margin: 0; font-size: 12pt }}"
+            " h2 {{ font-size: 20pt; margin: 0; {keep} }} div {{ height: 120mm; break-inside: avoid }}</style>"
+            f"<h1>Een titel</h1>{filler}<h2>Een kop die alleen staat</h2><div>blok</div><p>Verder.</p></body></html>")
+    page.set_content(html.format(keep=""))
+    spacer = page.evaluate("() => { const h = document.querySelector('h2'); return 257 * 96 / 25.4 - h.getBoundingClientRect().bottom; }")
+    page.set_content(html.format(keep="").replace("<h2>", f"<p style='height:{max(spacer - 40, 0):.0f}px'></p><h2>"))
+    assert _stranded_headings(page)[1] == [(1, "Eenkopdiealleenstaat")]
+    page.set_content(html.format(keep="break-after: avoid").replace("<h2>", f"<p style='height:{max(spacer - 40, 0):.0f}px'></p><h2>"))
+    assert _stranded_headings(page)[1] == []
+    page.close()
+
+
+def test_the_printed_report_ends_no_page_with_a_heading(browser, report):
+    """Issue #19, 4: printed on A4, no page ends with a heading or with the caption above a table
+    (12 headings of tabs did, because the 'avoid' after a figure's caption forbade the break
+    between tabs as much as the one after the next tab's heading)."""
+    page = _offline_page(browser)
+    page.goto(report.as_uri(), wait_until="load")
+    pages, stranded = _stranded_headings(page)
+    page.close()
+    assert pages > 30  # the whole report was printed
+    assert stranded == [], stranded
+
 def test_tabsets_switch_by_mouse_and_keyboard(browser, report):
     page = _offline_page(browser)
     page.goto(report.as_uri(), wait_until="load")
