@@ -21,6 +21,7 @@ from rapportage.statistics.propensity import (
     response_cells,
 )
 from rapportage.statistics.reliability import cronbach
+from rapportage.statistics.representativeness import Representativeness, reminder_gains, representativeness
 from rapportage.statistics.testing import adjust_p
 from rapportage.statistics.weighting import (
     RakeResult,
@@ -37,5 +38,5 @@ __all__ = [
     "Anonymised", "adjust_p", "ChisqTest", "Design", "DomainEstimates", "Estimate", "RakeResult", "ResponseModel",
     "WeightingError", "calibrate", "cronbach", "diagnostics", "fit_response_model", "k_anonymise", "kish_deff",
     "korn_graubard", "lowest_possible_maximum", "partial_r_indicators", "propensity_weights", "r_indicator",
-    "rake", "response_cells", "suppress_small_cells", "suppressed_counts", "trim",
+    "rake", "reminder_gains", "Representativeness", "representativeness", "response_cells", "suppress_small_cells", "suppressed_counts", "trim",
 ]

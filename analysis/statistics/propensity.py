@@ -9,11 +9,13 @@ on one row per person, and it needs no link between a respondent and a frame row
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from rapportage.statistics.weighting import WeightingError
 
@@ -42,6 +44,10 @@ class ResponseModel:
     cells: pd.DataFrame
     """One row per cell: the variables, ``persons``, ``respondents`` and fitted ``propensity``."""
     variables: list[str]
+    design: np.ndarray | None = None
+    """The model matrix, one row per cell (intercept, then the category dummies)."""
+    covariance: np.ndarray | None = None
+    """The estimated covariance matrix of the coefficients."""
 
     def propensity_of(self, respondents: pd.DataFrame) -> np.ndarray:
         """The fitted propensity of each respondent (by its cell; NaN for a cell the model
@@ -141,10 +147,17 @@ def fit_response_model(cells: pd.DataFrame, variables: list[str]) -> ResponseMod
     x = pd.get_dummies(cells[variables], drop_first=True, dtype=float)
     x.insert(0, "const", 1.0)
     y = np.column_stack([cells.respondents, cells.persons - cells.respondents])
-    fit = sm.GLM(y, x, family=sm.families.Binomial()).fit(tol=1e-12, maxiter=100)
+    with warnings.catch_warnings():  # a saturated model (one variable) fits every cell exactly: statsmodels warns of
+        warnings.simplefilter("ignore", PerfectSeparationWarning)  # 'perfect prediction' and divides by 0 residual df
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = sm.GLM(y, x, family=sm.families.Binomial()).fit(tol=1e-12, maxiter=100)
     out = cells.copy()
     out["propensity"] = fit.predict(x)
-    return ResponseModel(out, variables)
+    design = x.to_numpy()
+    info = out.propensity.to_numpy() * (1 - out.propensity.to_numpy()) * cells.persons.to_numpy()
+    # the inverse Fisher information at the fitted propensities (statsmodels' is that of the last iteration's weights)
+    covariance = np.linalg.pinv(design.T @ (info[:, None] * design))
+    return ResponseModel(out, variables, design, covariance)
 
 
 def r_indicator(model: ResponseModel) -> float:
