@@ -201,6 +201,37 @@ def run(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."), 
 
 
 @app.command()
+def monitor(
+    wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path("."),
+    day: Annotated[Optional[int], typer.Option("--day", help="the status on this day of the fieldwork (1 = its first day); "
+                                               "default today, and 14 for the simulated demo fieldwork")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="use the snapshots there are; do not fetch new responses first")] = False,
+    remind: Annotated[Optional[list[str]], typer.Option(
+        "--remind", help="frame categories to remind, as variable=code (repeat, or separate with commas): a dry run "
+                         "that counts whom the reminder would reach")] = None,
+    send: Annotated[bool, typer.Option("--send", help="with --remind: send the reminders through LimeSurvey")] = False,
+) -> None:
+    """Fieldwork monitor: response per day and frame category, representativeness (R-indicator and
+    partial R-indicators), maximal bias per indicator, projected response and whom to remind first;
+    writes reports/_output/<wave>/veldwerk.html and veldwerk_aanbeveling.csv. With --remind, counts
+    (and with --send, reminds) the non-responding participants of those categories."""
+    try:
+        from rapportage.stages import monitor as monitoring
+
+        w = _wave(wave, demo, root)
+        if send and not remind:
+            raise PipelineError("--send sends the reminders that --remind names; add --remind variable=code.")
+        wanted = [part.strip() for spec in remind or [] for part in spec.split(",") if part.strip()]
+        result = monitoring.run_monitor(w, day=day, offline=offline, remind=wanted, send=send, say=err.print)
+        for line in result:
+            print(line)
+    except PipelineError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _interrupted()
+
+
+@app.command()
 def simulate(wave: WaveOpt = None, demo: DemoOpt = False, root: RootOpt = Path(".")) -> None:
     """Write a synthetic snapshot and population frame from the wave's own configuration (only for
     a wave whose wave.yaml has the key 'synthetic'), e.g. to dry-run next year's wave."""

@@ -32,6 +32,9 @@ class _Strict(StrictModel):
 class Fieldwork(_Strict):
     start: date
     end: date
+    reminder_effect: float = Field(0.5, gt=0, le=5, description=(
+        "what a reminder adds to the response it reaches, relative to the invitation (0.5: half as much again); "
+        "the fieldwork monitor's recommendation assumes it"))
 
     @model_validator(mode="after")
     def _ordered(self) -> "Fieldwork":

@@ -77,10 +77,14 @@ def test_axe_finds_no_violation_at_phone_tablet_and_desktop_width(browser, repor
     if not AXE.is_file():
         pytest.skip("axe-core is not installed (npm install)")
     # axe is a script from outside the page, which the page's policy rightly blocks: bypass it for axe alone
+    _assert_axe_clean(browser, report, width)
+
+
+def _assert_axe_clean(browser, path: Path, width: int) -> None:
     context = browser.new_context(bypass_csp=True, viewport={"width": width, "height": 900})
     page = context.new_page()
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
-    page.goto(report.as_uri(), wait_until="load")
+    page.goto(path.as_uri(), wait_until="load")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document, {runOnly: {type: 'tag', values: "
                            "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})")
@@ -88,6 +92,45 @@ def test_axe_finds_no_violation_at_phone_tablet_and_desktop_width(browser, repor
     assert len(result["passes"]) > 20  # axe really ran its rules
     violations = [(v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]]) for v in result["violations"]]
     assert violations == [], violations
+
+
+@pytest.fixture(scope="module")
+def fieldwork_page(tmp_path_factory) -> Path:
+    """The fieldwork monitor's page of the simulated demo fieldwork, day 14 (issue #18)."""
+    from rapportage.config import load_wave
+    from rapportage.stages import monitor
+
+    from tests.conftest import copy_project
+
+    wave = load_wave(copy_project(tmp_path_factory.mktemp("monitor")), "demo-2025")
+    monitor.run_monitor(wave, day=14)
+    return wave.output_dir / "veldwerk.html"
+
+
+@pytest.mark.parametrize("width", [390, 768, 1280])
+def test_the_fieldwork_page_is_axe_clean(browser, fieldwork_page, width):
+    if not AXE.is_file():
+        pytest.skip("axe-core is not installed (npm install)")
+    _assert_axe_clean(browser, fieldwork_page, width)
+
+
+def test_the_fieldwork_page_opens_offline_with_figure_text_of_12_pixels_on_a_phone(browser, fieldwork_page):
+    import base64
+    import re
+
+    page = _offline_page(browser, 390, 844)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(fieldwork_page.as_uri(), wait_until="load")
+    figures = page.eval_on_selector_all("figure img", "els => els.map(e => [e.src, e.getBoundingClientRect().width, e.naturalWidth])")
+    page.close()
+    assert len(figures) == 2 and errors == []
+    for src, shown_width, natural in figures:
+        assert natural > 0
+        svg = base64.b64decode(src.split(",", 1)[1]).decode("utf-8")
+        view_width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))
+        smallest = min(float(size) for size in re.findall(r"font-size: ([\d.]+)px", svg))
+        assert smallest * shown_width / view_width >= 11.99, (smallest, shown_width, view_width)
 
 
 def test_figure_text_is_at_least_12_pixels_on_a_phone(browser, report):

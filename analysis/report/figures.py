@@ -145,12 +145,17 @@ def domain_plot(cells: pd.DataFrame, references: dict | None = None) -> bytes:
         ax.set_xlim(*limits)
         ticks = [0, 25, 50, 75, 100] if kind == "proportion" else [1, 4, 7, 10]
         ax.set_xticks(ticks, [f"{t}%" if kind == "proportion" else str(t) for t in ticks], fontsize=FONT)
-        ax.tick_params(length=0, pad=3)
-        ax.grid(axis="y", visible=False)
-        for side in ("top", "right", "left"):
-            ax.spines[side].set_visible(False)
+        plain_rows(ax)
         top -= h + gap
     return _svg(fig)
+
+
+def plain_rows(ax) -> None:
+    """A panel of labelled rows: no tick marks, no horizontal grid lines, only the bottom axis line."""
+    ax.tick_params(length=0, pad=3)
+    ax.grid(axis="y", visible=False)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
 
 
 def _svg(fig) -> bytes:

@@ -282,11 +282,30 @@ class RemoteControl:
                 raise
         raise AssertionError("unreachable")
 
-    def _attempt(self, fn: Callable[[], Any]) -> Any:
+    def raw(self, method: str, *params: Any, retry: bool = True) -> Any:
+        """A RemoteControl call whose result comes back as LimeSurvey sent it, a ``status`` object
+        too (citric raises on any status but "OK", and "3 left to send" is a success). Logs in
+        again on an expired key; retried like :meth:`call` unless ``retry`` is false: a call that
+        changes the server (a reminder) is not sent twice on a time-out."""
+        assert self.client is not None
+        for relogin in (True, False):
+            response = self._attempt(lambda: self.client.session.call(method, *params), retries=None if retry else 0)  # type: ignore[union-attr]
+            if response.get("error") is not None:
+                raise PipelineError(f"LimeSurvey at {self.creds.public_url} reported an error: {response['error']}.")
+            result = response.get("result")
+            if relogin and isinstance(result, dict) and result.get("status") == BAD_KEY:
+                self._logout()
+                self._login()
+                continue
+            return result
+        raise AssertionError("unreachable")
+
+    def _attempt(self, fn: Callable[[], Any], retries: int | None = None) -> Any:
         """Run ``fn``, retrying HTTP 5xx, time-outs and dropped connections with back-off."""
         url = self.creds.public_url
         last = ""
-        for attempt in range(self.settings.retries + 1):
+        retries = self.settings.retries if retries is None else retries
+        for attempt in range(retries + 1):
             try:
                 return fn()
             except LimeSurveyStatusError as exc:
@@ -327,10 +346,13 @@ class RemoteControl:
                 last = f"no answer within {self.settings.timeout:g} s"
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
                 last = "connection refused or dropped"
-            if attempt < self.settings.retries:
+            if attempt < retries:
                 self._sleep(self.settings.backoff * 2**attempt)
+        if not retries:
+            raise PipelineError(f"LimeSurvey at {url} did not complete the call ({last}); it may or may not have taken "
+                                "effect on the server: check there before trying again.")
         raise PipelineError(
-            f"LimeSurvey at {url} failed {self.settings.retries + 1} times ({last}); nothing was written, "
+            f"LimeSurvey at {url} failed {retries + 1} times ({last}); nothing was written, "
             "try again later or ask the server's administrator."
         )
 

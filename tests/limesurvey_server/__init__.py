@@ -14,15 +14,16 @@ The package has one module per concern:
 - :mod:`.wire`: the wire format and HTTP. PHP ``json_encode``, the JSON-RPC envelope
   (:class:`~.wire.JsonRpcEndpoint`: HTTP request body in, :class:`~.wire.Reply` out, injected
   faults applied), LimeSurvey's HTML error pages, and :class:`LimeSurveyServer`.
-- :mod:`.state`: what the server holds. Surveys read from ``.lss`` files, their responses,
-  session keys and failed logins, injected faults (:class:`~.state.LimeSurveyState`).
+- :mod:`.state`: what the server holds. Surveys read from ``.lss`` files, their responses and
+  participant tables, session keys and failed logins, injected faults (:class:`~.state.LimeSurveyState`).
 - :mod:`.methods`: the RemoteControl methods and their status texts; :class:`FakeLimeSurvey`
   puts the three together.
 
 Implemented methods: ``get_session_key``, ``release_session_key``, ``get_site_settings``,
 ``list_surveys``, ``get_survey_properties``, ``get_language_properties``, ``list_groups``,
 ``list_questions``, ``get_question_properties``, ``get_summary``, ``activate_survey``,
-``export_responses``, ``export_responses_by_token``, ``get_response_ids``. Any other method
+``export_responses``, ``export_responses_by_token``, ``get_response_ids``, ``list_participants``,
+``remind_participants``. Any other method
 name answers like an unknown method (rpc/004). See :meth:`FakeLimeSurvey._export` for the export
 formats covered.
 """

@@ -12,6 +12,7 @@ import base64
 import secrets
 import string
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from rapportage.sources.limesurvey import encode_csv_export, encode_json_export
@@ -45,6 +46,10 @@ NO_VALID_DATA = "No valid Data"
 INVALID_SETTING = "Invalid setting"
 INVALID_SUMMARY_KEY = "Invalid summary key"
 NO_SUMMARY_DATA = "No available data"
+NO_PARTICIPANT_TABLE = "Error: No survey participants table"  # rpc/participants_reminders/12
+NO_CANDIDATES = "Error: No candidate tokens"  # rpc/participants_reminders/08-11, 26, 27, 29
+NO_PARTICIPANTS = "No survey participants found."
+MAIL_FAILED = "Could not instantiate mail function."  # rpc/participants_reminders/14
 
 SITE_SETTINGS: dict[str, Any] = {
     "dbversionnumber": DB_VERSION, "sitename": "LimeSurvey", "defaultlang": "en",
@@ -132,6 +137,8 @@ class FakeLimeSurvey(JsonRpcEndpoint, LimeSurveyState):
             "export_responses": (self._export_responses, 3, 11),
             "export_responses_by_token": (self._export_responses_by_token, 4, 12),
             "get_response_ids": (self._get_response_ids, 3, 3),
+            "list_participants": (self._list_participants, 2, 7),
+            "remind_participants": (self._remind_participants, 2, 5),
         }
 
     # ------------------------------------------------------------------ helpers
@@ -311,6 +318,11 @@ class FakeLimeSurvey(JsonRpcEndpoint, LimeSurveyState):
         if stat not in (*SUMMARY_STATS, *TOKEN_STATS, "all"):
             return {"status": INVALID_SUMMARY_KEY}
         summary: dict[str, int] = {}
+        if survey.participants is not None:  # token_completed counts the table, which add_response leaves at "N" (rpc/…/02)
+            table = survey.participants
+            summary = {"token_count": len(table), "token_invalid": sum(p.emailstatus != "OK" for p in table),
+                       "token_sent": sum(p.sent != "N" for p in table), "token_opted_out": 0,
+                       "token_completed": sum(p.completed != "N" for p in table), "token_screenout": 0}
         if survey.active:
             complete = sum(1 for r in survey.responses.values() if r.get("submitdate"))
             summary = {"completed_responses": complete, "incomplete_responses": len(survey.responses) - complete,
@@ -341,6 +353,89 @@ class FakeLimeSurvey(JsonRpcEndpoint, LimeSurveyState):
         if not survey.active:  # the query hits a missing table, like add_response (rpc/016)
             raise _RpcError(_missing_table(survey.sid))
         return sorted(i for i, r in survey.responses.items() if r.get("token") == token)
+
+    def _with_participants(self, key: Any, survey_id: Any) -> tuple[Any, dict | None]:
+        """The survey, or the status a participant method answers: a bad key, an unknown survey,
+        no participant table (rpc/participants_reminders/12, 13)."""
+        if not self._key_ok(key):
+            return None, {"status": INVALID_KEY}
+        survey = self._survey(survey_id)
+        if survey is None:
+            return None, {"status": INVALID_SURVEY}
+        if survey.participants is None:
+            return None, {"status": NO_PARTICIPANT_TABLE}
+        return survey, None
+
+    def _list_participants(self, key: Any, survey_id: Any, start: Any = 0, limit: Any = 10, unused: Any = False,
+                           attributes: Any = False, conditions: Any = None) -> Any:
+        """Participants from ``start``, at most ``limit``: ``tid``, ``token``, ``participant_info``
+        (first and last name, e-mail: always) and the ``attributes`` asked for as top-level keys;
+        ``unused``: only tokens with uses left and not completed; ``conditions``: equality on
+        columns (rpc/participants_reminders/05-07). No table: ``Error: No survey participants
+        table``; none found: ``No survey participants found.``"""
+        survey, refused = self._with_participants(key, survey_id)
+        if refused:
+            return refused
+        rows = [p for p in survey.participants if not (unused is True and (p.usesleft < 1 or p.completed != "N"))]
+        for column, value in (conditions or {}).items() if isinstance(conditions, dict) else []:
+            rows = [p for p in rows if str(getattr(p, column, p.attributes.get(column))) == str(value)]
+        rows = rows[_php_int(start) or 0:][: _php_int(limit) or 0]
+        if not rows:
+            return {"status": NO_PARTICIPANTS}
+        wanted = [a for a in attributes if isinstance(a, str)] if isinstance(attributes, list) else []
+        out = []
+        for p in rows:
+            entry: dict[str, Any] = {"tid": p.tid, "token": p.token,
+                                     "participant_info": {"firstname": p.firstname, "lastname": p.lastname, "email": p.email}}
+            for name in wanted:
+                if name in ("completed", "remindersent", "remindercount", "usesleft", "sent", "emailstatus"):
+                    entry[name] = getattr(p, name)
+                elif name in p.attributes:
+                    entry[name] = p.attributes[name]
+            out.append(entry)
+        return out
+
+    def _remind_participants(self, key: Any, survey_id: Any, min_days: Any = None, max_reminders: Any = None,
+                             token_ids: Any = False) -> Any:
+        """Remind invited participants who have not completed (of ``token_ids``, else all), at most
+        ``max_emails`` per call: one entry per tid (name, e-mail, status "OK" or "fail") and
+        ``"N left to send"``, the candidates of the table still to go. ``min_days``: only who was
+        invited and not reminded, or last reminded, at least that many days ago;
+        ``max_reminders``: only who had fewer. A sent reminder sets ``remindersent`` and raises
+        ``remindercount``; a failed one changes nothing (rpc/participants_reminders/08-13, 24-29)."""
+        survey, refused = self._with_participants(key, survey_id)
+        if refused:
+            return refused
+        now = self.now()
+        stamp = now.strftime("%Y-%m-%d %H:%M")
+        days = _php_int(min_days) if min_days not in (None, _MISSING) else None
+        limit = _php_int(max_reminders) if max_reminders not in (None, _MISSING) else None
+        compared = (now - timedelta(days=days)).strftime("%Y-%m-%d %H:%M") if days is not None else None
+
+        def candidate(p) -> bool:
+            if p.sent == "N" or p.completed != "N" or p.usesleft < 1 or p.emailstatus != "OK":
+                return False
+            if compared is not None and not ((p.remindersent == "N" and p.sent < compared) or
+                                             (p.remindersent != "N" and p.remindersent < compared)):
+                return False
+            return limit is None or limit <= 0 or p.remindercount < limit
+
+        everyone = [p for p in survey.participants if candidate(p)]
+        ids = {_php_int(t) for t in token_ids} if isinstance(token_ids, list) else None
+        chosen = [p for p in everyone if ids is None or p.tid in ids]
+        if not chosen:
+            return {"status": NO_CANDIDATES}
+        batch = chosen[: self.max_emails]
+        result: dict[str, Any] = {}
+        for p in batch:
+            ok = self.mail_works
+            result[str(p.tid)] = {"name": f"{p.firstname} {p.lastname}", "email": p.email, "status": "OK" if ok else "fail",
+                                  "warning": None, "error": None if ok else MAIL_FAILED}
+            if ok:
+                p.remindersent = stamp
+                p.remindercount += 1
+        result["status"] = f"{len(everyone) - len(batch)} left to send"
+        return result
 
     def _export_responses(self, key: Any, survey_id: Any, document_type: Any, language: Any = None,
                           completion_status: Any = "all", heading_type: Any = "code", response_type: Any = "short",

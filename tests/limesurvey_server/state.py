@@ -4,8 +4,12 @@
   questions, sub-questions and answer options with the fake's own ids, survey settings and texts,
   and the question attributes LimeSurvey gives each question type by default
   (:data:`QUESTION_ATTRIBUTES`, recorded).
-- Responses are stored per survey exactly as given (:meth:`LimeSurveyState.add_responses`);
-  participants are not modelled beyond a response's ``token`` column.
+- Responses are stored per survey exactly as given (:meth:`LimeSurveyState.add_responses`).
+- A participant table per survey (:meth:`LimeSurveyState.add_participants`): token, name and
+  e-mail, ``sent``, ``remindersent``, ``remindercount``, ``completed`` and ``usesleft``, which
+  ``list_participants`` and ``remind_participants`` read and change
+  (``rpc/participants_reminders/``). As in LimeSurvey, a response's ``token`` does not update the
+  table's ``completed``.
 - Session keys issued, active and released, and failed logins (for LimeSurvey's lockout).
 - Injected faults (:meth:`LimeSurveyState.fail`), which :mod:`.wire` applies to a call.
 """
@@ -132,6 +136,25 @@ class _Group:
 
 
 @dataclass
+class _Participant:
+    """A row of a survey's participant table; dates as LimeSurvey writes them ("YYYY-MM-DD HH:MM")
+    or "N"."""
+
+    tid: int
+    token: str
+    firstname: str = ""
+    lastname: str = ""
+    email: str = ""
+    sent: str = "N"
+    remindersent: str = "N"
+    remindercount: int = 0
+    completed: str = "N"
+    usesleft: int = 1
+    emailstatus: str = "OK"
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class _Survey:
     sid: int
     base_language: str
@@ -143,6 +166,7 @@ class _Survey:
     active: bool
     datecreated: str
     responses: dict[int, dict[str, Any]] = field(default_factory=dict)
+    participants: list[_Participant] | None = None  # None: the survey has no participant table
 
     def title(self, language: str | None = None) -> str:
         row = self.language_settings.get(language or self.base_language) or {}
@@ -239,6 +263,9 @@ class LimeSurveyState:
         self._next_gid = 1
         self._next_qid = 1
         self._next_aid = 1
+        self.max_emails = 50   # LimeSurvey's 'maxemails' (global settings): invitations or reminders per call
+        self.mail_works = True  # False: every e-mail fails with "Could not instantiate mail function." (rpc/…/14)
+        self.now = lambda: datetime.now()  # the server's clock (tests move it to test min_days)
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ set-up
@@ -322,6 +349,26 @@ class LimeSurveyState:
                 if not isinstance(row.get("id"), int):
                     raise TypeError(f"response {row!r} has no integer 'id'")
                 survey.responses[row["id"]] = dict(row)
+
+    def add_participants(self, survey_id: int, rows: list[dict]) -> list[int]:
+        """Add participants (keys of :class:`_Participant`, ``token`` required; others are
+        attributes such as ``attribute_1``), creating the survey's participant table; returns their tids."""
+        with self._lock:
+            survey = self.surveys[survey_id]
+            table = survey.participants if survey.participants is not None else []
+            survey.participants = table
+            tids = []
+            known = set(_Participant.__dataclass_fields__) - {"tid", "attributes"}
+            for row in rows:
+                tid = max((p.tid for p in table), default=0) + 1
+                table.append(_Participant(tid=tid, **{k: v for k, v in row.items() if k in known},
+                                          attributes={k: str(v) for k, v in row.items() if k not in known}))
+                tids.append(tid)
+            return tids
+
+    def participant(self, survey_id: int, tid: int) -> _Participant:
+        """A participant, for a test to read (or set ``sent`` on) directly."""
+        return next(p for p in self.surveys[survey_id].participants or [] if p.tid == tid)
 
     def fail(self, method: str, kind: str, times: int = 1, after: int = 0) -> None:
         """The next ``times`` calls of ``method`` (``"*"``: any method) fail with ``kind``,
