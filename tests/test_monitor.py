@@ -6,6 +6,7 @@ recommendation makes the final response more representative than reminding every
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -65,7 +66,7 @@ def test_the_status_counts_what_came_in_by_the_day(project):
 
 
 def test_following_the_recommendation_beats_reminding_everyone(project):
-    """On day 14 of the demo fieldwork (everyone reminded on day 7), a reminder to the monitor's
+    """On day 14 of the demo fieldwork (everyone reminded on day 8), a reminder to the monitor's
     recommended categories against a reminder to everyone: the same persons (the same random
     thresholds), the final R-indicator after 31 days."""
     wave = load_wave(project, "demo-2025")
@@ -163,8 +164,10 @@ def test_remind_dry_run_changes_nothing_and_send_reminds_the_right_people(served
     assert "remind_participants" not in [method for method, _ in fake.calls]
     assert not (wave.raw_dir / "reminders.jsonl").exists()
 
+    with pytest.raises(PipelineError, match="needs the newest responses: leave out --offline"):
+        monitor.run_monitor(wave, day=14, remind=["route=Z"], send=True, offline=True)
     fake.max_emails = 40  # LimeSurvey sends a batch per call: the monitor calls again for the rest
-    lines = monitor.run_monitor(wave, day=14, remind=["route=Z"], send=True, offline=True)
+    lines = monitor.run_monitor(wave, day=14, remind=["route=Z"], send=True)
     reminded = {p.token for p in fake.surveys[482025].participants if p.remindercount == 1}
     assert reminded == set(expected.token)
     assert sum(method == "remind_participants" for method, _ in fake.calls) == -(-len(expected) // 40)
@@ -173,15 +176,36 @@ def test_remind_dry_run_changes_nothing_and_send_reminds_the_right_people(served
     assert any(f"reminded {len(expected)} participants" in line for line in lines)
     # the page shows the reminders logged up to its day (this one went out today, after the fieldwork)
     with (wave.raw_dir / "reminders.jsonl").open("a") as out:
-        out.write(json.dumps({"time": "2025-10-08T09:00:00Z", "survey": 482025, "categories": {"route=Z": 1, "ageband=18-26": 2},
+        out.write(json.dumps({"time": "2025-10-08T09:00:00+02:00", "survey": 482025, "categories": {"route=Z": 1, "ageband=18-26": 2},
                               "sent": 3, "failed": 0}) + "\n")
     monitor.run_monitor(wave, day=14, offline=True)
     page = (wave.output_dir / "veldwerk.html").read_text(encoding="utf-8")
     assert "Herinneringen: dag 8 aan leerroute Z-route en leeftijd 18–26 jaar." in page
-    # the same day again: LimeSurvey has no candidates (min_days 1), said in one sentence and nothing logged
-    with pytest.raises(PipelineError, match="refused to send the reminders of survey 482025"):
-        monitor.run_monitor(wave, day=14, remind=["route=Z"], send=True, offline=True)
+    # the same day again: nobody is reminded twice in a day (min_days 1), and nothing is logged
+    lines = monitor.run_monitor(wave, day=14, remind=["route=Z"], send=True)
+    assert any("would" not in line and "nobody to remind (route=Z: 0)" in line for line in lines)
     assert len((wave.raw_dir / "reminders.jsonl").read_text().splitlines()) == 2
+    assert all(p.remindercount <= 1 for p in fake.surveys[482025].participants)
+
+
+def test_a_server_that_refuses_the_reminder_is_one_sentence_and_nothing_is_logged(served):
+    wave, fake, frame, rows = served
+    fake._methods["remind_participants"] = (lambda *args: {"status": "No permission"}, 2, 5)
+    with pytest.raises(PipelineError, match=r"refused to send the reminders of survey 482025: No permission\. Before that, 0"):
+        monitor.run_monitor(wave, day=14, remind=["route=Z"], send=True)
+    assert not (wave.raw_dir / "reminders.jsonl").exists() and _outputs(wave) == {}
+
+
+def test_a_damaged_reminder_log_and_unreadable_dates_are_named(served):
+    wave, fake, frame, rows = served
+    (wave.raw_dir / "reminders.jsonl").write_text('{"time": "2025-10-08T09:00:00+02:00", "categ\n')
+    with pytest.raises(PipelineError, match="reminders.jsonl, line 1, is not a reminder"):
+        monitor.run_monitor(wave, day=14)
+    (wave.raw_dir / "reminders.jsonl").unlink()
+    late = dict(rows[0], id=max(r["id"] for r in rows) + 1, submitdate="05-10-2025 10:00")  # a new response, so it is fetched
+    fake.add_responses(482025, [late])
+    with pytest.raises(PipelineError, match="submitdate that is not a date as LimeSurvey writes it"):
+        monitor.run_monitor(wave, day=14)
 
 
 def test_no_token_name_or_address_reaches_any_output(served, capsys):
@@ -223,7 +247,8 @@ def test_day_one_before_anyone_answered(served):
     wave, fake, frame, rows = served
     fake.surveys[482025].responses.clear()
     lines = monitor.run_monitor(wave, day=1)
-    assert "0 of 2623 submitted" in lines[0] and lines[1].startswith("R-indicator: not yet")
+    assert "0 of 2623 submitted" in lines[0] and "no projection yet" in lines[0]
+    assert lines[1].startswith("R-indicator: not yet")
     assert "nog niet te berekenen" in (wave.output_dir / "veldwerk.html").read_text(encoding="utf-8")
 
 
@@ -233,20 +258,46 @@ def test_unknown_categories_are_named(served):
         monitor.run_monitor(wave, day=14, remind=["leerroute=Z"], offline=True)
 
 
-def test_a_category_below_the_disclosure_minimum_is_in_no_figure_or_table(project):
+def test_counts_below_the_disclosure_minimum_are_not_given_away(project):
+    """A category of 43 invited of whom 3 responded: no exact count, rate, curve or partial
+    R-indicator of it (each would tell the 3), its recommendation as a range; a category of 6
+    invited is left out everywhere."""
     wave = load_wave(project, "demo-2025")
     fw, _ = monitor.demo_fieldwork(wave, 14)
-    few = fw.frame.index[fw.frame.route == "onderwijs"][:6]  # six people in a category of their own
-    fw.frame.loc[few, "ageband"] = "99+"
+    cutoff = pd.Timestamp("2025-10-15")
+    done = set(fw.responses.key[fw.responses.submitted < cutoff])
+    responded = fw.frame.index[fw.frame.key.isin(done) & (fw.frame.route == "Z")][:3]
+    silent = fw.frame.index[~fw.frame.key.isin(done) & (fw.frame.route == "Z")][:40]
+    fw.frame.loc[responded.union(silent), "ageband"] = "65+"
+    tiny = fw.frame.index[fw.frame.route == "onderwijs"][:6]
+    fw.frame.loc[tiny, "ageband"] = "99+"
     status = monitor.fieldwork_status(wave, fw, 0.5)
-    from rapportage.report.fieldwork import page
+    from rapportage.report.fieldwork import page, recommendation_frame
 
     html = page(wave, status, effect=0.5, reminders=[], synthetic=True).decode("utf-8")
     assert "Niet getoond, omdat de groep te klein is: Leeftijd: 99+." in html
-    assert "99+ " not in html.split("Niet getoond")[0]  # neither in the figures' alt texts nor in a table before it
+    assert "<tr><th scope=\"row\">Leeftijd: 65+</th><td>43</td><td>–</td><td>–</td><td>–</td></tr>" in html
+    assert "65+ niet getoond" in html and "99+ niet getoond" in html  # in the figure's alt text, without a figure
+    assert not re.search(r"(65|99)\+ [0-9]", html)
+    assert "Leeftijd: 65+</th><td>−" not in html  # no partial R-indicator of it
+    csv = recommendation_frame(status, wave, 10)
+    row = csv[csv.herinner_met == "ageband=65+"]
+    if len(row):
+        assert row.nog_niet_ingevuld.iloc[0] == "34–43" and row.verwachte_extra_respondenten.iloc[0] == "–"
+    assert "ageband=99+" not in set(csv.herinner_met)
 
 
-def test_project_falls_with_the_pace():
-    assert monitor.project(np.array([0] * 7 + [7] * 7), 7) == 49.0  # pace rising: kept, not extrapolated upward
-    assert monitor.project(np.array([], dtype=int), 10) == 0.0
-    assert monitor.project(np.array([5, 5]), 0) == 0.0
+def test_the_projection_follows_the_decline_since_the_last_peak(project):
+    """On the simulated demo fieldwork (final response 839 after 31 days), from a few days after
+    the reminder's peak the projection is within 2% of where response ends; before the peak's
+    decline can be measured (fewer than three days since it) there is none."""
+    wave = load_wave(project, "demo-2025")
+    fw, _ = monitor.demo_fieldwork(wave, 31)
+    daily = monitor.fieldwork_status(wave, fw, 0.5).daily.submitted.to_numpy()
+    final = daily.sum()
+    for day in range(11, 31):
+        still = monitor.project(daily[:day], 31 - day, 10**6, monitor.projection_window(daily[:day]))
+        assert abs(daily[:day].sum() + still - final) <= 0.02 * final, day
+    assert monitor.projection_window(daily[:9]) is None  # the reminder's peak was yesterday
+    assert monitor.projection_window(np.array([5, 5])) is None
+    assert monitor.project(np.array([0, 0, 0]), 5, 100, 3) == 0.0

@@ -87,8 +87,8 @@ def test_reminder_gains_are_recomputed_r_and_favour_the_under_represented(cells)
     rho = c.propensity.to_numpy()
     n = c.persons.to_numpy()
     after = np.where(c[best.variable] == best.category, 1 - (1 - rho) ** 1.5, rho)
-    r_after = 1 - 2 * np.sqrt(np.sum(n * (after - np.sum(n * after) / n.sum()) ** 2) / (n.sum() - 1))
-    assert best.r_after == pytest.approx(r_after, rel=1e-12)
+    r_after = 1 - 2 * np.sqrt(np.sum(n * (after - np.sum(n * after) / n.sum()) ** 2) / (n.sum() - 1) - rep.bias)
+    assert best.r_after == pytest.approx(r_after, rel=1e-12) and best.gain == pytest.approx(r_after - rep.r, rel=1e-12)
     assert best.not_responded == int((c.persons - c.respondents)[c[best.variable] == best.category].sum())
 
 

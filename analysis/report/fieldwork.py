@@ -63,9 +63,28 @@ class Labels:
         return languages[code].name if var == "language" and code in languages else code
 
 
+def small_categories(status: Status, minimum: int) -> set[tuple[str, str]]:
+    """Categories whose figures would disclose a small count: fewer than ``minimum`` invited, or
+    fewer than ``minimum`` who did (or who did not) respond. Their rate, curve, partial R-indicator
+    and exact counts are not shown (the partial R-indicator gives the rate away: a main-effects
+    model fits each category's response rate exactly)."""
+    c = status.categories
+    small = (c.persons < minimum) | (c.submitted < minimum) | (c.persons - c.submitted < minimum)
+    return set(zip(c.variable[small], c.category[small]))
+
+
 def _count(n: float, minimum: int) -> str:
     """A count, or 'minder dan 10' below the disclosure minimum (0 too: 'nobody' discloses as much)."""
     return f"minder dan {minimum}" if n < minimum else nl_count(int(n))
+
+
+def _ranged(r, minimum: int) -> list[str]:
+    """Not yet responded in a category whose count would disclose a small one: a range of
+    ``minimum`` values, and no expected number (it follows from the rate)."""
+    low, high = max(0, int(r.persons) - minimum + 1), int(r.persons)
+    if r.not_responded < minimum:
+        low, high = 0, minimum - 1
+    return [f"{nl_count(low)}–{nl_count(high)}", "–"]
 
 
 def _signed(x: float, decimals: int = 3) -> str:
@@ -98,7 +117,7 @@ def _figure(svg: bytes, alt: str, caption: str) -> str:
             f"<figcaption>{html_text(caption)}</figcaption>\n</figure>")
 
 
-def response_plot(status: Status, labels: Labels, reminder_days: list[int], minimum: int = 0) -> bytes:
+def response_plot(status: Status, labels: Labels, reminder_days: list[int], hidden: set[tuple[str, str]] = frozenset()) -> bytes:  # type: ignore[assignment]
     """A panel for everyone and one per variable: the share that responded by each day, a line per
     category labelled at its end; the projection to the last day dashed in the first panel, and
     the days reminders went out as thin vertical lines."""
@@ -112,7 +131,8 @@ def response_plot(status: Status, labels: Labels, reminder_days: list[int], mini
     fig = plt.figure(figsize=(WIDTH * pt, height * pt))
     top = height
     days = status.days
-    ceiling = max(0.05, float(status.by_category.rate.max() if len(status.by_category) else 0), status.projected / status.persons)
+    projected = None if status.projected is None else status.projected / status.persons
+    ceiling = max(0.05, float(status.by_category.rate.max() if len(status.by_category) else 0), projected or 0)
     ceiling = min(1.0, np.ceil(ceiling * 10 + 0.5) / 10)
     for title, var in panels:
         y0 = top - title_h - panel_h
@@ -121,13 +141,13 @@ def response_plot(status: Status, labels: Labels, reminder_days: list[int], mini
         if var is None:
             d = status.daily
             ax.plot(d.day, 100 * d.rate, color=OVERALL_COLOUR, linewidth=2)
-            if status.day < days:
-                ax.plot([status.day, days], [100 * d.rate.iloc[-1], 100 * status.projected / status.persons],
+            if status.day < days and projected is not None:
+                ax.plot([status.day, days], [100 * d.rate.iloc[-1], 100 * projected],
                         color=REFERENCE_COLOUR, linestyle=(0, (4, 2)), linewidth=1.6)
-            ends = [(100 * status.projected / status.persons, "verwacht") if status.day < days else (100 * d.rate.iloc[-1], "")]
+            ends = [(100 * projected, "verwacht") if status.day < days and projected is not None else (100 * d.rate.iloc[-1], "")]
         else:
             ends = []
-            shown = status.categories[(status.categories.variable == var) & (status.categories.persons >= minimum)].category
+            shown = [c for c in status.categories[status.categories.variable == var].category if (var, c) not in hidden]
             curves = status.by_category[(status.by_category.variable == var) & status.by_category.category.isin(shown)]
             for i, (code, curve) in enumerate(curves.groupby("category", sort=False)):
                 colour, dash = LINE_STYLES[i % len(LINE_STYLES)]
@@ -160,13 +180,13 @@ def response_plot(status: Status, labels: Labels, reminder_days: list[int], mini
     return _svg(fig)
 
 
-def partials_plot(status: Status, labels: Labels, minimum: int = 0) -> bytes:
+def partials_plot(status: Status, labels: Labels, hidden: set[tuple[str, str]] = frozenset()) -> bytes:  # type: ignore[assignment]
     """The unconditional partial R-indicator of each category with its 95% interval, a panel per
     variable: left of zero is under-represented."""
     set_style()
     pt = 1 / 72
     p = status.representativeness.partials  # type: ignore[union-attr]
-    p = p[p.category.notna() & (p.persons >= minimum)]
+    p = p[[c is not pd.NA and (v, c) not in hidden for v, c in zip(p.variable, p.category)]]
     row_h, title_h, axis_h, gap, pad = 17.0, FONT * 1.4, FONT * 1.9, 12.0, 4.0
     names = {(r.variable, r.category): wrap_to(labels.category(r.variable, r.category), WIDTH * 0.42) for r in p.itertuples()}
     label_w = max(text_width(line) for lines in names.values() for line in lines) + 8
@@ -197,21 +217,32 @@ def partials_plot(status: Status, labels: Labels, minimum: int = 0) -> bytes:
     return _svg(fig)
 
 
+def shown_recommendation(status: Status, minimum: int) -> pd.DataFrame:
+    """The recommendation without the categories too small to show (fewer than ``minimum`` invited), ranked again."""
+    r = status.recommendation
+    if r.empty:
+        return r
+    r = r[r.persons >= minimum].reset_index(drop=True)
+    return r.assign(rank=range(1, len(r) + 1))
+
+
 def recommendation_frame(status: Status, wave: Wave, minimum: int) -> pd.DataFrame:
     """The recommendation as the CSV beside the page: no identifier, small counts as ranges."""
     labels = Labels(wave)
-    r = status.recommendation
+    r = shown_recommendation(status, minimum)
     if r.empty:
         return pd.DataFrame(columns=["rang", "groep", "herinner_met", "uitgenodigd", "nog_niet_ingevuld",
                                      "verwachte_extra_respondenten", "r_indicator_na_herinnering", "winst_r_indicator"])
-    small = lambda n: f"<{minimum}" if n < minimum else str(int(n))  # noqa: E731
+    hidden = small_categories(status, minimum)
+    counts = [_ranged(row, minimum) if (row.variable, row.category) in hidden else [str(int(row.not_responded)),
+              str(int(round(row.extra_respondents)))] for row in r.itertuples()]
     return pd.DataFrame({
         "rang": r["rank"],
         "groep": [f"{labels.variable(v)}: {labels.category(v, c)}" for v, c in zip(r.variable, r.category)],
         "herinner_met": [f"{v}={c}" for v, c in zip(r.variable, r.category)],
-        "uitgenodigd": [small(n) for n in r.persons],
-        "nog_niet_ingevuld": [small(n) for n in r.not_responded],
-        "verwachte_extra_respondenten": r.extra_respondents.round(0).astype(int),
+        "uitgenodigd": r.persons.astype(int),
+        "nog_niet_ingevuld": [c[0].replace(".", "") for c in counts],
+        "verwachte_extra_respondenten": [c[1] for c in counts],
         "r_indicator_na_herinnering": r.r_after.round(4),
         "winst_r_indicator": r.gain.round(4),
     })
@@ -231,46 +262,60 @@ def page(wave: Wave, status: Status, *, effect: float, reminders: list[tuple[int
     parts.append("<h2>De respons tot nu toe</h2>")
     text = (f"Van de {nl_count(status.persons)} uitgenodigden zijn er {nl_count(status.started)} aan de vragenlijst begonnen en "
             f"hebben er {nl_count(status.submitted)} hem ingevuld en verstuurd: een respons van {_pct(rate)}.")
-    if status.day < status.days:
+    hidden = small_categories(status, minimum)
+    projected = None if status.projected is None else status.projected / status.persons
+    if status.day < status.days and projected is not None:
         end = status.today + timedelta(days=status.days - status.day)
         text += (f" Gaat het zo verder, dan hebben aan het eind van het veldwerk ({nl_date(end)}) "
-                 f"ongeveer {nl_count(round(status.projected))} mensen ingevuld ({_pct(status.projected / status.persons)}). "
+                 f"ongeveer {nl_count(round(status.projected or 0))} mensen ingevuld ({_pct(projected)}). "
                  f"Die verwachting volgt {PROJECTION_METHOD}.")
+    elif status.day < status.days:
+        text += (" Een verwachting voor het eind van het veldwerk is er nog niet: daarvoor zijn drie dagen nodig na de "
+                 "drukste dag van de laatste week.")
     if status.unlinked:
         text += f" {nl_count(status.unlinked)} antwoorden konden niet aan een uitnodiging worden gekoppeld en tellen niet mee."
     parts.append(f"<p>{html_text(text)}</p>")
     if reminders:
-        parts.append("<p>" + html_text("Herinneringen: " + "; ".join(f"dag {d:g} aan {whom}" for d, whom in reminders) + ".") + "</p>")
-    svg = response_plot(status, labels, [d for d, _ in reminders], minimum)
+        parts.append("<p>" + html_text("Herinneringen: " + "; ".join(f"dag {d} aan {whom}" for d, whom in reminders) + ".") + "</p>")
+    svg = response_plot(status, labels, [d for d, _ in reminders], hidden)
+    per_variable = []
+    for v, rows_v in status.categories.groupby("variable", sort=False):
+        values = [f"{labels.category(v, r.category)} " + ("niet getoond" if (v, r.category) in hidden else _pct(r.rate))
+                  for r in rows_v.itertuples()]
+        per_variable.append(f"{labels.variable(v)}: " + "; ".join(values) + ".")
     alt = (f"Lijnfiguur van het aandeel dat heeft ingevuld, per dag. Alle uitgenodigden: {_pct(rate)} op dag {status.day}"
-           + (f", verwacht {_pct(status.projected / status.persons)} op dag {status.days}" if status.day < status.days else "") + ". "
-           + " ".join(f"{labels.variable(v)}: " + "; ".join(f"{labels.category(v, r.category)} {_pct(r.rate)}" for r in rows.itertuples()) + "."
-                      for v, rows in status.categories[status.categories.persons >= minimum].groupby("variable", sort=False)))
+           + (f", verwacht {_pct(projected)} op dag {status.days}" if status.day < status.days and projected is not None else "")
+           + ". " + " ".join(per_variable))
     parts.append(_figure(svg, alt, "Figuur 1: Aandeel van de uitgenodigden dat heeft ingevuld, per dag van het veldwerk"))
-    week = status.daily
-    parts.append(_table("Tabel 1: Begonnen en ingevuld per dag", ["Dag", "Datum", "Begonnen", "Ingevuld", "Ingevuld tot en met die dag", "Respons"],
+    parts.append(_table("Tabel 1: Begonnen en ingevuld per dag, alle uitgenodigden",
+                        ["Dag", "Datum", "Begonnen", "Ingevuld", "Ingevuld tot en met die dag", "Respons"],
                         [[str(r.day), nl_date(r.date), nl_count(r.started), nl_count(r.submitted), nl_count(r.cumulative), _pct(r.rate)]
-                         for r in week.itertuples()], "Begonnen en ingevuld per dag"))
+                         for r in status.daily.itertuples()], "Begonnen en ingevuld per dag"))
     parts.append("<h2>Respons per groep</h2>")
     rows = []
-    hidden = []
+    too_small = []
     for r in status.categories.itertuples():
         name = f"{labels.variable(r.variable)}: {labels.category(r.variable, r.category)}"
         if r.persons < minimum:
-            hidden.append(name)
-            continue
-        rows.append([name, nl_count(r.persons), _count(r.submitted, minimum), _pct(r.rate) if r.submitted >= minimum else "–",
-                     _pct(r.projected_rate) if status.day < status.days else "–"])
+            too_small.append(name)
+        elif (r.variable, r.category) in hidden:
+            rows.append([name, nl_count(r.persons), "–", "–", "–"])
+        else:
+            rows.append([name, nl_count(r.persons), nl_count(r.submitted), _pct(r.rate),
+                         _pct(r.projected_rate) if status.day < status.days and not np.isnan(r.projected_rate) else "–"])
     parts.append(_table("Tabel 2: Respons per groep, nu en verwacht aan het eind", ["Groep", "Uitgenodigd", "Ingevuld", "Respons",
                         "Verwachte respons aan het eind"], rows, "Respons per groep"))
-    if hidden:
-        parts.append(f"<p>{html_text('Niet getoond, omdat de groep te klein is: ' + nl_list(hidden) + '.')}</p>")
+    notes = [f"– = niet getoond: minder dan {minimum} mensen in de groep hebben ingevuld, of minder dan {minimum} niet."
+             ] if any(row[2] == "–" for row in rows) else []
+    if too_small:
+        notes.append("Niet getoond, omdat de groep te klein is: " + nl_list(too_small) + ".")
+    parts += [f"<p>{html_text(n)}</p>" for n in notes]
 
     parts.append("<h2>Representativiteit</h2>")
     rep = status.representativeness
     if rep is None:
-        parts.append("<p>" + html_text("De representativiteit is nog niet te berekenen: in minstens één groep heeft nog niemand "
-                                       "ingevuld, of iedereen, en dan is de kans om in te vullen niet te schatten.") + "</p>")
+        parts.append("<p>" + html_text("De representativiteit is nog niet te berekenen: in minstens één groep van elk kenmerk heeft "
+                                       "nog niemand ingevuld, of iedereen, en dan is de kans om in te vullen niet te schatten.") + "</p>")
     else:
         low, high = rep.interval(0.95)
         parts.append("<p>" + html_text(
@@ -278,18 +323,22 @@ def page(wave: Wave, status: Status, *, effect: float, reminders: list[tuple[int
             "Bij 1 lijkt de groep die invulde op de hele groep uitgenodigden wat betreft de kenmerken hieronder; hoe lager, hoe "
             "meer de kans om in te vullen verschilt tussen groepen. De figuur laat per groep zien hoeveel die groep bijdraagt: "
             "links van nul vult de groep minder vaak in dan gemiddeld, rechts vaker.") + "</p>")
+        if status.left_out:
+            parts.append("<p>" + html_text("Nog niet meegenomen, omdat in een van de groepen nog niemand heeft ingevuld (of iedereen): "
+                                           + nl_list([labels.variable(v).lower() for v in status.left_out]) + ".") + "</p>")
         p = rep.partials
-        cats = p[p.category.notna() & (p.persons >= minimum)]
+        cats = p[[c is not pd.NA and (v, c) not in hidden for v, c in zip(p.variable, p.category)]]
         alt = "Figuur met de partiële R-indicator per groep en het 95%-betrouwbaarheidsinterval. " + " ".join(
             f"{labels.variable(v)}: " + "; ".join(f"{labels.category(v, r.category)} {_signed(r.unconditional)}" for r in rows_.itertuples()) + "."
             for v, rows_ in cats.groupby("variable", sort=False))
-        parts.append(_figure(partials_plot(status, labels, minimum), alt,
+        parts.append(_figure(partials_plot(status, labels, hidden), alt,
                              "Figuur 2: Partiële R-indicator per groep (onvoorwaardelijk), met 95%-betrouwbaarheidsinterval"))
         table_rows = []
         for r in p.itertuples():
-            name = labels.variable(r.variable) if pd.isna(r.category) else f"{labels.variable(r.variable)}: {labels.category(r.variable, r.category)}"
-            if not pd.isna(r.category) and r.persons < minimum:
+            whole = pd.isna(r.category)
+            if not whole and (r.variable, r.category) in hidden:
                 continue
+            name = labels.variable(r.variable) if whole else f"{labels.variable(r.variable)}: {labels.category(r.variable, r.category)}"
             table_rows.append([name, f"{_signed(r.unconditional)} ({nl_number(r.unconditional_se, 3)})",
                                f"{nl_number(r.conditional, 3)} ({nl_number(r.conditional_se, 3)})"])
         parts.append(_table("Tabel 3: Partiële R-indicatoren per kenmerk en groep, met standaardfout",
@@ -298,35 +347,37 @@ def page(wave: Wave, status: Status, *, effect: float, reminders: list[tuple[int
         parts.append("<p>" + html_text(
             "Onvoorwaardelijk: hoeveel de respons van een groep afwijkt van het gemiddelde. Voorwaardelijk: hoeveel een kenmerk "
             "toevoegt als de andere kenmerken al bekend zijn; een groep met een hoge voorwaardelijke waarde verdient aandacht, ook "
-            "als de andere kenmerken gelijk zijn.") + "</p>")
+            "als de andere kenmerken gelijk zijn. Groepen waarvan de respons niet getoond wordt, staan er niet in.") + "</p>")
 
         parts.append("<h2>Mogelijke vertekening per indicator</h2>")
         parts.append("<p>" + html_text(
             "Hoe ver een ongewogen uitkomst van de respons tot nu toe hoogstens van de uitkomst van alle uitgenodigden kan "
             "afliggen, bij deze R-indicator en de spreiding van de antwoorden tot nu toe. Het is een bovengrens voor "
             "vertekening die met de kenmerken hierboven samenhangt, geen schatting; de weging corrigeert daar later voor.") + "</p>")
-        by_id = {i.id: i for i in wave.questionnaire.indicators}
-        bias_rows = []
-        for b in status.bias.itertuples():
-            ind = by_id[b.indicator]
-            if np.isnan(b.max_bias):
-                value = "– (te weinig antwoorden)"
-            elif b.kind == "proportion":
-                value = f"{nl_number(100 * b.max_bias, 1)} procentpunt"
-            else:
-                value = nl_number(b.max_bias, 2) + (f" {ind.unit}" if ind.unit else "")
-            bias_rows.append([ind.label, _count(b.n, minimum), value])
-        parts.append(_table("Tabel 4: Grootst mogelijke vertekening per indicator", ["Indicator", "Antwoorden", "Grootst mogelijke vertekening"],
-                            bias_rows, "Grootst mogelijke vertekening"))
+        if status.bias.empty:
+            parts.append("<p>" + html_text("Nog niet te berekenen: er zijn nog geen antwoorden die zich als de vragenlijst laten lezen.") + "</p>")
+        else:
+            by_id = {i.id: i for i in wave.questionnaire.indicators}
+            bias_rows = []
+            for b in status.bias.itertuples():
+                ind = by_id[b.indicator]
+                if np.isnan(b.max_bias):
+                    value = "– (te weinig antwoorden)"
+                elif b.kind == "proportion":
+                    value = f"{nl_number(100 * b.max_bias, 1)} procentpunt"
+                else:
+                    value = f"{nl_number(b.max_bias, 2)} punt"
+                bias_rows.append([ind.label, _count(b.n, minimum), value])
+            parts.append(_table("Tabel 4: Grootst mogelijke vertekening per indicator", ["Indicator", "Antwoorden", "Grootst mogelijke vertekening"],
+                                bias_rows, "Grootst mogelijke vertekening"))
 
         parts.append("<h2>Wie een herinnering verdient</h2>")
-        rec = status.recommendation
+        rec = shown_recommendation(status, minimum)
         everyone = status.everyone
         assert everyone is not None
         intro = (f"Per groep: wat er met de R-indicator gebeurt als alleen die groep een herinnering krijgt. Daarbij is aangenomen "
                  f"dat een herinnering {nl_number(100 * effect, 0)}% extra oplevert van wat de uitnodiging opleverde. Iedereen "
-                 f"herinneren maakt de R-indicator {nl_number(everyone.r_after, 3)} (nu {nl_number(rep.r_unadjusted, 3)}, zonder de "
-                 "correctie voor toeval). ")
+                 f"herinneren maakt de R-indicator {nl_number(everyone.r_after, 3)} (nu {nl_number(rep.r, 3)}). ")
         intro += ("Deze groepen eerst, de bovenste het meest:" if not rec.empty else
                   "Geen enkele groep maakt de respons met een herinnering representatiever.")
         parts.append(f"<p>{html_text(intro)}</p>")
@@ -334,19 +385,21 @@ def page(wave: Wave, status: Status, *, effect: float, reminders: list[tuple[int
             parts.append(_table("Tabel 5: Groepen om te herinneren, de bovenste eerst",
                                 ["Groep", "Nog niet ingevuld", "Verwachte extra respondenten", "R-indicator na herinnering"],
                                 [[f"{r['rank']}. {labels.variable(r.variable)}: {labels.category(r.variable, r.category)}",
-                                  _count(r.not_responded, minimum), nl_count(round(r.extra_respondents)), nl_number(r.r_after, 3)]
+                                  *(_ranged(r, minimum) if (r.variable, r.category) in hidden else
+                                    [nl_count(r.not_responded), nl_count(round(r.extra_respondents))]), nl_number(r.r_after, 3)]
                                  for _, r in rec.iterrows()], "Groepen om te herinneren"))
 
     parts.append("<h2>Hoe dit berekend is</h2>")
     parts.append("<p>" + html_text(
         "Wie heeft ingevuld, is gekoppeld aan de uitnodiging; een persoon telt mee vanaf de eerste dag dat een ingevulde "
         "vragenlijst binnenkwam. De kans om in te vullen is per persoon geschat met een logistisch model op de kenmerken uit "
-        "het bestand van uitgenodigden. De R-indicator is 1 min tweemaal de standaardafwijking van die kansen, verminderd met "
-        "de vertekening die het schatten zelf geeft, met een standaardfout volgens de deltamethode (Schouten, Cobben en "
-        "Bethlehem 2009; Shlomo, Skinner en Schouten 2012). De partiële R-indicatoren volgen Schouten, Shlomo en Skinner "
-        "(2011). De grootst mogelijke vertekening is (1 − R) maal de standaardafwijking, gedeeld door tweemaal de respons. "
-        "De aanbeveling rekent per groep de R-indicator opnieuw uit met de kansen na een herinnering. Iedereen is "
-        "uitgenodigd, dus er is geen steekproeffout; de onzekerheid is die van het geschatte model.") + "</p>")
+        "het bestand van uitgenodigden. De R-indicator is 1 min tweemaal de standaardafwijking van die kansen; hun spreiding is "
+        "eerst gecorrigeerd voor de extra spreiding die het schatten van de kansen zelf geeft, met een standaardfout volgens "
+        "de deltamethode (Schouten, Cobben en Bethlehem 2009; Shlomo, Skinner en Schouten 2012). De partiële "
+        "R-indicatoren volgen Schouten, Shlomo en Skinner (2011). De grootst mogelijke vertekening is (1 − R) maal de "
+        "standaardafwijking, gedeeld door tweemaal de respons. De aanbeveling rekent per groep de R-indicator opnieuw uit "
+        "met de kansen na een herinnering. Iedereen is uitgenodigd, dus er is geen steekproeffout; de onzekerheid is die "
+        f"van het geschatte model. Een groep met minder dan {minimum} mensen die wel of niet invulden, wordt niet apart getoond.") + "</p>")
     parts.append("</main>")
     css = (wave.root / "reports" / "style.css").read_text(encoding="utf-8")
     html = (f'<!DOCTYPE html>\n<html lang="nl">\n<head>\n<meta charset="utf-8">\n'

@@ -289,7 +289,8 @@ class RemoteControl:
         changes the server (a reminder) is not sent twice on a time-out."""
         assert self.client is not None
         for relogin in (True, False):
-            response = self._attempt(lambda: self.client.session.call(method, *params), retries=None if retry else 0)  # type: ignore[union-attr]
+            response = self._attempt(lambda: self.client.session.call(method, *params),  # type: ignore[union-attr]
+                                     retries=None if retry else 0, changes_server=not retry)
             if response.get("error") is not None:
                 raise PipelineError(f"LimeSurvey at {self.creds.public_url} reported an error: {response['error']}.")
             result = response.get("result")
@@ -300,8 +301,10 @@ class RemoteControl:
             return result
         raise AssertionError("unreachable")
 
-    def _attempt(self, fn: Callable[[], Any], retries: int | None = None) -> Any:
-        """Run ``fn``, retrying HTTP 5xx, time-outs and dropped connections with back-off."""
+    def _attempt(self, fn: Callable[[], Any], retries: int | None = None, changes_server: bool = False) -> Any:
+        """Run ``fn``, retrying HTTP 5xx, time-outs and dropped connections with back-off
+        (``retries`` times, default the settings'); ``changes_server``: a failure may have had its
+        effect, and the message says so."""
         url = self.creds.public_url
         last = ""
         retries = self.settings.retries if retries is None else retries
@@ -348,7 +351,7 @@ class RemoteControl:
                 last = "connection refused or dropped"
             if attempt < retries:
                 self._sleep(self.settings.backoff * 2**attempt)
-        if not retries:
+        if changes_server:
             raise PipelineError(f"LimeSurvey at {url} did not complete the call ({last}); it may or may not have taken "
                                 "effect on the server: check there before trying again.")
         raise PipelineError(

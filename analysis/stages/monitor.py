@@ -11,11 +11,13 @@ identifier.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
 
 from rapportage.config import Wave
 from rapportage.errors import PipelineError
@@ -25,8 +27,8 @@ from rapportage.statistics import Representativeness, reminder_gains, representa
 INVITATION_LANGUAGE = "language"
 """A frame column with the language of the invitation: a monitor variable when the frame has it."""
 PROJECTION_METHOD = (
-    "het tempo van de laatste zeven dagen, dat elke volgende week afneemt zoals het van de week daarvoor "
-    "naar de laatste week afnam (en niet toeneemt)"
+    "hoe het aantal ingevulde vragenlijsten per dag daalt sinds de drukste dag van de laatste week (een "
+    "loglineair Poissonmodel), doorgetrokken tot het eind, zonder nieuwe herinnering"
 )
 
 
@@ -80,14 +82,27 @@ def read_frame(wave: Wave) -> pd.DataFrame:
         raise PipelineError(f"data_raw/{wave.id}/frame.csv lacks the column(s) {', '.join(missing)} that cleaning.yaml "
                             "'frame_variables' names; add them (with the category codes of population.yaml).")
     out = frame[[key, *variables]].rename(columns={key: "key"})
+    if out.empty:
+        raise PipelineError(f"data_raw/{wave.id}/frame.csv has no rows: the monitor needs one row per invited person.")
     if out.key.eq("").any() or out.key.duplicated().any():
         raise PipelineError(f"data_raw/{wave.id}/frame.csv has an empty or repeated {key!r}: every invited person needs "
                             "their own invitation token.")
     return out
 
 
-def _timestamps(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values.astype("string").replace("", pd.NA), format="%Y-%m-%d %H:%M:%S", errors="coerce")
+def _timestamps(values: pd.Series, wave: Wave, column: str) -> pd.Series:
+    """LimeSurvey's date column as Timestamps (NaT where empty). A date that cannot be read, or the
+    1980 placeholder of a survey without date stamps, is refused: the monitor counts by day."""
+    text = values.astype("string").fillna("")
+    parsed = pd.to_datetime(text.replace("", pd.NA), format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    bad = text.ne("") & parsed.isna()
+    if bad.any():
+        raise PipelineError(f"wave {wave.id!r}: {int(bad.sum())} response(s) have a {column} that is not a date as LimeSurvey "
+                            f"writes it (e.g. {text[bad].iloc[0]!r}); fetch again, or repair the export before monitoring.")
+    if (parsed.dt.year < 2000).any():
+        raise PipelineError(f"wave {wave.id!r}: the responses' {column} is LimeSurvey's placeholder date of a survey without "
+                            "date stamps; switch on 'Date stamp' in the survey's settings to follow the fieldwork by day.")
+    return parsed
 
 
 def from_snapshots(wave: Wave, today: date | None = None) -> Fieldwork:
@@ -109,9 +124,10 @@ def from_snapshots(wave: Wave, today: date | None = None) -> Fieldwork:
     if "token" not in responses.columns:
         raise PipelineError(f"the responses of wave {wave.id!r} have no token column: the survey has no participant table, so "
                             "nobody's response can be linked to the frame; field it with personal invitations (tokens).")
+    empty = pd.Series("", index=responses.index)
     responses = responses.assign(key=responses["token"].astype("string").fillna(""),
-                                 started=_timestamps(responses.get("startdate", pd.Series("", index=responses.index))),
-                                 submitted=_timestamps(responses.get("submitdate", pd.Series("", index=responses.index))))
+                                 started=_timestamps(responses.get("startdate", empty), wave, "startdate"),
+                                 submitted=_timestamps(responses.get("submitdate", empty), wave, "submitdate"))
     fw = wave.config.fieldwork
     today = min(max(today or date.today(), fw.start), fw.end)
     return Fieldwork(frame, responses, fw.start, fw.end, today, monitor_variables(wave, frame.columns))
@@ -134,10 +150,12 @@ class Status:
     """Cumulative response rate per ``variable``, ``category`` and ``day``."""
     categories: pd.DataFrame
     """Per ``variable`` and ``category``: ``persons``, ``submitted``, ``rate``, ``projected_rate``."""
-    projected: float
-    """Projected number of respondents at the end of the fieldwork."""
+    projected: float | None
+    """Projected number of respondents at the end of the fieldwork (None: too few days yet)."""
     representativeness: Representativeness | None
     why_no_r: str
+    left_out: list[str]
+    """Variables not in the response model yet: a category without respondents (or without non-respondents)."""
     bias: pd.DataFrame
     """Per indicator: ``indicator``, ``kind``, ``n``, ``sd``, ``max_bias`` (NaN when hidden)."""
     recommendation: pd.DataFrame
@@ -146,18 +164,43 @@ class Status:
     """The gain of a reminder to everyone, for comparison."""
 
 
-def project(daily_new: np.ndarray, remaining: int) -> float:
-    """Respondents still to come in ``remaining`` days: the pace of the last seven days, falling
-    each week by the ratio of the last week to the week before (at most 1).
+def projection_window(daily_new: np.ndarray) -> int | None:
+    """How many of the last days the projection fits: from the busiest day of the last week (the
+    invitation's or a reminder's peak) up to today; None when that is fewer than three days."""
+    last = daily_new[-7:]
+    if len(last) < 3:
+        return None
+    days = len(last) - int(np.argmax(last))
+    return days if days >= 3 else None
 
-    >>> project(np.array([10] * 7 + [5] * 7), 7)  # 5 a day, halving per week: 35 * (2^-1/7 + ... + 2^-7/7)
-    24.0
+
+def project(daily_new: np.ndarray, remaining: int, limit: float, window: int | None) -> float | None:
+    """Respondents still to come in ``remaining`` days without a new reminder: the daily counts of
+    the last ``window`` days (from :func:`projection_window`) as a log-linear Poisson model,
+    log E(n_t) = a + b t, continued to the end (b at most 0: a pace that rises is kept, not
+    extrapolated), at most ``limit`` (who has not responded). None without a window.
+
+    >>> round(project(np.array([80, 40, 20, 10]), 3, 1000, 4), 1)  # halving a day: 5 + 2.5 + 1.25
+    8.8
+    >>> project(np.array([7, 7, 7]), 10, 1000, 3), project(np.array([7, 7, 7]), 10, 50, 3)  # a steady pace; at most 50
+    (70.0, 50.0)
     """
-    last = daily_new[-7:].sum()
-    before = daily_new[-14:-7].sum()
-    ratio = min(1.0, last / before) if before > 0 else 1.0
-    pace = last / min(7, len(daily_new)) if len(daily_new) else 0.0
-    return round(float(sum(pace * ratio ** (j / 7) for j in range(1, remaining + 1))), 1)
+    if window is None:
+        return None
+    y = np.asarray(daily_new[-window:], dtype=float)
+    if remaining <= 0 or y.sum() == 0:
+        return 0.0
+    t = np.arange(len(y), dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = sm.GLM(y, sm.add_constant(t), family=sm.families.Poisson()).fit()
+    a, b = fit.params
+    if b >= 0:  # not falling: the mean pace of the window, kept
+        level, ratio = y.mean(), 1.0
+    else:
+        level, ratio = float(np.exp(a + b * (len(y) - 1))), float(np.exp(b))
+    coming = level * sum(ratio**j for j in range(1, remaining + 1))
+    return round(float(min(limit, coming)), 1)
 
 
 def fieldwork_status(wave: Wave, fw: Fieldwork, effect: float) -> Status:
@@ -185,7 +228,9 @@ def fieldwork_status(wave: Wave, fw: Fieldwork, effect: float) -> Status:
     daily["cumulative"] = daily.submitted.cumsum()
     daily["rate"] = daily.cumulative / persons
     remaining = max(0, days - day)
-    projected = float(daily.cumulative.iloc[-1] + project(daily.submitted.to_numpy(), remaining))
+    window = projection_window(daily.submitted.to_numpy())
+    still = project(daily.submitted.to_numpy(), remaining, persons - len(submit_day), window)
+    projected = None if still is None else float(len(submit_day) + still)
 
     rows, curves = [], []
     answered_on = submit_day.reindex(range(persons))  # each frame row's day of submitting (NaN: not yet)
@@ -195,17 +240,22 @@ def fieldwork_status(wave: Wave, fw: Fieldwork, effect: float) -> Status:
         for code, per_day in counts.iterrows():
             n, got = int(sizes[code]), int(per_day.sum())
             curves.append(pd.DataFrame({"variable": var, "category": str(code), "day": index, "rate": per_day.cumsum().to_numpy() / n}))
+            coming = project(per_day.to_numpy(), remaining, n - got, window)  # the window of everyone: no noise peaks
             rows.append({"variable": var, "category": str(code), "persons": n, "submitted": got, "rate": got / n,
-                         "projected_rate": (got + project(per_day.to_numpy(), remaining)) / n})
+                         "projected_rate": np.nan if coming is None else (got + coming) / n})
     categories = pd.DataFrame(rows)
     by_category = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["variable", "category", "day", "rate"])
 
     rep, why = None, ""
-    respondents = fw.frame.iloc[submit_day.index.to_numpy()][fw.variables]
-    try:
-        rep = representativeness(response_cells(fw.frame, respondents, fw.variables), fw.variables)
-    except ValueError as exc:
-        why = str(exc)
+    # a variable with a category where nobody (or everybody) responded cannot be in the response model yet
+    per = categories.assign(blank=(categories.submitted == 0) | (categories.submitted == categories.persons))
+    left_out = [v for v in fw.variables if per[per.variable == v].blank.any()]
+    used = [v for v in fw.variables if v not in left_out]
+    respondents = fw.frame.iloc[submit_day.index.to_numpy()][used]
+    if used:
+        rep = representativeness(response_cells(fw.frame, respondents, used), used)
+    else:
+        why = "in every variable a category has no respondents (or only respondents)"
     bias = _bias(wave, done, rep)
     recommendation, everyone = pd.DataFrame(), None
     if rep is not None:
@@ -214,7 +264,7 @@ def fieldwork_status(wave: Wave, fw: Fieldwork, effect: float) -> Status:
         recommendation = gains[(gains.variable != "*") & (gains.gain > 0)].reset_index(drop=True)
         recommendation.insert(0, "rank", range(1, len(recommendation) + 1))
     return Status(day, days, fw.today, persons, int(start_day.size), int(submit_day.size), int((person < 0).sum()),
-                  daily.reset_index(), by_category, categories, projected, rep, why, bias, recommendation, everyone)
+                  daily.reset_index(), by_category, categories, projected, rep, why, left_out, bias, recommendation, everyone)
 
 
 def _bias(wave: Wave, done: pd.DataFrame, rep: Representativeness | None) -> pd.DataFrame:
@@ -240,13 +290,15 @@ def _bias(wave: Wave, done: pd.DataFrame, rep: Representativeness | None) -> pd.
 
 
 DEMO_REMINDERS = (7.0,)
-"""The demo fieldwork's reminders to everyone who has not responded (days after the invitation)."""
+"""The demo fieldwork's reminders to everyone who has not responded, in days after the invitation
+(7.0: a week after it, on the fieldwork's 8th day)."""
 
 
 def demo_fieldwork(wave: Wave, day: int, plan: list | None = None, seed: int = 30) -> tuple[Fieldwork, list]:
     """The demo wave's fieldwork simulated up to ``day``: its synthetic frame and answers (as the
     generator makes them), online response by the wave's ``synthetic.response`` model, spread over
-    the fieldwork with the reminders of ``plan`` (default: one to everyone on day 7). Returns the
+    the fieldwork with the reminders of ``plan`` (default: one to everyone a week after the
+    invitation, on the fieldwork's 8th day). Returns the
     fieldwork and the reminders sent by ``day``."""
     from rapportage.sources import synthetic
     from rapportage.sources.fieldwork import Reminder, response_days
@@ -287,7 +339,7 @@ def run_monitor(wave: Wave, *, day: int | None = None, offline: bool = False, re
     """``rapportage monitor``: the status (after an incremental fetch unless ``offline``, or the
     simulated demo fieldwork on ``day``), the page and the recommendation's CSV, and with
     ``remind`` the reminders' dry run (``send``: sent and logged). Returns the lines to print.
-    A user error raises before anything is written."""
+    A user error raises before anything is written (a reminder that went out is logged first)."""
     from rapportage.csvfiles import csv_bytes
     from rapportage.manifest import atomic_write_all
     from rapportage.report.fieldwork import page, recommendation_frame
@@ -298,6 +350,8 @@ def run_monitor(wave: Wave, *, day: int | None = None, offline: bool = False, re
     days = (wave.config.fieldwork.end - wave.config.fieldwork.start).days + 1
     if day is not None and not 1 <= day <= days:
         raise PipelineError(f"--day must be a day of the fieldwork of wave {wave.id!r}: 1 to {days}.")
+    if send and offline:
+        raise PipelineError("--send reminds who has not responded, so it needs the newest responses: leave out --offline.")
     lines: list[str] = []
     with pipeline.wave_lock(wave) as removed:
         for note in removed:
@@ -309,16 +363,16 @@ def run_monitor(wave: Wave, *, day: int | None = None, offline: bool = False, re
         else:
             frame = read_frame(wave)  # a frame that cannot be linked, or a wrong category, is refused before any fetch
             categories = reminders.parse_categories(wave, remind, frame, monitor_variables(wave, frame.columns)) if remind else []
+            tables = _participant_tables(wave) if categories else {}  # no participant table: refused before any fetch
             if not offline and (wave.config.limesurvey.url or _server_in_environment()):
-                pipeline.fetch_from_server(wave, incremental=True)
+                for warning in pipeline.fetch_from_server(wave, incremental=True, settings=_settings(wave)).warnings:
+                    say(f"warning: {warning}")
             fw = from_snapshots(wave, None if day is None else wave.config.fieldwork.start + timedelta(days=day - 1))
         status = fieldwork_status(wave, fw, effect)
         if categories:
-            lines += _remind(wave, fw, categories, send)
-        if wave.config.synthetic is None:  # the reminders logged up to the status's day, this run's too
-            labels_of = _category_names(wave)
-            sent_so_far = [(d, nl_list_plain([labels_of(c) for c in e["categories"]])) for e in reminders.logged(wave)
-                           if 1 <= (d := (datetime.fromisoformat(e["time"].replace("Z", "+00:00")).date() - fw.start).days + 1) <= status.day]
+            lines += _remind(wave, fw, categories, send, tables if wave.config.synthetic is None else {})
+        if wave.config.synthetic is None:
+            sent_so_far = _reminders_shown(wave, fw.start, status.day)
         minimum = wave.config.disclosure.min_n
         out = wave.output_dir
         atomic_write_all({
@@ -327,18 +381,32 @@ def run_monitor(wave: Wave, *, day: int | None = None, offline: bool = False, re
         })
     rate = status.submitted / status.persons
     head = [f"fieldwork day {status.day} of {status.days} ({status.today}): {status.submitted} of {status.persons} submitted "
-            f"({100 * rate:.1f}%), {status.started} started; projected at the end: {status.projected:.0f} "
-            f"({100 * status.projected / status.persons:.1f}%)"]
+            f"({100 * rate:.1f}%), {status.started} started; " +
+            ("no projection yet (it needs three days after the busiest day of the last week)" if status.projected is None else
+             f"projected at the end: {status.projected:.0f} ({100 * status.projected / status.persons:.1f}%)")]
     rep = status.representativeness
     if rep is None:
         head.append(f"R-indicator: not yet ({status.why_no_r})")
     else:
         low, high = rep.interval()
-        head.append(f"R-indicator {rep.r:.3f} (95% CI {low:.3f}-{high:.3f}); remind first:")
+        without = f" (without {', '.join(status.left_out)}: a category without respondents)" if status.left_out else ""
+        head.append(f"R-indicator {rep.r:.3f} (95% CI {low:.3f}-{high:.3f}){without}; remind first:")
+        from rapportage.report.fieldwork import small_categories
+
+        hidden = small_categories(status, wave.config.disclosure.min_n)
         for r in status.recommendation.head(5).itertuples():
-            head.append(f"  {r.rank}. {r.variable}={r.category}: {r.not_responded} not yet submitted, R {rep.r_unadjusted:.3f} -> {r.r_after:.3f}")
+            count = "" if (r.variable, r.category) in hidden else f"{r.not_responded} not yet submitted, "
+            head.append(f"  {r.rank}. {r.variable}={r.category}: {count}R {rep.r:.3f} -> {r.r_after:.3f}")
     head += [str((out / name).relative_to(wave.root)) for name in ("veldwerk.html", "veldwerk_aanbeveling.csv")]
     return head + lines
+
+
+def _settings(wave: Wave):
+    from rapportage.sources.fetch import FetchSettings
+
+    source = wave.config.limesurvey
+    return FetchSettings(page_size=source.page_size, timeout=source.timeout_seconds, retries=source.retries,
+                         backoff=source.backoff_seconds)
 
 
 def _server_in_environment() -> bool:
@@ -347,29 +415,39 @@ def _server_in_environment() -> bool:
     return bool(os.environ.get("LIMESURVEY_URL") or os.environ.get("RAPPORTAGE_LIMESURVEY_CREDENTIALS"))
 
 
-def _category_names(wave: Wave):
+def _reminders_shown(wave: Wave, start: date, up_to: int) -> list[tuple[int, str]]:
+    """The logged reminders that went out (sent > 0) by fieldwork day ``up_to``, one per day and
+    categories (several surveys' sends of one reminder are one)."""
     from rapportage.report.fieldwork import Labels
+    from rapportage.report.formatting import nl_list
+    from rapportage.sources import reminders
 
     labels = Labels(wave)
-
-    def name(spec: str) -> str:
-        variable, _, code = spec.partition("=")
-        return f"{labels.variable(variable).lower()} {labels.category(variable, code)}"
-    return name
-
-
-def nl_list_plain(parts: list[str]) -> str:
-    from rapportage.report.formatting import nl_list
-
-    return nl_list(parts) if parts else "niemand"
+    shown: list[tuple[int, str]] = []
+    for entry in reminders.logged(wave):
+        when = datetime.fromisoformat(entry["time"])
+        d = (when.date() - start).days + 1
+        whom = nl_list([f"{labels.variable(v).lower()} {labels.category(v, c)}"
+                        for v, _, c in (spec.partition("=") for spec in entry["categories"])])
+        if entry["sent"] > 0 and 1 <= d <= up_to and (d, whom) not in shown:
+            shown.append((d, whom))
+    return shown
 
 
-def _remind(wave: Wave, fw: Fieldwork, categories: list[tuple[str, str]], send: bool) -> list[str]:
-    """The reminders' dry run, or (``send``) the reminders sent and logged."""
+def _participant_tables(wave: Wave) -> dict[int, pd.DataFrame]:
     from rapportage.sources import reminders
-    from rapportage.sources.fetch import FetchSettings, RemoteControl, credentials
+    from rapportage.sources.fetch import RemoteControl, credentials
 
-    responded = set(fw.responses.loc[fw.responses.submitted.notna(), "key"])
+    with RemoteControl(credentials(wave), _settings(wave)) as rc:
+        return {sid: reminders.participants(rc, sid) for sid in wave.config.limesurvey.survey_ids}
+
+
+def _remind(wave: Wave, fw: Fieldwork, categories: list[tuple[str, str]], send: bool,
+            tables: dict[int, pd.DataFrame]) -> list[str]:
+    """The reminders' dry run, or (``send``) the reminders sent and logged, survey by survey."""
+    from rapportage.sources import reminders
+    from rapportage.sources.fetch import RemoteControl, credentials
+
     if wave.config.synthetic is not None:
         if send:
             raise PipelineError(f"wave {wave.id!r} is a simulated fieldwork without a LimeSurvey server: there is nobody to "
@@ -381,21 +459,35 @@ def _remind(wave: Wave, fw: Fieldwork, categories: list[tuple[str, str]], send: 
             n = int((~fw.frame.loc[fw.frame[variable] == code, "key"].isin(done)).sum())
             lines.append(f"  {variable}={code}: {n} not yet submitted")
         return lines
+    responded = set(fw.responses.loc[fw.responses.submitted.notna(), "key"])
+    plans = {sid: reminders.plan(fw.frame, responded, table, categories) for sid, table in tables.items()}
     lines = []
-    with RemoteControl(credentials(wave), FetchSettings()) as rc:
-        plans = {sid: reminders.plan(fw.frame, responded, reminders.participants(rc, sid), categories)
-                 for sid in wave.config.limesurvey.survey_ids}
+    if not send:
         for sid, p in plans.items():
             counts = ", ".join(f"{k}: {n}" for k, n in p.counts.items())
-            if not send:
-                lines.append(f"dry run, survey {sid}: a reminder would reach {len(p.token_ids)} invited participants without a "
-                             f"response ({counts}); nothing was sent, add --send to send it")
+            lines.append(f"dry run, survey {sid}: a reminder would reach {len(p.token_ids)} invited participants without a "
+                         f"response ({counts}); nothing was sent, add --send to send it")
+        return lines
+    with RemoteControl(credentials(wave), _settings(wave)) as rc:
+        for sid, p in plans.items():
+            counts = ", ".join(f"{k}: {n}" for k, n in p.counts.items())
+            tally = {"sent": 0, "failed": 0}
+            try:
+                if p.token_ids:
+                    reminders.send(rc, sid, p.token_ids, tally)
+            except PipelineError as exc:
+                if tally["sent"] or tally["failed"]:
+                    reminders.log(wave, sid, p.counts, tally["sent"], tally["failed"])
+                gone = [line for line in lines if line.startswith("survey ")]
+                raise PipelineError(f"{exc} Before that, {tally['sent']} reminder(s) of survey {sid} went out"
+                                    + (f" ({'; '.join(gone)})" if gone else "") + f"; all are logged in data_raw/{wave.id}/"
+                                    f"{reminders.LOG_NAME}.") from None
+            if not tally["sent"] and not tally["failed"]:
+                lines.append(f"survey {sid}: nobody to remind ({counts}): all were reminded or invited within the last day, "
+                             "or have responded")
                 continue
-            if not p.token_ids:
-                lines.append(f"survey {sid}: nobody to remind ({counts})")
-                continue
-            sent, failed = reminders.send(rc, sid, p.token_ids)
-            reminders.log(wave, sid, p.counts, sent, failed)
-            lines.append(f"survey {sid}: reminded {sent} participants ({counts})" + (f"; {failed} failed" if failed else "")
+            reminders.log(wave, sid, p.counts, tally["sent"], tally["failed"])
+            lines.append(f"survey {sid}: reminded {tally['sent']} participants ({counts})"
+                         + (f"; {tally['failed']} e-mails failed" if tally["failed"] else "")
                          + f"; logged in data_raw/{wave.id}/{reminders.LOG_NAME}")
     return lines

@@ -38,6 +38,8 @@ class Representativeness:
     r, r_unadjusted, se : float
         R = 1 - 2 S(rho) with the bias of the estimated S(rho)^2 removed, R without that
         adjustment, and the standard error of R.
+    bias : float
+        That bias of S(rho)^2.
     mean_propensity : float
         The mean response propensity (the response rate).
     persons, respondents : int
@@ -55,6 +57,8 @@ class Representativeness:
     r: float
     r_unadjusted: float
     se: float
+    bias: float
+    """The bias of the plug-in variance of the propensities, removed from it in ``r``."""
     mean_propensity: float
     persons: int
     respondents: int
@@ -206,7 +210,7 @@ def representativeness(cells: pd.DataFrame, variables: list[str]) -> Representat
     partials = pd.DataFrame(rows)
     partials["category"] = partials["category"].astype("string")
     return Representativeness(
-        r=float(1 - 2 * np.sqrt(var * factor)), r_unadjusted=float(1 - 2 * np.sqrt(var)), se=float(np.sqrt(var_r)),
+        r=float(1 - 2 * np.sqrt(var * factor)), r_unadjusted=float(1 - 2 * np.sqrt(var)), se=float(np.sqrt(var_r)), bias=bias,
         mean_propensity=mean, persons=int(total), respondents=int(c.respondents.sum()), partials=partials, model=model,
     )
 
@@ -227,9 +231,9 @@ def reminder_gains(rep: Representativeness, effect: float) -> pd.DataFrame:
     -------
     DataFrame
         One row per category: ``variable``, ``category``, ``persons``, ``not_responded``,
-        ``extra_respondents`` (expected), ``r_after`` (unadjusted R after the reminder) and
-        ``gain`` (``r_after`` minus the unadjusted R now), sorted by gain, largest first; the
-        last row, variable ``*``, is a reminder to everyone.
+        ``extra_respondents`` (expected), ``r_after`` (R after the reminder, with the same bias
+        adjustment as ``rep.r``) and ``gain`` (``r_after`` minus ``rep.r``), sorted by gain,
+        largest first; variable ``*`` is a reminder to everyone.
 
     Examples
     --------
@@ -238,21 +242,21 @@ def reminder_gains(rep: Representativeness, effect: float) -> pd.DataFrame:
     >>> resp = pd.DataFrame({"sex": ["f"] * 90 + ["m"] * 50})
     >>> rep = representativeness(response_cells(frame, resp, ["sex"]), ["sex"])
     >>> reminder_gains(rep, 0.5)[["category", "not_responded", "gain"]].round(4).values.tolist()
-    [['m', 150, 0.1006], ['*', 260, -0.0417], ['f', 110, -0.1423]]
+    [['m', 150, 0.1144], ['*', 260, -0.0437], ['f', 110, -0.1471]]
     """
     c = rep.model.cells
     n = c.persons.to_numpy(dtype=float)
     rho = c.propensity.to_numpy()
     responded = c.respondents.to_numpy()
 
-    def r_of(p: np.ndarray) -> float:
+    def r_of(p: np.ndarray) -> float:  # on the scale of rep.r: the variance less the bias of estimating it
         mean = n @ p / n.sum()
-        return float(1 - 2 * np.sqrt(n @ (p - mean) ** 2 / (n.sum() - 1)))
+        return float(1 - 2 * np.sqrt(max(0.0, n @ (p - mean) ** 2 / (n.sum() - 1) - rep.bias)))
 
     def after(mask: np.ndarray) -> dict:
         p = np.where(mask, 1 - (1 - rho) ** (1 + effect), rho)
         return {"persons": int(n[mask].sum()), "not_responded": int((n - responded)[mask].sum()),
-                "extra_respondents": float(n @ (p - rho)), "r_after": r_of(p), "gain": r_of(p) - rep.r_unadjusted}
+                "extra_respondents": float(n @ (p - rho)), "r_after": r_of(p), "gain": r_of(p) - rep.r}
 
     rows = [{"variable": var, "category": str(k), **after((c[var] == k).to_numpy())}
             for var in rep.model.variables for k in sorted(c[var].unique())]

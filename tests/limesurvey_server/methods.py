@@ -325,7 +325,7 @@ class FakeLimeSurvey(JsonRpcEndpoint, LimeSurveyState):
                        "token_completed": sum(p.completed != "N" for p in table), "token_screenout": 0}
         if survey.active:
             complete = sum(1 for r in survey.responses.values() if r.get("submitdate"))
-            summary = {"completed_responses": complete, "incomplete_responses": len(survey.responses) - complete,
+            summary |= {"completed_responses": complete, "incomplete_responses": len(survey.responses) - complete,
                        "full_responses": len(survey.responses)}
         if stat == "all":
             return summary
