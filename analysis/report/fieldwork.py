@@ -6,7 +6,7 @@ landmark). Aggregates only; a count below the disclosure minimum is shown as a r
 from __future__ import annotations
 
 import base64
-import html as html_module
+from collections.abc import Set as AbstractSet
 from datetime import timedelta
 
 import matplotlib.pyplot as plt
@@ -27,13 +27,12 @@ from rapportage.report.figures import (
     text_width,
     wrap_to,
 )
-from rapportage.report.formatting import nl_count, nl_date, nl_list, nl_number
+from rapportage.report.formatting import nl_count, nl_date, nl_list, nl_number, standalone_page
 from rapportage.report.markup import html_text
 from rapportage.stages.monitor import PROJECTION_METHOD, Status
 
 LINE_STYLES = [(GROUP_COLOUR, "-"), (OVERALL_COLOUR, "--"), ("#8a3b0b", ":"), ("#2f6b2f", "-."), ("#5a2d82", (0, (5, 1, 1, 1)))]
 """Colour and dash of each category's line: each colour over 3:1 on white, and no two lines told apart by colour alone."""
-POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 PAGE_STYLE = """
 table.eenvoudig { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .95rem; }
 p.bijschrift { font-style: italic; color: #333; margin: 1.2rem 0 .2rem; }
@@ -117,7 +116,7 @@ def _figure(svg: bytes, alt: str, caption: str) -> str:
             f"<figcaption>{html_text(caption)}</figcaption>\n</figure>")
 
 
-def response_plot(status: Status, labels: Labels, reminder_days: list[int], hidden: set[tuple[str, str]] = frozenset()) -> bytes:  # type: ignore[assignment]
+def response_plot(status: Status, labels: Labels, reminder_days: list[int], hidden: AbstractSet[tuple[str, str]] = frozenset()) -> bytes:
     """A panel for everyone and one per variable: the share that responded by each day, a line per
     category labelled at its end; the projection to the last day dashed in the first panel, and
     the days reminders went out as thin vertical lines."""
@@ -180,7 +179,7 @@ def response_plot(status: Status, labels: Labels, reminder_days: list[int], hidd
     return _svg(fig)
 
 
-def partials_plot(status: Status, labels: Labels, hidden: set[tuple[str, str]] = frozenset()) -> bytes:  # type: ignore[assignment]
+def partials_plot(status: Status, labels: Labels, hidden: AbstractSet[tuple[str, str]] = frozenset()) -> bytes:
     """The unconditional partial R-indicator of each category with its 95% interval, a panel per
     variable: left of zero is under-represented."""
     set_style()
@@ -402,8 +401,4 @@ def page(wave: Wave, status: Status, *, effect: float, reminders: list[tuple[int
         f"van het geschatte model. Een groep met minder dan {minimum} mensen die wel of niet invulden, wordt niet apart getoond.") + "</p>")
     parts.append("</main>")
     css = (wave.root / "reports" / "style.css").read_text(encoding="utf-8")
-    html = (f'<!DOCTYPE html>\n<html lang="nl">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{html_module.escape(title)}</title>\n'
-            f"<style>\n{css}\n{PAGE_STYLE}</style>\n</head>\n<body>\n" + "\n".join(parts) + "\n</body>\n</html>\n")
-    return html.encode("utf-8")
+    return standalone_page(title, css + "\n" + PAGE_STYLE, "\n".join(parts))

@@ -5,6 +5,7 @@ reaches the page (``show``, ``show_table``). Every text from configuration or da
 
 from __future__ import annotations
 
+import html
 import re
 
 import great_tables as gt
@@ -106,3 +107,17 @@ def show_table(table: gt.GT, label: str) -> None:
 def show(markdown: str) -> None:
     """Put Markdown on the page (a Jupyter display; the render stages collect it)."""
     display(Markdown(markdown))
+
+
+PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+"""The security policy of a page of our own beside the report: no script, nothing from elsewhere."""
+
+
+def standalone_page(title: str, css: str, body: str) -> bytes:
+    """A self-contained Dutch page beside the report (the codebook, the fieldwork monitor): the
+    report's style and a policy that allows no script. ``title`` is plain text; ``body`` HTML."""
+    shown = html.escape(title)
+    return (f'<!DOCTYPE html>\n<html lang="nl">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{PAGE_POLICY}">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{shown}</title>\n'
+            f"<style>\n{css}\n</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n").encode("utf-8")

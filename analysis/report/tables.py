@@ -15,6 +15,7 @@ from rapportage.report.formatting import (
     fmt_value,
     nl_number,
     show_table,
+    standalone_page,
     table_div,
     table_html,
 )
@@ -151,13 +152,9 @@ def codebook_page(wave, css: str) -> bytes:
              .tab_source_note("Waarden: code = label. Filter: de vraag is alleen gesteld als deze voorwaarde geldt. "
                               "Variabelen die eindigen op __missing geven de reden van een ontbrekend antwoord."))
     markup = table_div(table, "Codeboek").replace("<table", '<table aria-describedby="uitleg"', 1)
-    title = html_module.escape(f"Codeboek — {wave.config.title}")
-    policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-    page = (f'<!DOCTYPE html>\n<html lang="nl">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{title}</title>\n'
-            f"<style>\n{css}\n</style>\n</head>\n<body>\n<header><h1 class=\"title\">{title}</h1></header>\n<main>\n"
-            f'<p id="uitleg">Alle variabelen van het opgeschoonde bestand van deze meting, met de vraag in elke taal '
-            f"waarin de vragenlijst is afgenomen. Hetzelfde codeboek staat als CSV-bestand naast deze pagina.</p>\n"
-            f"{markup}\n</main>\n</body>\n</html>\n")
-    return page.encode("utf-8")
+    title = f"Codeboek — {wave.config.title}"
+    return standalone_page(title, css, (
+        f'<header><h1 class="title">{html_module.escape(title)}</h1></header>\n<main>\n'
+        f'<p id="uitleg">Alle variabelen van het opgeschoonde bestand van deze meting, met de vraag in elke taal '
+        f"waarin de vragenlijst is afgenomen. Hetzelfde codeboek staat als CSV-bestand naast deze pagina.</p>\n"
+        f"{markup}\n</main>"))

@@ -90,6 +90,18 @@ class FetchSettings:
     backoff: float = 2.0
 
 
+def fetch_settings(wave: Wave) -> FetchSettings:
+    """The patience and page size ``limesurvey:`` in ``wave.yaml`` asks for."""
+    source = wave.config.limesurvey
+    return FetchSettings(page_size=source.page_size, timeout=source.timeout_seconds, retries=source.retries,
+                         backoff=source.backoff_seconds)
+
+
+def server_in_environment() -> bool:
+    """Whether the environment names a LimeSurvey server (or a credentials file)."""
+    return bool(os.environ.get("LIMESURVEY_URL") or os.environ.get(CREDENTIALS_FILE_ENV))
+
+
 def credentials(wave: Wave, environ: dict[str, str] | None = None) -> Credentials:
     """URL, user and password from the environment or a credentials file outside the repository."""
     env = dict(os.environ if environ is None else environ)

@@ -96,9 +96,9 @@ def plan(frame: pd.DataFrame, responded: set[str], table: pd.DataFrame, categori
     return Plan(counts, sorted(ids))
 
 
-def send(rc, survey_id: int, token_ids: list[int], done: dict[str, int]) -> None:
+def send(rc, survey_id: int, token_ids: list[int], tally: dict[str, int]) -> None:
     """Remind ``token_ids`` (``min_days`` 1: nobody twice in a day); LimeSurvey sends a batch per
-    call ("N left to send"), so call again with the ids it has not handled. ``done`` counts
+    call ("N left to send"), so call again with the ids it has not handled. ``tally`` counts
     ``sent`` and ``failed`` as the batches go, so that a failure halfway still leaves the count of
     what went out. Never retried on a network failure: a reminder that may have gone out is not
     sent twice."""
@@ -114,8 +114,8 @@ def send(rc, survey_id: int, token_ids: list[int], done: dict[str, int]) -> None
         if not handled:
             raise PipelineError(f"LimeSurvey answered the reminders of survey {survey_id} without any of the participants "
                                 "asked for; check the participant table before sending again.")
-        done["sent"] += sum(1 for k in handled if str(result[str(k)].get("status")) == "OK")
-        done["failed"] += sum(1 for k in handled if str(result[str(k)].get("status")) != "OK")
+        tally["sent"] += sum(1 for k in handled if str(result[str(k)].get("status")) == "OK")
+        tally["failed"] += sum(1 for k in handled if str(result[str(k)].get("status")) != "OK")
         left = [t for t in left if t not in handled]
 
 

@@ -344,6 +344,7 @@ def run_monitor(wave: Wave, *, day: int | None = None, offline: bool = False, re
     from rapportage.manifest import atomic_write_all
     from rapportage.report.fieldwork import page, recommendation_frame
     from rapportage.sources import reminders
+    from rapportage.sources.fetch import server_in_environment
     from rapportage.stages import pipeline
 
     effect = wave.config.fieldwork.reminder_effect
@@ -364,8 +365,8 @@ def run_monitor(wave: Wave, *, day: int | None = None, offline: bool = False, re
             frame = read_frame(wave)  # a frame that cannot be linked, or a wrong category, is refused before any fetch
             categories = reminders.parse_categories(wave, remind, frame, monitor_variables(wave, frame.columns)) if remind else []
             tables = _participant_tables(wave) if categories else {}  # no participant table: refused before any fetch
-            if not offline and (wave.config.limesurvey.url or _server_in_environment()):
-                for warning in pipeline.fetch_from_server(wave, incremental=True, settings=_settings(wave)).warnings:
+            if not offline and (wave.config.limesurvey.url or server_in_environment()):
+                for warning in pipeline.fetch_from_server(wave, incremental=True).warnings:
                     say(f"warning: {warning}")
             fw = from_snapshots(wave, None if day is None else wave.config.fieldwork.start + timedelta(days=day - 1))
         status = fieldwork_status(wave, fw, effect)
@@ -401,20 +402,6 @@ def run_monitor(wave: Wave, *, day: int | None = None, offline: bool = False, re
     return head + lines
 
 
-def _settings(wave: Wave):
-    from rapportage.sources.fetch import FetchSettings
-
-    source = wave.config.limesurvey
-    return FetchSettings(page_size=source.page_size, timeout=source.timeout_seconds, retries=source.retries,
-                         backoff=source.backoff_seconds)
-
-
-def _server_in_environment() -> bool:
-    import os
-
-    return bool(os.environ.get("LIMESURVEY_URL") or os.environ.get("RAPPORTAGE_LIMESURVEY_CREDENTIALS"))
-
-
 def _reminders_shown(wave: Wave, start: date, up_to: int) -> list[tuple[int, str]]:
     """The logged reminders that went out (sent > 0) by fieldwork day ``up_to``, one per day and
     categories (several surveys' sends of one reminder are one)."""
@@ -436,9 +423,9 @@ def _reminders_shown(wave: Wave, start: date, up_to: int) -> list[tuple[int, str
 
 def _participant_tables(wave: Wave) -> dict[int, pd.DataFrame]:
     from rapportage.sources import reminders
-    from rapportage.sources.fetch import RemoteControl, credentials
+    from rapportage.sources.fetch import RemoteControl, credentials, fetch_settings
 
-    with RemoteControl(credentials(wave), _settings(wave)) as rc:
+    with RemoteControl(credentials(wave), fetch_settings(wave)) as rc:
         return {sid: reminders.participants(rc, sid) for sid in wave.config.limesurvey.survey_ids}
 
 
@@ -446,7 +433,7 @@ def _remind(wave: Wave, fw: Fieldwork, categories: list[tuple[str, str]], send: 
             tables: dict[int, pd.DataFrame]) -> list[str]:
     """The reminders' dry run, or (``send``) the reminders sent and logged, survey by survey."""
     from rapportage.sources import reminders
-    from rapportage.sources.fetch import RemoteControl, credentials
+    from rapportage.sources.fetch import RemoteControl, credentials, fetch_settings
 
     if wave.config.synthetic is not None:
         if send:
@@ -468,7 +455,7 @@ def _remind(wave: Wave, fw: Fieldwork, categories: list[tuple[str, str]], send: 
             lines.append(f"dry run, survey {sid}: a reminder would reach {len(p.token_ids)} invited participants without a "
                          f"response ({counts}); nothing was sent, add --send to send it")
         return lines
-    with RemoteControl(credentials(wave), _settings(wave)) as rc:
+    with RemoteControl(credentials(wave), fetch_settings(wave)) as rc:
         for sid, p in plans.items():
             counts = ", ".join(f"{k}: {n}" for k, n in p.counts.items())
             tally = {"sent": 0, "failed": 0}

@@ -39,7 +39,7 @@ from rapportage.questionnaire.lss import (
 )
 from rapportage.scoring.scales import scale_reliability
 from rapportage.sources import synthetic
-from rapportage.sources.fetch import FetchSettings, credentials, fetch_wave
+from rapportage.sources.fetch import FetchSettings, credentials, fetch_settings, fetch_wave
 from rapportage.sources.limesurvey import responses_table
 from rapportage.sources.redaction import is_loopback
 from rapportage.sources.snapshots import (
@@ -187,9 +187,7 @@ def fetch_from_server(wave: Wave, *, incremental: bool = False, progress=None, s
     existing = snapshots(wave)
     if existing and not refetch:
         return StageResult("fetch", False, sorted(p for p in existing[-1].iterdir() if p.is_file()))
-    source = wave.config.limesurvey
-    settings = settings or FetchSettings(page_size=source.page_size, timeout=source.timeout_seconds,
-                                         retries=source.retries, backoff=source.backoff_seconds)
+    settings = settings or fetch_settings(wave)
     creds = credentials(wave)
     snap = fetch_wave(wave, creds, incremental=incremental, progress=progress, settings=settings)
     warnings: tuple[str, ...] = ()
